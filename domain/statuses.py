@@ -34,14 +34,39 @@ RECOGNITION_TABLE: dict[Status, tuple[str, ...]] = {
     Status.PROCESSING: ("pending", "processing", "wait", "waiting"),
     Status.HOLD: ("hold", "on_hold"),
     Status.APPROVE: (
-        "a", "accept", "accepted", "approve", "approved", "confirm", "confirmed",
-        "sale", "paid", "success",
+        "a",
+        "accept",
+        "accepted",
+        "approve",
+        "approved",
+        "confirm",
+        "confirmed",
+        "sale",
+        "paid",
+        "success",
     ),
     Status.CANCEL: (
-        "c", "d", "decline", "declined", "cancel", "canceled", "cancelled", "rejected", "refused",
+        "c",
+        "d",
+        "decline",
+        "declined",
+        "cancel",
+        "canceled",
+        "cancelled",
+        "rejected",
+        "refused",
     ),
     Status.TRASH: (
-        "t", "trash", "error", "wrong", "reject", "bad", "fraud", "spam", "invalid", "duplicate",
+        "t",
+        "trash",
+        "error",
+        "wrong",
+        "reject",
+        "bad",
+        "fraud",
+        "spam",
+        "invalid",
+        "duplicate",
         "test",
     ),
 }
@@ -94,10 +119,12 @@ class StatusOverrides:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> StatusOverrides:
         """Read `sta`…`stn` (comma-separated lists; a missing parameter means no words)."""
-        return cls(**{
-            status.name.lower(): _parse_word_list(params.get(name, ""))
-            for name, status in OVERRIDE_PARAMETERS
-        })
+        return cls(
+            **{
+                status.name.lower(): _parse_word_list(params.get(name, ""))
+                for name, status in OVERRIDE_PARAMETERS
+            }
+        )
 
     @property
     def creates_lead_words(self) -> frozenset[str]:

@@ -157,9 +157,7 @@ def test_payout_and_commission_in_different_currencies_each_sum_to_zero():
 
 def test_payout_and_commission_in_different_currencies_are_never_netted_in_the_network():
     mixed = a_position(webmaster_commission=Money.of("9.00", "EUR"))
-    network = {
-        entry.amount for entry in entries_for(mixed) if entry.account == NETWORK
-    }
+    network = {entry.amount for entry in entries_for(mixed) if entry.account == NETWORK}
     assert network == {-usd("15.00"), Money.of("9.00", "EUR")}
 
 

@@ -29,8 +29,21 @@ def usd(text: str) -> Money:
 
 
 def test_common_currencies_have_their_iso_minor_units():
-    expected = {"USD": 2, "EUR": 2, "RUB": 2, "GBP": 2, "JPY": 0, "KRW": 0, "KWD": 3,
-                "BHD": 3, "TND": 3, "CLF": 4, "UYW": 4, "XOF": 0, "XAF": 0}
+    expected = {
+        "USD": 2,
+        "EUR": 2,
+        "RUB": 2,
+        "GBP": 2,
+        "JPY": 0,
+        "KRW": 0,
+        "KWD": 3,
+        "BHD": 3,
+        "TND": 3,
+        "CLF": 4,
+        "UYW": 4,
+        "XOF": 0,
+        "XAF": 0,
+    }
     assert {code: CURRENCY_MINOR_UNITS[code] for code in expected} == expected
 
 

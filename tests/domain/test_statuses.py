@@ -22,7 +22,9 @@ def overrides(**params: str) -> StatusOverrides:
 
 def test_approve_cancel_and_trash_are_final():
     assert {status for status in Status if status.is_final} == {
-        Status.APPROVE, Status.CANCEL, Status.TRASH,
+        Status.APPROVE,
+        Status.CANCEL,
+        Status.TRASH,
     }
 
 
@@ -32,7 +34,12 @@ def test_new_processing_and_hold_are_not_final():
 
 def test_statuses_read_as_their_canonical_words():
     assert [str(status) for status in Status] == [
-        "new", "processing", "hold", "approve", "cancel", "trash",
+        "new",
+        "processing",
+        "hold",
+        "approve",
+        "cancel",
+        "trash",
     ]
 
 
@@ -41,12 +48,42 @@ def test_the_recognition_table_is_the_published_one():
         Status.NEW: ("new", "create", "created"),
         Status.PROCESSING: ("pending", "processing", "wait", "waiting"),
         Status.HOLD: ("hold", "on_hold"),
-        Status.APPROVE: ("a", "accept", "accepted", "approve", "approved", "confirm",
-                         "confirmed", "sale", "paid", "success"),
-        Status.CANCEL: ("c", "d", "decline", "declined", "cancel", "canceled", "cancelled",
-                        "rejected", "refused"),
-        Status.TRASH: ("t", "trash", "error", "wrong", "reject", "bad", "fraud", "spam",
-                       "invalid", "duplicate", "test"),
+        Status.APPROVE: (
+            "a",
+            "accept",
+            "accepted",
+            "approve",
+            "approved",
+            "confirm",
+            "confirmed",
+            "sale",
+            "paid",
+            "success",
+        ),
+        Status.CANCEL: (
+            "c",
+            "d",
+            "decline",
+            "declined",
+            "cancel",
+            "canceled",
+            "cancelled",
+            "rejected",
+            "refused",
+        ),
+        Status.TRASH: (
+            "t",
+            "trash",
+            "error",
+            "wrong",
+            "reject",
+            "bad",
+            "fraud",
+            "spam",
+            "invalid",
+            "duplicate",
+            "test",
+        ),
     }
 
 
@@ -107,8 +144,14 @@ def test_sender_word_unknown_to_the_table_is_recognised_through_its_list():
     assert recognise("shipped", overrides(sta="shipped")) is Status.APPROVE
 
 
-OVERRIDE_MEANINGS = {"sta": Status.APPROVE, "stc": Status.CANCEL, "stt": Status.TRASH,
-                     "sth": Status.HOLD, "stw": Status.PROCESSING, "stn": Status.NEW}
+OVERRIDE_MEANINGS = {
+    "sta": Status.APPROVE,
+    "stc": Status.CANCEL,
+    "stt": Status.TRASH,
+    "sth": Status.HOLD,
+    "stw": Status.PROCESSING,
+    "stn": Status.NEW,
+}
 
 
 def test_each_override_parameter_means_its_status():
@@ -193,11 +236,13 @@ def test_markdown_table_explains_that_hold_is_confirmed_but_unpaid():
 
 def test_markdown_table_gives_every_status_its_meaning():
     table = recognition_table_markdown()
-    for meaning in ("lead created, not yet worked",
-                    "advertiser is working on it (the vendor's wait)",
-                    "confirmed and payable",
-                    "real lead declined by customer or advertiser",
-                    "invalid, duplicate, fraudulent or test lead"):
+    for meaning in (
+        "lead created, not yet worked",
+        "advertiser is working on it (the vendor's wait)",
+        "confirmed and payable",
+        "real lead declined by customer or advertiser",
+        "invalid, duplicate, fraudulent or test lead",
+    ):
         assert meaning in table
 
 
@@ -206,15 +251,18 @@ def test_recognise_never_raises_for_any_text(word):
     assert recognise(word) is None or isinstance(recognise(word), Status)
 
 
-@given(st.text(), st.dictionaries(st.sampled_from(list(OVERRIDE_MEANINGS)),
-                                  st.text()))
+@given(st.text(), st.dictionaries(st.sampled_from(list(OVERRIDE_MEANINGS)), st.text()))
 def test_recognise_never_raises_whatever_the_sender_lists(word, params):
     result = recognise(word, StatusOverrides.from_params(params))
     assert result is None or isinstance(result, Status)
 
 
-@given(st.sampled_from([(w, s) for s, ws in RECOGNITION_TABLE.items() for w in ws]),
-       st.text(" \t", max_size=3), st.text(" \t\n", max_size=3), st.booleans())
+@given(
+    st.sampled_from([(w, s) for s, ws in RECOGNITION_TABLE.items() for w in ws]),
+    st.text(" \t", max_size=3),
+    st.text(" \t\n", max_size=3),
+    st.booleans(),
+)
 def test_table_words_are_recognised_whatever_the_case_and_surrounding_spaces(
     word_and_status, before, after, upper
 ):

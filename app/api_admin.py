@@ -1,0 +1,118 @@
+"""Admin endpoints: apply a catalog file, and look up the postback log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import ClientException
+from litestar.params import FromQuery, QueryParameter, RawBody
+from psycopg import sql
+
+from app.auth import require_admin
+from app.wire import CatalogApplied, PostbackOut, PostbackPage
+from domain.catalog_document import CatalogError, parse_catalog
+
+MAX_PAGE = 500
+
+
+class AdminController(Controller):
+    """Operators' endpoints (admin token)."""
+
+    path = "/api"
+    guards = [require_admin]
+    tags = ["admin"]
+
+    @post(
+        "/admin/catalog",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Apply a catalog TOML file (the request body)",
+        request_max_body_size=1_000_000,
+    )
+    def apply_catalog(self, request: Request, body: RawBody) -> CatalogApplied:
+        services = request.app.state.services
+        try:
+            document = parse_catalog(body)
+            changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+        except CatalogError as error:
+            raise ClientException(str(error), status_code=422) from error
+        view = services.catalog.refresh()
+        return catalog_applied(changes, view.version)
+
+    @get("/postbacks", sync_to_thread=True, summary="The postback log, newest first, paged")
+    def list_postbacks(
+        self,
+        request: Request,
+        click: FromQuery[str | None] = None,
+        exto: FromQuery[str | None] = None,
+        site: FromQuery[str | None] = None,
+        lead: FromQuery[str | None] = None,
+        outcome: FromQuery[str | None] = None,
+        error: FromQuery[str | None] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        before: Annotated[
+            int | None, QueryParameter(description="Cursor: next_cursor of the previous page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+    ) -> PostbackPage:
+        filters = {"click": click, "exto": exto, "site": site, "outcome": outcome, "error": error}
+        conditions = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k, v in filters.items() if v]
+        params: list = [v for v in filters.values() if v]
+        for condition, value in (
+            ("lead_id::text = %s", lead),
+            ("received_at >= %s", from_),
+            ("received_at < %s", to),
+            ("position < %s", before),
+        ):
+            if value is not None:
+                conditions.append(sql.SQL(condition))
+                params.append(value)
+        where = (
+            sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+        )
+        statement = sql.SQL("SELECT * FROM postback_log{} ORDER BY position DESC LIMIT %s").format(
+            where
+        )
+        with request.app.state.services.ledger.recorder.datastore.transaction(
+            commit=False
+        ) as cursor:
+            rows = cursor.execute(statement, [*params, limit + 1]).fetchall()
+        items = [postback_out(row) for row in rows[:limit]]
+        return PostbackPage(items, items[-1].position if len(rows) > limit else None)
+
+
+def catalog_applied(changes, version: int) -> CatalogApplied:
+    retroactive = [
+        f"{c.offer}/{c.goal}"
+        + (f" for {c.webmaster}" if c.webmaster else "")
+        + f" from {c.effective_from.isoformat()}"
+        for c in changes.retroactive_rate_changes
+    ]
+    return CatalogApplied(
+        changes=list(changes.lines),
+        catalog_version=version,
+        rebuild_needed=bool(retroactive),
+        retroactive_rate_changes=retroactive,
+    )
+
+
+def postback_out(row: dict) -> PostbackOut:
+    return PostbackOut(
+        id=str(row["id"]),
+        position=row["position"],
+        received_at=row["received_at"],
+        endpoint=row["endpoint"],
+        method=row["method"],
+        source_ip=row["source_ip"],
+        request_id=row["request_id"],
+        outcome=row["outcome"],
+        error=row["error"],
+        message=row["message"],
+        http_status=row["http_status"],
+        lead_id=str(row["lead_id"]) if row["lead_id"] else None,
+        params=row["params"],
+        resubmit_of=str(row["resubmit_of"]) if row["resubmit_of"] else None,
+    )

@@ -1,0 +1,79 @@
+"""Reading leads: `GET /api/leads/{id}` from the lead view, optionally after a write position."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from psycopg import sql
+
+from app.auth import require_admin
+from app.wire import LeadOut, MoneyOut
+from domain.money import Money
+from projections.runner import wait_for_position
+
+
+class LeadController(Controller):
+    """Leads as projected from their events (admin token)."""
+
+    path = "/api/leads"
+    guards = [require_admin]
+    tags = ["leads"]
+
+    @get("/{lead_id:uuid}", sync_to_thread=True, summary="A lead's current state and amounts")
+    def get_lead(
+        self,
+        request: Request,
+        lead_id: FromPath[UUID],
+        after: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                description="Wait (up to 5 s) until the projection has processed this position",
+            ),
+        ] = None,
+    ) -> LeadOut:
+        services = request.app.state.services
+        if after:
+            wait_for_position(
+                services.ledger, "lead_view", after, services.settings.projection_wait_seconds
+            )
+        with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+            row = cursor.execute(
+                sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("lead_view")),
+                (lead_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundException(f"lead {lead_id} is not known (yet)")
+        return lead_out(row)
+
+
+def lead_out(row: dict) -> LeadOut:
+    return LeadOut(
+        id=str(row["id"]),
+        click=row["click"],
+        exto=row["exto"],
+        flow=row["flow"],
+        offer=row["offer"],
+        advertiser=row["advertiser"],
+        webmaster=row["webmaster"],
+        goal=row["goal"],
+        status=row["status"],
+        advertiser_payout=_money(row["advertiser_amount"], row["advertiser_currency"]),
+        webmaster_commission=_money(row["webmaster_amount"], row["webmaster_currency"]),
+        rule_version=row["rule_version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        position=row["position"],
+    )
+
+
+def _money(amount, currency) -> MoneyOut | None:
+    if amount is None or currency is None:
+        return None
+    wire = Money(amount, currency).to_wire()
+    return MoneyOut(amount=wire["amount"], currency=wire["currency"])

@@ -1,0 +1,172 @@
+"""The `postback-ledger` command: serve the API, apply catalogs, run projections.
+
+Every subcommand has --help. Commands that touch the database open the same `Services` the
+server uses, on `DATABASE_URL` or the embedded PostgreSQL in `LEDGER_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.settings import Settings, ensure_admin_token
+
+log = logging.getLogger("postback_ledger")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LEDGER_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return args.handler(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postback-ledger",
+        description="Postback ingestion and event-sourced commission ledger for a CPA network.",
+        epilog="Database: DATABASE_URL, or an embedded PostgreSQL in LEDGER_DATA_DIR (.ledger/).",
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser(
+        "serve", help="serve the HTTP API", description="Serve the HTTP API."
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument(
+        "--apply-catalog", type=Path, metavar="FILE", help="apply this catalog TOML file first"
+    )
+    serve.set_defaults(handler=_serve)
+
+    catalog = commands.add_parser("catalog", help="maintain the catalog").add_subparsers(
+        title="catalog commands"
+    )
+    apply = catalog.add_parser(
+        "apply",
+        help="apply a catalog TOML file",
+        description="Apply a catalog TOML file: adds and changes, never deletes.",
+    )
+    apply.add_argument("file", type=Path, help="the catalog TOML file")
+    apply.set_defaults(handler=_catalog_apply)
+
+    projections = commands.add_parser(
+        "projections", help="run the read-model projections"
+    ).add_subparsers(title="projections commands")
+    run = projections.add_parser(
+        "run",
+        help="run the projections in this process until interrupted",
+        description="Tail the event store into the lead view and the postback log. "
+        "Safe beside servers that also run them: one runner leads at a time.",
+    )
+    run.set_defaults(handler=_projections_run)
+    return parser
+
+
+def _open_services(settings: Settings | None = None):
+    from app.services import Services
+
+    return Services.open(settings or Settings.from_env())
+
+
+def _catalog_apply(args) -> int:
+    from domain.catalog_document import CatalogError, parse_catalog
+
+    services = _open_services()
+    try:
+        document = parse_catalog(args.file.read_bytes())
+        changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+    except CatalogError as error:
+        print(f"catalog not applied: {error}", file=sys.stderr)
+        return 1
+    finally:
+        services.ledger.close()
+    _print_changes(changes)
+    return 0
+
+
+def _print_changes(changes) -> None:
+    if not changes.lines:
+        print("catalog unchanged")
+    for line in changes.lines:
+        print(f"  {line}")
+    for change in changes.retroactive_rate_changes:
+        print(
+            f"REBUILD NEEDED: rate of {change.offer}/{change.goal}"
+            + (f" for {change.webmaster}" if change.webmaster else "")
+            + f" takes effect from {change.effective_from.isoformat()}, in the past;"
+            " run `postback-ledger projections rebuild all --dry-run` to see which leads change"
+        )
+
+
+def _projections_run(args) -> int:
+    import signal
+    import threading
+
+    services = _open_services(Settings.from_env())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    services.runner.start()
+    log.info("projections running; Ctrl-C to stop")
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    services.runner.stop()
+    services.ledger.close()
+    return 0
+
+
+def _serve(args) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from app.services import database_address
+
+    settings = ensure_admin_token(Settings.from_env())
+    address = database_address(settings)  # starts the embedded server here, once, for all workers
+    os.environ["DATABASE_URL"] = address.url()
+    if not os.environ.get("LEDGER_ADMIN_TOKEN") and not os.environ.get("LEDGER_ADMIN_TOKENS"):
+        os.environ["LEDGER_ADMIN_TOKEN"] = settings.admin_tokens["admin"]
+    if args.apply_catalog:
+        _catalog_apply(argparse.Namespace(file=args.apply_catalog))
+    _print_welcome(args, settings)
+    Granian(
+        "app.main:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_access=False,
+    ).serve()
+    return 0
+
+
+def _print_welcome(args, settings: Settings) -> None:
+    base = f"http://{args.host}:{args.port}"
+    token = next(iter(settings.admin_tokens.values()))
+    print(
+        f"\npostback-ledger serving on {base}  (API docs: {base}/schema)\n"
+        f"  admin token : {token}\n"
+        "  demo tokens : site 7-s3cr3t (offer-1), site 8-l0an-key (offer-2),"
+        " global demo-global-token\n"
+        f"  try         : curl '{base}/api/site/click.json?token=7-s3cr3t&flow=101&exto=demo-1'\n",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The composition root: `create_app(settings)` builds the Litestar application.
+
+Tests pass their own `Services` (opened on a test database); `serve` lets the app open its own
+from the environment when the first worker starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+import msgspec
+from litestar import Litestar, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from app.api_admin import AdminController
+from app.api_clicks import ClickController
+from app.api_leads import LeadController
+from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
+from app.ledger_app import DATABASE_DOWN_ERRORS
+from app.services import Services
+from app.settings import Settings, ensure_admin_token
+from app.wire import ErrorBody
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 65_536  # a postback is a few hundred bytes; more is a mistake or an attack
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    """Build the app; it opens (and later closes) `Services` itself unless given them."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar):
+        own = services is None
+        opened = services or Services.open(ensure_admin_token(settings or Settings.from_env()))
+        app.state.services = opened
+        if own:
+            opened.start()
+        try:
+            yield
+        finally:
+            if own:
+                opened.close()
+
+    return Litestar(
+        route_handlers=[PostbackController, ClickController, LeadController, AdminController],
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        exception_handlers={
+            HTTPException: http_error,
+            ValidationException: validation_error,
+            **{error: database_down for error in DATABASE_DOWN_ERRORS},
+            Exception: unexpected_error,
+        },
+        openapi_config=OpenAPIConfig(
+            title="postback-ledger",
+            version="0.1.0",
+            description="Postbacks in, an audited commission ledger out.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+
+
+def _json(body: ErrorBody, status: int, headers: dict | None = None) -> Response:
+    return Response(
+        msgspec.json.encode(body),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "request_too_large", 422: "unprocessable"}  # fmt: skip
+
+
+def http_error(_: Request, error: HTTPException) -> Response:
+    code = _CODES.get(error.status_code, "error")
+    return _json(ErrorBody(code, str(error.detail)), error.status_code, error.headers)
+
+
+def validation_error(_: Request, error: ValidationException) -> Response:
+    details = "; ".join(
+        f"{item.get('key', '?')}: {item.get('message', '')}"
+        for item in (error.extra or [])
+        if isinstance(item, dict)
+    )
+    return _json(ErrorBody("invalid_parameter", details or str(error.detail)), 400)
+
+
+def database_down(_: Request, error: Exception) -> Response:
+    log.warning("database unavailable: %s", error)
+    return _json(
+        ErrorBody("database_unavailable", "the database is unavailable; retry"),
+        503,
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _json(ErrorBody("internal_error", "an unexpected error; it has been logged"), 500)

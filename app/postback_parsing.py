@@ -1,0 +1,132 @@
+"""Turning the bytes of a postback request into parameters, strictly and without losing any.
+
+Parameters come from the query string, a form body or a JSON body. We parse the raw bytes
+ourselves so that every malformed request still yields a record of what was sent (undecodable
+bytes shown escaped, huge values cut with their length noted) alongside its error code.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import unquote_to_bytes
+
+import msgspec
+
+from domain.catalog_view import mask_token
+from domain.errors import MalformedPostback
+
+MAX_VALUE_LENGTH = 2048
+MAX_PARAMETERS = 100
+RECORDED_VALUE_LENGTH = 1024
+_json_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class ParsedParameters(msgspec.Struct, frozen=True):
+    """`values` for the rules (one value a name); `recorded` keeps everything for the log."""
+
+    values: dict[str, str]
+    recorded: dict[str, list[str]]
+    error: MalformedPostback | None = None
+
+
+def parse_parameters(query: bytes, body: bytes, content_type: str) -> ParsedParameters:
+    pairs: list[tuple[str, str]] = []
+    problems: list[MalformedPostback] = []
+    pairs += _form_pairs(query, problems)
+    if body.strip():
+        if "json" in content_type.lower():
+            pairs += _json_pairs(body, problems)
+        else:
+            pairs += _form_pairs(body, problems)
+    values, recorded = _merge(pairs, problems)
+    return ParsedParameters(values, recorded, problems[0] if problems else None)
+
+
+def _form_pairs(data: bytes, problems: list[MalformedPostback]) -> list[tuple[str, str]]:
+    pairs = []
+    for field in data.split(b"&"):
+        if not field:
+            continue
+        name, _, value = field.partition(b"=")
+        pairs.append((_text(name, problems), _text(value, problems)))
+    return pairs
+
+
+def _text(raw: bytes, problems: list[MalformedPostback]) -> str:
+    data = unquote_to_bytes(raw.replace(b"+", b" "))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(MalformedPostback("parameters must be UTF-8 text", code="invalid_encoding"))
+        return data.decode("utf-8", errors="backslashreplace")
+
+
+def _json_pairs(body: bytes, problems: list[MalformedPostback]) -> list[tuple[str, str]]:
+    try:
+        document = _json_decoder.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        problems.append(MalformedPostback("the body is not valid JSON", code="malformed_json"))
+        return [("_body", body[:RECORDED_VALUE_LENGTH].decode("utf-8", "backslashreplace"))]
+    if not isinstance(document, dict):
+        problems.append(MalformedPostback("the JSON body must be an object", code="malformed_json"))
+        return [("_body", body[:RECORDED_VALUE_LENGTH].decode("utf-8", "backslashreplace"))]
+    pairs = []
+    for name, value in document.items():
+        if isinstance(value, dict | list):
+            problems.append(
+                MalformedPostback(
+                    f"JSON field {name[:40]!r} must be a scalar", code="malformed_json"
+                )
+            )
+            value = msgspec.json.encode(value).decode()
+        pairs.append((name, _json_scalar(value)))
+    return pairs
+
+
+def _json_scalar(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _merge(
+    pairs: list[tuple[str, str]], problems: list[MalformedPostback]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    values: dict[str, str] = {}
+    recorded: dict[str, list[str]] = {}
+    for name, value in pairs:
+        recorded.setdefault(name[:RECORDED_VALUE_LENGTH], []).append(_for_record(name, value))
+        if len(value) > MAX_VALUE_LENGTH or len(name) > MAX_VALUE_LENGTH:
+            problems.append(
+                MalformedPostback(
+                    f"parameter {name[:40]!r} is {len(value)} characters long; "
+                    f"the limit is {MAX_VALUE_LENGTH}",
+                    code="parameter_too_long",
+                )
+            )
+        if name in values and values[name] != value:
+            problems.append(
+                MalformedPostback(
+                    f"parameter {name[:40]!r} is given twice with different values",
+                    code="repeated_parameter",
+                )
+            )
+        values.setdefault(name, value)
+    if len(recorded) > MAX_PARAMETERS:
+        problems.append(
+            MalformedPostback(
+                f"{len(recorded)} parameters; the limit is {MAX_PARAMETERS}",
+                code="too_many_parameters",
+            )
+        )
+    return values, recorded
+
+
+def _for_record(name: str, value: str) -> str:
+    if name == "token":
+        return mask_token(value)
+    if len(value) > RECORDED_VALUE_LENGTH:
+        return f"{value[:RECORDED_VALUE_LENGTH]}…[cut: {len(value)} characters in all]"
+    return value

@@ -1,0 +1,82 @@
+"""The composition of the running service: event store, catalog cache, writer, projections.
+
+`Services.open` wires them from settings; tests open it against their own database. Nothing
+here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from app.catalog_cache import CatalogCache
+from app.database import DatabaseAddress, embedded_address, start_embedded
+from app.ledger_app import LedgerApplication
+from app.postback_processing import PostbackProcessor
+from app.postback_writer import PostbackWriter
+from app.settings import Settings
+from projections.lead_view import LeadViewProjection
+from projections.postback_log import PostbackLogProjection
+from projections.runner import Projection, ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+def database_address(settings: Settings) -> DatabaseAddress:
+    if settings.database_url:
+        return DatabaseAddress.from_url(settings.database_url)
+    server = start_embedded(settings.data_dir)
+    _embedded_servers.append(server)  # the server runs while a handle to it is alive
+    return embedded_address(server)
+
+
+_embedded_servers: list = []
+
+
+@dataclass
+class Services:
+    """Everything the HTTP handlers and commands use, opened and closed together."""
+
+    settings: Settings
+    address: DatabaseAddress
+    ledger: LedgerApplication
+    catalog: CatalogCache
+    processor: PostbackProcessor
+    writer: PostbackWriter
+    runner: ProjectionRunner
+
+    @classmethod
+    def open(cls, settings: Settings, address: DatabaseAddress | None = None) -> Services:
+        address = address or database_address(settings)
+        ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
+        catalog = CatalogCache(ledger)
+        processor = PostbackProcessor(ledger, catalog)
+        runner = ProjectionRunner(
+            ledger, address, build_projections(catalog), before_page=_refresh_on_catalog(catalog)
+        )
+        writer = PostbackWriter(processor, max_batch=settings.max_batch)
+        return cls(settings, address, ledger, catalog, processor, writer, runner)
+
+    def start(self) -> None:
+        self.writer.start()
+        if self.settings.run_projections:
+            self.runner.start()
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.runner.stop()
+        self.ledger.close()
+
+
+def build_projections(catalog: CatalogCache) -> list[Projection]:
+    return [LeadViewProjection(catalog.current), PostbackLogProjection()]
+
+
+def _refresh_on_catalog(catalog: CatalogCache):
+    from domain.catalog import Catalog
+
+    def refresh_if_catalog_changed(events) -> None:
+        if any(isinstance(event, Catalog.Event) for _, event in events):
+            catalog.refresh()
+
+    return refresh_if_catalog_changed

@@ -1,0 +1,62 @@
+"""Service settings, read from the environment once by the composition root, never at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service needs to know about its surroundings."""
+
+    data_dir: Path = Path(".ledger")
+    database_url: str | None = None
+    admin_tokens: dict[str, str] = field(default_factory=dict)  # name -> token
+    run_projections: bool = True
+    projection_wait_seconds: float = 5.0
+    max_batch: int = 200
+    pool_size: int = 10
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            data_dir=Path(env.get("LEDGER_DATA_DIR", ".ledger")),
+            database_url=env.get("DATABASE_URL") or None,
+            admin_tokens=_admin_tokens(env),
+            run_projections=env.get("LEDGER_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
+            max_batch=int(env.get("LEDGER_MAX_BATCH", "200")),
+            pool_size=int(env.get("LEDGER_POOL_SIZE", "10")),
+        )
+
+
+def _admin_tokens(env) -> dict[str, str]:
+    """`LEDGER_ADMIN_TOKEN=secret` or `LEDGER_ADMIN_TOKENS=alice:secret1,bob:secret2`.
+
+    Several named tokens let an operator rotate one with an overlap period, and let audit
+    records say whose token made a change.
+    """
+    tokens: dict[str, str] = {}
+    for item in env.get("LEDGER_ADMIN_TOKENS", "").split(","):
+        name, _, token = item.strip().partition(":")
+        if name and token:
+            tokens[name] = token
+    if env.get("LEDGER_ADMIN_TOKEN"):
+        tokens.setdefault("admin", env["LEDGER_ADMIN_TOKEN"])
+    return tokens
+
+
+def ensure_admin_token(settings: Settings) -> Settings:
+    """Without a configured token, use (or make) one kept in the data directory."""
+    if settings.admin_tokens:
+        return settings
+    path = settings.data_dir / "admin-token"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    token = path.read_text().strip()
+    return Settings(**{**settings.__dict__, "admin_tokens": {"admin": token}})

@@ -1,0 +1,139 @@
+"""The lead view: each lead's current state and amounts, one row a lead, for `GET /api/leads`.
+
+Rows are folded from the lead's events (`domain.lead_state.fold`) and priced with the current
+catalog, so a rebuild after a rule change prices every lead by the new rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from domain.catalog_view import CatalogView
+from domain.lead import Lead
+from domain.lead_state import LeadState, amounts_of, fold
+from domain.money import Money
+from domain.statuses import Status
+
+_COLUMNS = (
+    "id", "click", "exto", "flow", "offer", "advertiser", "webmaster", "goal", "status",
+    "advertiser_amount", "advertiser_currency", "webmaster_amount", "webmaster_currency",
+    "advertiser_override_amount", "advertiser_override_currency",
+    "webmaster_override_amount", "webmaster_override_currency",
+    "rule_version", "created_at", "updated_at", "version", "last_postback_id", "position",
+)  # fmt: skip
+
+
+class LeadViewProjection:
+    """Keeps table `lead_view` (or another name, for rebuilds) equal to the fold of lead events."""
+
+    def __init__(self, catalog: Callable[[], CatalogView], table: str = "lead_view") -> None:
+        self.name = "lead_view"
+        self.table = table
+        self._catalog = catalog
+
+    def create_tables(self, cursor: psycopg.Cursor) -> None:
+        cursor.execute(
+            sql.SQL(
+                """CREATE TABLE IF NOT EXISTS {table} (
+                id uuid PRIMARY KEY, click text, exto text, flow integer NOT NULL,
+                offer text NOT NULL, advertiser text NOT NULL, webmaster text NOT NULL,
+                goal text NOT NULL, status text NOT NULL,
+                advertiser_amount numeric, advertiser_currency text,
+                webmaster_amount numeric, webmaster_currency text,
+                advertiser_override_amount numeric, advertiser_override_currency text,
+                webmaster_override_amount numeric, webmaster_override_currency text,
+                rule_version text NOT NULL, created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL, version integer NOT NULL,
+                last_postback_id uuid NOT NULL, position bigint NOT NULL)"""
+            ).format(table=sql.Identifier(self.table))
+        )
+        for column in ("click", "exto", "created_at"):
+            cursor.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                    sql.Identifier(f"{self.table}_{column}"),
+                    sql.Identifier(self.table),
+                    sql.Identifier(column),
+                )
+            )
+
+    def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        lead_events = [(i, e) for i, e in events if isinstance(e, Lead.Event)]
+        if not lead_events:
+            return
+        states = load_states(cursor, self.table, {e.originator_id for _, e in lead_events})
+        positions: dict[UUID, int] = {}
+        for position, event in lead_events:
+            states[event.originator_id] = fold(states.get(event.originator_id), event)
+            positions[event.originator_id] = position
+        catalog = self._catalog()
+        rows = [_row(states[i], positions[i], catalog) for i in positions]
+        upsert_rows(cursor, self.table, rows)
+
+
+def load_states(cursor: psycopg.Cursor, table: str, ids: set[UUID]) -> dict[UUID, LeadState]:
+    rows = cursor.execute(
+        sql.SQL("SELECT * FROM {} WHERE id = ANY(%s)").format(sql.Identifier(table)), (list(ids),)
+    ).fetchall()
+    return {row["id"]: state_from_row(row) for row in rows}
+
+
+def state_from_row(row: dict) -> LeadState:
+    return LeadState(
+        id=row["id"],
+        click=row["click"],
+        exto=row["exto"],
+        flow=row["flow"],
+        offer=row["offer"],
+        advertiser=row["advertiser"],
+        webmaster=row["webmaster"],
+        goal=row["goal"],
+        status=Status(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        last_postback_id=row["last_postback_id"],
+        advertiser_payout_override=_money(row, "advertiser_override"),
+        webmaster_commission_override=_money(row, "webmaster_override"),
+    )
+
+
+def upsert_rows(cursor: psycopg.Cursor, table: str, rows: list[tuple]) -> None:
+    columns = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in _COLUMNS[1:]
+    )
+    statement = sql.SQL(
+        "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (id) DO UPDATE SET {updates}"
+    ).format(
+        table=sql.Identifier(table),
+        columns=columns,
+        values=sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
+        updates=updates,
+    )
+    cursor.executemany(statement, rows)
+
+
+def _row(state: LeadState, position: int, catalog: CatalogView) -> tuple:
+    amounts = amounts_of(state, catalog)
+    adv, wm = amounts.advertiser_payout, amounts.webmaster_commission
+    adv_o, wm_o = state.advertiser_payout_override, state.webmaster_commission_override
+    return (
+        state.id, state.click, state.exto, state.flow, state.offer, state.advertiser,
+        state.webmaster, state.goal, state.status.value,
+        adv.amount if adv else None, adv.currency if adv else None,
+        wm.amount if wm else None, wm.currency if wm else None,
+        adv_o.amount if adv_o else None, adv_o.currency if adv_o else None,
+        wm_o.amount if wm_o else None, wm_o.currency if wm_o else None,
+        amounts.rule_version, state.created_at, state.updated_at, state.version,
+        state.last_postback_id, position,
+    )  # fmt: skip
+
+
+def _money(row: dict, prefix: str) -> Money | None:
+    amount, currency = row[f"{prefix}_amount"], row[f"{prefix}_currency"]
+    return Money(amount, currency) if amount is not None and currency is not None else None

@@ -1,0 +1,203 @@
+"""Tailing the event store into read models, many events per transaction, exactly once.
+
+eventsourcing's own `ProjectionRunner` commits one event per transaction (a few hundred events
+per second here); ours reads pages of the notification log and applies a whole page to every
+projection in one transaction together with each projection's tracking position, so a crash
+can neither skip nor repeat an event, and a replay runs at tens of thousands of events a second.
+
+Only one runner works at a time per database (a PostgreSQL advisory lock), so several server
+processes can each start one: the others wait as hot standbys. The lock's connection also
+LISTENs for new events; if the server drops it, the runner connects again by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from app.database import DatabaseAddress
+from app.ledger_app import DATABASE_DOWN_ERRORS, LedgerApplication
+
+log = logging.getLogger(__name__)
+
+TRACKING_TABLE = "projection_tracking"
+_ADVISORY_LOCK_KEY = 0x706F73746261636B  # "postback", fixed: one runner per database
+
+
+class Projection(Protocol):
+    """A read model fed by the runner. `process` must only use the given cursor."""
+
+    name: str
+
+    def create_tables(self, cursor: psycopg.Cursor) -> None: ...
+
+    def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None: ...
+
+
+def create_tracking_table(cursor: psycopg.Cursor) -> None:
+    cursor.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL)"
+        ).format(sql.Identifier(TRACKING_TABLE))
+    )
+
+
+def tracked_positions(cursor: psycopg.Cursor, names: Sequence[str]) -> dict[str, int]:
+    rows = cursor.execute(
+        sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s)").format(
+            sql.Identifier(TRACKING_TABLE)
+        ),
+        (list(names),),
+    ).fetchall()
+    found = {row["name"]: row["position"] for row in rows}
+    return {name: found.get(name, 0) for name in names}
+
+
+def _positions_for_update(cursor: psycopg.Cursor, expected: dict[str, int]) -> dict[str, int]:
+    rows = cursor.execute(
+        sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s) FOR UPDATE").format(
+            sql.Identifier(TRACKING_TABLE)
+        ),
+        (list(expected),),
+    ).fetchall()
+    return {row["name"]: row["position"] for row in rows}
+
+
+def set_position(cursor: psycopg.Cursor, name: str, position: int) -> None:
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {} (name, position) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position"
+        ).format(sql.Identifier(TRACKING_TABLE)),
+        (name, position),
+    )
+
+
+class ProjectionRunner:
+    """Applies the event store to projections; `run_once` for one page, `start` for a thread."""
+
+    def __init__(
+        self,
+        app: LedgerApplication,
+        address: DatabaseAddress,
+        projections: Sequence[Projection],
+        page_size: int = 2000,
+        before_page: Callable[[Sequence[tuple[int, Any]]], None] | None = None,
+    ) -> None:
+        self._app = app
+        self._address = address
+        self._projections = list(projections)
+        self._page_size = page_size
+        self._before_page = before_page
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.is_leader = False
+        self.position = 0
+        self.events_processed = 0
+        self.last_error: str | None = None
+        self.create_tables()
+
+    def create_tables(self) -> None:
+        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+            create_tracking_table(cursor)
+            for projection in self._projections:
+                projection.create_tables(cursor)
+                cursor.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (name, position) VALUES (%s, 0) ON CONFLICT DO NOTHING"
+                    ).format(sql.Identifier(TRACKING_TABLE)),
+                    (projection.name,),
+                )
+
+    def run_once(self) -> int:
+        """Apply the next page of events; returns how many events it read (0 = caught up)."""
+        with self._app.recorder.datastore.transaction(commit=False) as cursor:
+            positions = tracked_positions(cursor, [p.name for p in self._projections])
+        start = min(positions.values())
+        notifications = self._app.recorder.select_notifications(
+            start=start, limit=self._page_size, inclusive_of_start=False
+        )
+        if not notifications:
+            self.position = start
+            return 0
+        events = [(n.id, self._app.mapper.to_domain_event(n)) for n in notifications]
+        if self._before_page is not None:
+            self._before_page(events)
+        last = notifications[-1].id
+        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+            if _positions_for_update(cursor, positions) != positions:
+                return len(events)  # another runner applied this page first: nothing to do
+            for projection in self._projections:
+                fresh = [(i, e) for i, e in events if i > positions[projection.name]]
+                if fresh:
+                    projection.process(cursor, fresh)
+                set_position(cursor, projection.name, last)
+        self.position = last
+        self.events_processed += len(events)
+        return len(events)
+
+    def catch_up(self) -> None:
+        while self.run_once():
+            pass
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                self._lead_while_holding_lock()
+                backoff = 0.2
+            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
+                self.is_leader = False
+                self.last_error = str(error)
+                log.warning(
+                    "projection runner lost the database (%s); retrying in %.1fs", error, backoff
+                )
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _lead_while_holding_lock(self) -> None:
+        with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
+            if not lock.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,)
+            ).fetchone()[0]:
+                self._stopping.wait(1.0)  # another runner leads; stand by
+                return
+            lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
+            self.is_leader = True
+            log.info("projection runner leads from position %d", self.position)
+            while not self._stopping.is_set():
+                if self.run_once() == 0:
+                    # Wake on NOTIFY, or after a while anyway; a dead connection raises here.
+                    for _ in lock.notifies(timeout=0.5, stop_after=1):
+                        pass
+                    lock.execute("SELECT 1")
+            self.is_leader = False
+
+
+def wait_for_position(app: LedgerApplication, name: str, position: int, timeout: float) -> bool:
+    """Block until projection `name` has processed `position`; False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        with app.recorder.datastore.transaction(commit=False) as cursor:
+            if tracked_positions(cursor, [name])[name] >= position:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

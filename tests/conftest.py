@@ -1,0 +1,76 @@
+"""Test fixtures: a real PostgreSQL (embedded, or DATABASE_URL), a fresh database per test.
+
+Each test gets its own database created on the shared server, so tests never see each other's
+events and can run in any order.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+
+from app.database import DatabaseAddress, embedded_address, start_embedded
+from app.main import create_app
+from app.services import Services
+from app.settings import Settings
+from tests.controls import ADMIN_TOKEN, DEMO_CATALOG
+
+
+@pytest.fixture(scope="session")
+def server_address() -> Iterator[DatabaseAddress]:
+    if os.environ.get("DATABASE_URL"):
+        yield DatabaseAddress.from_url(os.environ["DATABASE_URL"])
+        return
+    # A short path: PostgreSQL's Unix socket path must stay under ~107 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="plt-", dir="/tmp"))
+    server = start_embedded(folder)
+    yield embedded_address(server)
+    server.cleanup()
+
+
+@pytest.fixture
+def database(server_address: DatabaseAddress) -> Iterator[DatabaseAddress]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_address.conninfo(), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server_address.with_dbname(name)
+    with psycopg.connect(server_address.conninfo(), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, admin_tokens={"support": ADMIN_TOKEN}, pool_size=5)
+
+
+@pytest.fixture
+def services(settings: Settings, database: DatabaseAddress) -> Iterator[Services]:
+    opened = Services.open(settings, database)
+    opened.start()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(client: TestClient) -> TestClient:
+    """A client whose service has the demo catalog applied."""
+    response = client.post(
+        "/api/admin/catalog",
+        content=DEMO_CATALOG,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status_code == 200, response.text
+    return client
