@@ -90,21 +90,16 @@ def _verb(known: object) -> str:
     return "added" if known is None else "changed"
 
 
-def _rate_differs(
-    latest_rate: RateVersion | PersonalRateVersion | None,
-    sides: tuple[Money, ...],
-    effective_from: datetime | None,
+def _new_version_due(
+    latest_from: datetime | None,
+    held_money: tuple[Money, ...],
+    file_money: tuple[Money, ...],
+    file_from: datetime | None,
 ) -> bool:
-    """A new version is due when the money differs, or when the file re-dates the same money."""
-    if latest_rate is None:
+    """Due when the money differs, or when the file re-dates the same money."""
+    if latest_from is None or held_money != file_money:
         return True
-    if isinstance(latest_rate, RateVersion):
-        held: tuple[Money, ...] = (latest_rate.advertiser, latest_rate.webmaster)
-    else:
-        held = (latest_rate.webmaster,)
-    if held != sides:
-        return True
-    return effective_from is not None and effective_from != latest_rate.effective_from
+    return file_from is not None and file_from != latest_from
 
 
 def _utc(moment: datetime) -> datetime:
@@ -148,11 +143,11 @@ class Catalog(Aggregate):
     def apply_document(self, doc: CatalogDocument, now: datetime) -> CatalogChanges:
         """Make the catalog say what the file says; raise CatalogError and change nothing if
         the file has problems."""
+        log = _ChangeLog(_utc(now))
         held = self.view()
         problems = document_problems(doc) + reference_problems(doc, held)
         if problems:
             raise CatalogError(problems)
-        log = _ChangeLog(_utc(now))
         self._apply_parties(doc, held, log)
         for offer in doc.offers:
             self._apply_offer(offer, held.offers.get(offer.id), log)
@@ -186,9 +181,9 @@ class Catalog(Aggregate):
             log.lines.append(f"{_verb(known)} offer {entry.id}: {entry.name}")
         self._demote_kept_default_goal(entry, known, log)
         for goal in entry.goals:
-            self._apply_goal(
-                entry.id, goal, None if known is None else known.goals.get(goal.id), log
-            )
+            known_goal = None if known is None else known.goals.get(goal.id)
+            self._apply_goal(entry.id, goal, known_goal, log)
+            self._apply_goal_rate(entry.id, goal, known_goal, log)
         for site in entry.sites:
             self._apply_site(entry.id, site.id, sha256_hex(site.key), log)
 
@@ -214,9 +209,15 @@ class Catalog(Aggregate):
                 offer=offer, goal=entry.id, aliases=list(entry.aliases), is_default=entry.default
             )
             log.lines.append(f"{_verb(known)} goal {offer}/{entry.id}")
+
+    def _apply_goal_rate(
+        self, offer: str, entry: GoalEntry, known: Goal | None, log: _ChangeLog
+    ) -> None:
         latest_rate = None if known is None else latest(known.rates)
         advertiser, webmaster = entry.advertiser.money(), entry.webmaster.money()
-        if not _rate_differs(latest_rate, (advertiser, webmaster), entry.effective_from):
+        held = () if latest_rate is None else (latest_rate.advertiser, latest_rate.webmaster)
+        latest_from = None if latest_rate is None else latest_rate.effective_from
+        if not _new_version_due(latest_from, held, (advertiser, webmaster), entry.effective_from):
             return
         version = 1 if latest_rate is None else latest_rate.version + 1
         effective_from = _utc(entry.effective_from or log.now)
@@ -268,7 +269,9 @@ class Catalog(Aggregate):
         key = (entry.webmaster, entry.offer, entry.goal)
         latest_rate = latest(held.personal_rates.get(key, ()))
         money = entry.money()
-        if not _rate_differs(latest_rate, (money,), entry.effective_from):
+        held_money = () if latest_rate is None else (latest_rate.webmaster,)
+        latest_from = None if latest_rate is None else latest_rate.effective_from
+        if not _new_version_due(latest_from, held_money, (money,), entry.effective_from):
             return
         version = 1 if latest_rate is None else latest_rate.version + 1
         effective_from = _utc(entry.effective_from or log.now)

@@ -54,6 +54,8 @@ class AmountEntry(_Entry):
 
 
 class GoalEntry(_Entry):
+    """A goal of an offer with its current rate; a changed rate becomes a new version."""
+
     id: Id
     webmaster: AmountEntry
     advertiser: AmountEntry
@@ -63,11 +65,15 @@ class GoalEntry(_Entry):
 
 
 class SiteEntry(_Entry):
+    """A site sending postbacks for the offer; its token on the wire is `<id>-<key>`."""
+
     id: NumericId
     key: str
 
 
 class OfferEntry(_Entry):
+    """An offer with its goals (exactly one of them the default) and its sites."""
+
     id: Id
     name: Name
     advertiser: Id
@@ -77,16 +83,22 @@ class OfferEntry(_Entry):
 
 
 class AdvertiserEntry(_Entry):
+    """An advertiser, named by the offers it pays for."""
+
     id: Id
     name: Name
 
 
 class WebmasterEntry(_Entry):
+    """A webmaster, named by flows and personal rates."""
+
     id: Id
     name: Name
 
 
 class FlowEntry(_Entry):
+    """A webmaster's flow into an offer; postbacks name it by id or by its code."""
+
     id: NumericId
     code: Id
     offer: Id
@@ -94,6 +106,8 @@ class FlowEntry(_Entry):
 
 
 class PersonalRateEntry(_Entry):
+    """A webmaster's own payout for one goal of an offer; the advertiser side stays."""
+
     webmaster: Id
     offer: Id
     goal: Id
@@ -106,6 +120,8 @@ class PersonalRateEntry(_Entry):
 
 
 class NetworkEntry(_Entry):
+    """Network-wide settings: the global tokens, which replace the held ones when given."""
+
     global_tokens: list[str] = []
 
 
@@ -214,7 +230,7 @@ def _offer_problems(index: int, offer: OfferEntry) -> list[str]:
             f"{path}.goals: offer {offer.id!r} must have exactly one default goal, "
             f"has {len(defaults)}{': ' + ', '.join(defaults) if defaults else ''}"
         )
-    problems += goal_word_problems(path, offer.goals)
+    problems += _goal_word_problems(path, offer.goals)
     for j, goal in enumerate(offer.goals):
         for side, price in (("webmaster", goal.webmaster), ("advertiser", goal.advertiser)):
             problems += _amount_problems(f"{path}.goals[{j}].{side}", price.amount, price.currency)
@@ -243,7 +259,7 @@ def _landing_problems(path: str, url: str) -> list[str]:
     return problems
 
 
-def goal_word_problems(
+def _goal_word_problems(
     path: str, goals: Iterable[GoalEntry], claimed: dict[str, str] | None = None
 ) -> list[str]:
     """Goal ids and aliases that name two things: postbacks look goals up case-insensitively."""
@@ -318,6 +334,13 @@ def _unknown_references(doc: CatalogDocument, held: CatalogView) -> list[str]:
     for i, flow in enumerate(doc.flows):
         problems += _unknown(f"$.flows[{i}].offer", "offer", flow.offer, goals)
         problems += _unknown(f"$.flows[{i}].webmaster", "webmaster", flow.webmaster, webmasters)
+    return problems + _unknown_personal_rate_references(doc, webmasters, goals)
+
+
+def _unknown_personal_rate_references(
+    doc: CatalogDocument, webmasters: set[str], goals: dict[str, set[str]]
+) -> list[str]:
+    problems = []
     for i, rate in enumerate(doc.personal_rates):
         place = f"$.personal_rates[{i}]"
         problems += _unknown(f"{place}.webmaster", "webmaster", rate.webmaster, webmasters)
@@ -347,7 +370,7 @@ def _kept_goal_clashes(doc: CatalogDocument, held: CatalogView) -> list[str]:
             for goal in kept
             for word in (goal.id, *goal.aliases)
         }
-        problems += goal_word_problems(f"$.offers[{i}]", offer.goals, claimed)
+        problems += _goal_word_problems(f"$.offers[{i}]", offer.goals, claimed)
     return problems
 
 
