@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from psycopg import sql
 
+from app.api_history import lead_as_of_out
 from app.auth import require_admin
 from app.wire import LeadOut, MoneyOut
 from domain.money import Money
@@ -35,8 +37,14 @@ class LeadController(Controller):
                 description="Wait (up to 5 s) until the projection has processed this position",
             ),
         ] = None,
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(description="The lead as the ledger stood at this moment (ISO 8601)"),
+        ] = None,
     ) -> LeadOut:
         services = request.app.state.services
+        if as_of is not None:
+            return lead_as_of_out(services, lead_id, as_of)
         if after:
             wait_for_position(
                 services.ledger, "lead_view", after, services.settings.projection_wait_seconds

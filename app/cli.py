@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app import cli_audit
 from app.settings import Settings, ensure_admin_token
 
 log = logging.getLogger("postback_ledger")
@@ -76,6 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
         "Safe beside servers that also run them: one runner leads at a time.",
     )
     run.set_defaults(handler=_projections_run)
+
+    audit = commands.add_parser("audit", help="check the stored data").add_subparsers(
+        title="audit commands"
+    )
+    verify = audit.add_parser(
+        "verify",
+        help="recompute the hash chain over stored events; exit 1 at the first broken link",
+        description="Recompute the tamper-evidence hash chain from ledger_events and report the "
+        "first event changed, deleted or inserted after it was stored.",
+    )
+    verify.set_defaults(handler=cli_audit.audit_verify)
+
+    lead = commands.add_parser("lead", help="look into one lead").add_subparsers(
+        title="lead commands"
+    )
+    history = lead.add_parser(
+        "history", help="print a lead's history as a table", description="Every postback for "
+        "the lead, its events, the money before and after, and recalculations."
+    )  # fmt: skip
+    history.add_argument("lead_id", metavar="ID", help="the lead's id")
+    history.add_argument("--width", type=int, default=None, help="table width in characters")
+    history.set_defaults(handler=cli_audit.lead_history)
     return parser
 
 

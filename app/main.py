@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.api_admin import AdminController
 from app.api_clicks import ClickController
+from app.api_history import HistoryController
 from app.api_leads import LeadController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
 from app.ledger_app import DATABASE_DOWN_ERRORS
@@ -46,7 +47,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 opened.close()
 
     return Litestar(
-        route_handlers=[PostbackController, ClickController, LeadController, AdminController],
+        route_handlers=[
+            PostbackController,
+            ClickController,
+            LeadController,
+            AdminController,
+            HistoryController,
+        ],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={

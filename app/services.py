@@ -15,6 +15,7 @@ from app.ledger_app import LedgerApplication
 from app.postback_processing import PostbackProcessor
 from app.postback_writer import PostbackWriter
 from app.settings import Settings
+from projections.audit_chain import AuditChainProjection
 from projections.lead_view import LeadViewProjection
 from projections.postback_log import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
@@ -69,7 +70,7 @@ class Services:
 
 
 def build_projections(catalog: CatalogCache) -> list[Projection]:
-    return [LeadViewProjection(catalog.current), PostbackLogProjection()]
+    return [LeadViewProjection(catalog.current), PostbackLogProjection(), AuditChainProjection()]
 
 
 def _refresh_on_catalog(catalog: CatalogCache):

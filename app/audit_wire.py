@@ -1,0 +1,104 @@
+"""The JSON shapes of the audit endpoints: lead history, as-of answers, resubmissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from app.wire import MoneyOut, PostbackOut
+
+
+class LeadSnapshot(msgspec.Struct):
+    """What a lead was at one moment: status, goal, and its money as the ledger priced it."""
+
+    status: str
+    goal: str
+    advertiser_payout: MoneyOut | None
+    webmaster_commission: MoneyOut | None
+    rule_version: str
+    version: int
+
+
+class EntryOut(msgspec.Struct):
+    """One ledger entry, signed (debit positive)."""
+
+    account: str
+    bucket: str
+    amount: str
+    currency: str
+    reverses: bool
+    rule_version: str
+    position: int
+    recorded_at: datetime
+    recalculation_id: str | None = None
+
+
+class EventOut(msgspec.Struct):
+    """One lead event: its type, what it says, and the entries it posted."""
+
+    position: int
+    type: str
+    version: int
+    timestamp: datetime
+    data: dict[str, Any]
+    entries: list[EntryOut] = []
+
+
+class RecalculationOut(msgspec.Struct):
+    """A rebuild that repriced the lead, with the rule versions before and after."""
+
+    id: str
+    started_at: datetime
+    finished_at: datetime
+    actor: str | None
+    rule_versions: Any = None
+
+
+class HistoryStep(msgspec.Struct):
+    """One step of a lead's life: a received postback, or a recalculation."""
+
+    kind: str  # "postback" or "recalculation"
+    at: datetime
+    position: int | None
+    before: LeadSnapshot | None
+    after: LeadSnapshot | None
+    postback: PostbackOut | None = None
+    events: list[EventOut] = []
+    recalculation: RecalculationOut | None = None
+    entries: list[EntryOut] = []
+
+
+class LeadHistoryOut(msgspec.Struct):
+    """Everything that happened to a lead, in order, with the money before and after each step."""
+
+    id: str
+    click: str | None
+    exto: str | None
+    flow: int | None
+    offer: str | None
+    advertiser: str | None
+    webmaster: str | None
+    steps: list[HistoryStep]
+
+
+class BalancesOut(msgspec.Struct):
+    """A holder's balances per currency and bucket (holder's view), optionally as of a time."""
+
+    account: str
+    balances: dict[str, dict[str, str]]
+    as_of: datetime | None = None
+
+
+class ResubmissionOut(msgspec.Struct):
+    """The outcome of re-submitting a stored postback, linked to the original."""
+
+    original_id: str
+    postback_id: str
+    outcome: str
+    http_status: int
+    lead_id: str | None
+    position: int | None
+    error: str | None
+    message: str | None
