@@ -67,7 +67,6 @@ class HistoryStep(msgspec.Struct):
     postback: PostbackOut | None = None
     events: list[EventOut] = []
     recalculation: RecalculationOut | None = None
-    entries: list[EntryOut] = []
 
 
 class LeadHistoryOut(msgspec.Struct):

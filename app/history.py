@@ -44,7 +44,7 @@ def lead_history(
     for entry in entries:
         by_position[entry.position].append(entry)
     steps = _postback_steps(events, postbacks, clock, by_position)
-    steps += _recalculation_steps(events, clock, entries, recalculation_rows(cursor))
+    steps += _recalculation_steps(events, clock, recalculation_rows(cursor))
     steps.sort(key=lambda step: (step.at, step.position or 0))
     return LeadHistoryOut(
         id=str(final.id),
@@ -107,16 +107,15 @@ def _event_out(item: PositionedEvent, entries: list[EntryOut]) -> EventOut:
         version=event.originator_version,
         timestamp=event.timestamp,
         data=event_data(event),
-        entries=[entry for entry in entries if entry.recalculation_id is None] or entries,
+        entries=entries,
     )
 
 
 def _recalculation_steps(
-    events: list[PositionedEvent],
-    clock: LedgerClock,
-    entries: list[EntryOut],
-    rows: dict[UUID, dict],
+    events: list[PositionedEvent], clock: LedgerClock, rows: dict[UUID, dict]
 ) -> list[HistoryStep]:
+    """Rebuilds that repriced this lead (a rebuild restates the ledger's entries, so they are
+    shown under the events that caused them; here are the money before and after)."""
     steps = []
     for rebuild in clock.rebuilds:
         state = state_of([e for e in events if e.timestamp <= rebuild.finished_at])
@@ -124,10 +123,9 @@ def _recalculation_steps(
             continue
         old = amounts_of(state, clock.catalog_for(state, rebuild.finished_at - _JUST_BEFORE))
         new = clock.amounts(state, rebuild.finished_at)
-        posted = [e for e in entries if e.recalculation_id == str(rebuild.id)]
-        if old == new and not posted:
-            continue
         row = rows.get(rebuild.id, {})
+        if old == new and not _names_lead(row, state.id):
+            continue
         steps.append(
             HistoryStep(
                 kind="recalculation",
@@ -142,7 +140,12 @@ def _recalculation_steps(
                     actor=row.get("actor"),
                     rule_versions=row.get("rule_versions"),
                 ),
-                entries=posted,
             )
         )
     return steps
+
+
+def _names_lead(row: dict, lead_id: UUID) -> bool:
+    differences = row.get("differences") or {}
+    lines = [*differences.get("leads", ()), *differences.get("lead_view", ())]
+    return any(line.get("lead") == str(lead_id) for line in lines)

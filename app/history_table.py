@@ -33,7 +33,7 @@ def _cells(step: HistoryStep) -> list[str | Text]:
         _money_change(before, after, "advertiser_payout"),
         _money_change(before, after, "webmaster_commission"),
         after.rule_version if after else "",
-        str(len(step.entries) + sum(len(event.entries) for event in step.events)),
+        str(sum(len(event.entries) for event in step.events)),
     ]
 
 

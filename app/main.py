@@ -20,6 +20,7 @@ from app.api_clicks import ClickController
 from app.api_history import HistoryController
 from app.api_leads import LeadController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
+from app.api_resubmit import ResubmitController
 from app.ledger_app import DATABASE_DOWN_ERRORS
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             LeadController,
             AdminController,
             HistoryController,
+            ResubmitController,
         ],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
