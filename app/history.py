@@ -28,15 +28,19 @@ _JUST_BEFORE = timedelta(microseconds=1)
 
 
 def lead_history(
-    app: LedgerApplication, cursor: psycopg.Cursor, lead_id: UUID, catalog: CatalogView
+    app: LedgerApplication,
+    cursor: psycopg.Cursor,
+    lead_id: UUID,
+    catalog: CatalogView,
+    clock: LedgerClock | None = None,
 ) -> LeadHistoryOut | None:
-    """None when no such lead was ever created."""
+    """None when no such lead was ever created. Pass `clock` to share it between leads."""
     stored = events_of(app, cursor, [lead_id])[lead_id]
     events = [item for item in stored if isinstance(item.event, Lead.Event)]
     final = state_of(events)
     if final is None:
         return None
-    clock = LedgerClock.load(app, cursor)
+    clock = clock or LedgerClock.load(app, cursor)
     flow = catalog.flow_by_id(final.flow)
     postbacks = postbacks_for(cursor, lead_id, final, flow.code if flow else None)
     entries = entries_for_lead(cursor, lead_id)

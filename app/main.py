@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.api_admin import AdminController
 from app.api_clicks import ClickController
+from app.api_exports import ExportController
 from app.api_history import HistoryController
 from app.api_leads import LeadController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             AdminController,
             HistoryController,
             ResubmitController,
+            ExportController,
         ],
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
