@@ -6,7 +6,6 @@ postback goes through the group-commit writer, and the answer is sent only after
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import msgspec
@@ -16,6 +15,7 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
 from app.ledger_app import DatabaseUnavailable
+from app.observability import request_id_of
 from app.postback_parsing import parse_parameters
 from app.postback_processing import CREATION, STATUS_CHANGE, PostbackRequest, PostbackResult
 from app.wire import ErrorBody, PostbackOk
@@ -66,10 +66,12 @@ _ERRORS = {
     status: ResponseSpec(data_container=ErrorBody, description=description)
     for status, description in {
         400: "Malformed postback or missing parameter",
-        401: "Missing or wrong token",
+        401: "Missing or wrong token; missing, wrong or replayed signature (bad_signature)",
         404: "Unknown click, flow or lead",
         409: "The click has several leads; send exto",
+        403: "The token may not send from this address (ip_not_allowed)",
         413: "Request body too large",
+        429: "Too many postbacks for this token; retry after Retry-After seconds",
         422: "Unknown status, goal or currency; bad amount; unsubstituted macro",
         503: "Database unavailable; retry after Retry-After seconds",
     }.items()
@@ -108,14 +110,18 @@ async def receive(request: Request, endpoint: str) -> Response:
     parsed = parse_parameters(
         request.scope.get("query_string", b""), body, request.headers.get("content-type", "")
     )
+    services = request.app.state.services
+    refusal = await request.app.state.screen.screen(
+        request, parsed.values, body, services.catalog.cached() or services.catalog.current()
+    )
     postback = PostbackRequest(
         endpoint=endpoint,
         method=request.method,
         params=parsed.values,
         raw_params=parsed.recorded,
         source_ip=request.client.host if request.client else "",
-        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
-        parse_error=parsed.error,
+        request_id=request_id_of(request),
+        parse_error=refusal or parsed.error,
     )
     try:
         result = await request.app.state.services.writer.submit(postback)
@@ -125,12 +131,17 @@ async def receive(request: Request, endpoint: str) -> Response:
             503,
             {"Retry-After": RETRY_AFTER_SECONDS},
         )
+    request.scope.setdefault("state", {})["postback_outcome"] = (result.outcome, result.error)
+    if refusal is not None and result.http_status == 429:
+        return answer(result, {"Retry-After": str(getattr(refusal, "retry_after", 1))})
     return answer(result)
 
 
-def answer(result: PostbackResult) -> Response:
+def answer(result: PostbackResult, headers: dict | None = None) -> Response:
     if result.error is not None:
-        return json_response(ErrorBody(result.error, result.message or ""), result.http_status)
+        return json_response(
+            ErrorBody(result.error, result.message or ""), result.http_status, headers
+        )
     body = PostbackOk(
         id=str(result.lead_id),
         position=result.position,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
@@ -18,8 +19,12 @@ def admin_name(connection: ASGIConnection) -> str | None:
     if not presented:
         return None
     found = None
-    for name, token in connection.app.state.services.settings.admin_tokens.items():
-        if hmac.compare_digest(presented.strip().encode(), token.encode()):
+    settings = connection.app.state.services.settings
+    today = datetime.now(UTC).date()
+    for name, token in settings.admin_tokens.items():
+        matches = hmac.compare_digest(presented.strip().encode(), token.encode())
+        expires = settings.admin_token_expiry.get(name)
+        if matches and (expires is None or today <= expires):  # rotated out after `expires`
             found = name
     return found
 

@@ -31,6 +31,10 @@ class CatalogCache:
             return self.refresh()
         return view
 
+    def cached(self) -> CatalogView | None:
+        """The snapshot in hand, without touching the database; None before the first load."""
+        return self._view
+
     def refresh(self, min_interval: float = 0.0) -> CatalogView:
         """Reload if the stored catalog is newer; at most once per `min_interval` seconds."""
         with self._lock:

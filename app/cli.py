@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         "first event changed, deleted or inserted after it was stored.",
     )
     verify.set_defaults(handler=cli_audit.audit_verify)
+    check = audit.add_parser(
+        "check",
+        help="check the invariants (ledger sums, balances, views against events); exit 1 on "
+        "any violation",
+        description="Check on one consistent snapshot: the ledger sums to zero per currency and "
+        "per posting, balances equal entries, lead views and ledger positions equal the fold of "
+        "each lead's events, every stored postback is in the postback log, no lead is duplicated.",
+    )
+    check.set_defaults(handler=_audit_check)
 
     lead = commands.add_parser("lead", help="look into one lead").add_subparsers(
         title="lead commands"
@@ -100,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--width", type=int, default=None, help="table width in characters")
     history.set_defaults(handler=cli_audit.lead_history)
     return parser
+
+
+def _audit_check(args) -> int:
+    from app.audit_check import audit_check_command
+
+    return audit_check_command(args)
 
 
 def _open_services(settings: Settings | None = None):

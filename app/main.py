@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import msgspec
 from litestar import Litestar, Request, Response
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -22,7 +23,11 @@ from app.api_history import HistoryController
 from app.api_leads import LeadController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
 from app.api_resubmit import ResubmitController
+from app.health import HealthController
 from app.ledger_app import DATABASE_DOWN_ERRORS
+from app.metrics import Metrics
+from app.observability import observe_requests
+from app.security import open_screen
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.wire import ErrorBody
@@ -34,12 +39,14 @@ MAX_BODY_BYTES = 65_536  # a postback is a few hundred bytes; more is a mistake 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
     """Build the app; it opens (and later closes) `Services` itself unless given them."""
+    metrics = Metrics(services_of=lambda: app.state.services)
 
     @asynccontextmanager
     async def lifespan(app: Litestar):
         own = services is None
         opened = services or Services.open(ensure_admin_token(settings or Settings.from_env()))
         app.state.services = opened
+        app.state.screen = open_screen(opened)
         if own:
             opened.start()
         try:
@@ -48,7 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if own:
                 opened.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             PostbackController,
             ClickController,
@@ -57,8 +64,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HistoryController,
             ResubmitController,
             ExportController,
+            HealthController,
         ],
         lifespan=[lifespan],
+        middleware=[observe_requests(metrics)],
+        state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={
             HTTPException: http_error,
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
+    return app
 
 
 def _json(body: ErrorBody, status: int, headers: dict | None = None) -> Response:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 
@@ -19,6 +21,12 @@ class Settings:
     projection_wait_seconds: float = 5.0
     max_batch: int = 200
     pool_size: int = 10
+    # name -> last day (UTC) the admin token is accepted: rotation with an overlap period.
+    admin_token_expiry: dict[str, date] = field(default_factory=dict)
+    signing_key: str | None = None  # derives per-site signing secrets (domain.signatures)
+    rate_limit_per_second: float = 1000.0  # per token and per process; 0 turns it off
+    rate_limit_burst: int = 2000
+    ready_max_lag: int = 10_000  # /health/ready fails when projections lag more events
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -30,6 +38,11 @@ class Settings:
             run_projections=env.get("LEDGER_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             max_batch=int(env.get("LEDGER_MAX_BATCH", "200")),
             pool_size=int(env.get("LEDGER_POOL_SIZE", "10")),
+            admin_token_expiry=_admin_token_expiry(env),
+            signing_key=env.get("LEDGER_SIGNING_KEY") or None,
+            rate_limit_per_second=float(env.get("LEDGER_RATE_LIMIT", "1000")),
+            rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
+            ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
         )
 
 
@@ -42,11 +55,26 @@ def _admin_tokens(env) -> dict[str, str]:
     tokens: dict[str, str] = {}
     for item in env.get("LEDGER_ADMIN_TOKENS", "").split(","):
         name, _, token = item.strip().partition(":")
+        token = _EXPIRY.sub("", token)
         if name and token:
             tokens[name] = token
     if env.get("LEDGER_ADMIN_TOKEN"):
         tokens.setdefault("admin", env["LEDGER_ADMIN_TOKEN"])
     return tokens
+
+
+_EXPIRY = re.compile(r":(\d{4}-\d{2}-\d{2})\Z")
+
+
+def _admin_token_expiry(env) -> dict[str, date]:
+    """`LEDGER_ADMIN_TOKENS=old:secret1:2026-12-31,new:secret2`: `old` works until that day."""
+    expiry = {}
+    for item in env.get("LEDGER_ADMIN_TOKENS", "").split(","):
+        name, _, token = item.strip().partition(":")
+        found = _EXPIRY.search(token)
+        if name and found:
+            expiry[name] = date.fromisoformat(found.group(1))
+    return expiry
 
 
 def ensure_admin_token(settings: Settings) -> Settings:

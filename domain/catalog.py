@@ -22,12 +22,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.access import SiteAccess
 from domain.catalog_document import (
     CatalogDocument,
     CatalogError,
     GoalEntry,
     OfferEntry,
     PersonalRateEntry,
+    SiteEntry,
     document_problems,
     reference_problems,
 )
@@ -127,6 +129,8 @@ class Catalog(Aggregate):
         self._flows: dict[int, Flow] = {}
         self._personal_rates: dict[PersonalRateKey, tuple[PersonalRateVersion, ...]] = {}
         self._global_token_sha256s: tuple[str, ...] = ()
+        self._site_access: dict[int, SiteAccess] = {}
+        self._global_token_allowed_ips: dict[str, tuple[str, ...]] = {}
 
     def view(self) -> CatalogView:
         return CatalogView(
@@ -138,6 +142,8 @@ class Catalog(Aggregate):
             flows=self._flows,
             personal_rates=self._personal_rates,
             global_token_sha256s=self._global_token_sha256s,
+            site_access=self._site_access,
+            global_token_allowed_ips=self._global_token_allowed_ips,
         )
 
     def apply_document(self, doc: CatalogDocument, now: datetime) -> CatalogChanges:
@@ -186,6 +192,7 @@ class Catalog(Aggregate):
             self._apply_goal_rate(entry.id, goal, known_goal, log)
         for site in entry.sites:
             self._apply_site(entry.id, site.id, sha256_hex(site.key), log)
+            self._apply_site_access(site, log)
 
     def _demote_kept_default_goal(
         self, entry: OfferEntry, known: Offer | None, log: _ChangeLog
@@ -299,6 +306,28 @@ class Catalog(Aggregate):
         if tuple(digests) != held.global_token_sha256s:
             self._set_global_tokens(token_sha256s=digests)
             log.lines.append(f"set the global tokens ({len(digests)} in force)")
+        allowed = {
+            sha256_hex(token): sorted(cidrs)
+            for token, cidrs in doc.network.global_token_allowed_ips.items()
+        }
+        if {k: tuple(v) for k, v in allowed.items()} != dict(held.global_token_allowed_ips):
+            self._set_global_token_allowlists(allowed_ips=allowed)
+            log.lines.append(f"set the address allowlists of {len(allowed)} global tokens")
+
+    def _apply_site_access(self, site: SiteEntry, log: _ChangeLog) -> None:
+        wanted = SiteAccess(tuple(sorted(site.allowed_ips)), site.require_signature)
+        if wanted == self._site_access.get(site.id, SiteAccess()):
+            return
+        self._set_site_access(
+            site=site.id,
+            allowed_ips=list(wanted.allowed_ips),
+            require_signature=wanted.require_signature,
+        )
+        log.lines.append(
+            f"set the access rules of site {site.id}: "
+            f"{', '.join(wanted.allowed_ips) or 'any address'}"
+            f"{', signed postbacks only' if wanted.require_signature else ''}"
+        )
 
     class AdvertiserDefined(Aggregate.Event):
         """An advertiser was added or renamed."""
@@ -440,3 +469,23 @@ class Catalog(Aggregate):
         key = (webmaster, offer, goal)
         rate = PersonalRateVersion(version, effective_from, Money(amount, currency))
         self._personal_rates[key] = (*self._personal_rates.get(key, ()), rate)
+
+    class SiteAccessSet(Aggregate.Event):
+        """A site's address allowlist or its need for signed postbacks changed."""
+
+        site: int
+        allowed_ips: list[str]
+        require_signature: bool
+
+    @event(SiteAccessSet)
+    def _set_site_access(self, site: int, allowed_ips: list[str], require_signature: bool) -> None:
+        self._site_access[site] = SiteAccess(tuple(allowed_ips), require_signature)
+
+    class GlobalTokenAllowlistsSet(Aggregate.Event):
+        """The address allowlists of the global tokens were replaced (keyed by token digest)."""
+
+        allowed_ips: dict[str, list[str]]
+
+    @event(GlobalTokenAllowlistsSet)
+    def _set_global_token_allowlists(self, allowed_ips: dict[str, list[str]]) -> None:
+        self._global_token_allowed_ips = {k: tuple(v) for k, v in allowed_ips.items()}

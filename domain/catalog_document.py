@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from domain.access import cidr_problems
 from domain.catalog_view import MAX_ID_DIGITS, CatalogView
 from domain.money import InvalidAmount, Money, UnknownCurrency, parse_amount
 
@@ -69,6 +70,9 @@ class SiteEntry(_Entry):
 
     id: NumericId
     key: str
+    # Access rules; the site's entry states them in full: absent means no restriction.
+    allowed_ips: list[str] = []
+    require_signature: bool = False
 
 
 class OfferEntry(_Entry):
@@ -123,6 +127,8 @@ class NetworkEntry(_Entry):
     """Network-wide settings: the global tokens, which replace the held ones when given."""
 
     global_tokens: list[str] = []
+    # token -> CIDRs it may be used from; a token missing here may be used from anywhere.
+    global_token_allowed_ips: dict[str, list[str]] = {}
 
 
 class CatalogDocument(_Entry):
@@ -208,6 +214,12 @@ def _network_problems(network: NetworkEntry | None) -> list[str]:
     # The token itself must never appear in a message.
     if len(set(tokens)) != len(tokens):
         problems.append("$.network.global_tokens: the same token is listed twice")
+    allowlists = {} if network is None else network.global_token_allowed_ips
+    for index, (token, cidrs) in enumerate(allowlists.items()):
+        place = f"$.network.global_token_allowed_ips[{index}]"
+        if token not in tokens:
+            problems.append(f"{place}: names a token that is not in global_tokens")
+        problems += cidr_problems(place, cidrs)
     return problems
 
 
@@ -234,6 +246,11 @@ def _offer_problems(index: int, offer: OfferEntry) -> list[str]:
     for j, goal in enumerate(offer.goals):
         for side, price in (("webmaster", goal.webmaster), ("advertiser", goal.advertiser)):
             problems += _amount_problems(f"{path}.goals[{j}].{side}", price.amount, price.currency)
+    problems += [
+        problem
+        for j, site in enumerate(offer.sites)
+        for problem in cidr_problems(f"{path}.sites[{j}].allowed_ips", site.allowed_ips)
+    ]
     return problems + _site_key_problems(path, offer.sites)
 
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Literal, Protocol, TypeVar
 from urllib.parse import quote
 
+from domain.access import SiteAccess
 from domain.money import Money
 
 # Longer digit runs are never ids; the cap also keeps int() far from its 4,300-digit limit.
@@ -229,10 +230,16 @@ class CatalogView:
     personal_rates: Mapping[PersonalRateKey, tuple[PersonalRateVersion, ...]]
     global_token_sha256s: tuple[str, ...]
     _flows_by_code: Mapping[str, Flow] = field(init=False, repr=False, compare=False)
+    # Optional access rules (domain.access): site id -> rules; global token digest -> CIDRs.
+    site_access: Mapping[int, SiteAccess] = field(default_factory=dict)
+    global_token_allowed_ips: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Copies, so that the aggregate changing later cannot change a snapshot in use.
-        for name in ("advertisers", "webmasters", "offers", "sites", "flows", "personal_rates"):
+        for name in (
+            "advertisers", "webmasters", "offers", "sites", "flows", "personal_rates",
+            "site_access", "global_token_allowed_ips",
+        ):  # fmt: skip
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         by_code = MappingProxyType({flow.code: flow for flow in self.flows.values()})
         object.__setattr__(self, "_flows_by_code", by_code)

@@ -103,6 +103,10 @@ class ProjectionRunner:
         self.last_error: str | None = None
         self.create_tables()
 
+    @property
+    def projection_names(self) -> list[str]:
+        return [projection.name for projection in self._projections]
+
     def create_tables(self) -> None:
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
             create_tracking_table(cursor)
