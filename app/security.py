@@ -36,13 +36,17 @@ def ensure_signing_key(settings: Settings) -> str:
 
 
 def _create_secret_file(path: Path) -> None:
+    """Write then link, so a process racing us never reads a half-written key."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    draft.write_text(secrets.token_urlsafe(32) + "\n")
+    draft.chmod(0o600)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(draft, path)
     except FileExistsError:
-        return  # another process made it first
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secrets.token_urlsafe(32) + "\n")
+        pass  # another process made it first: use theirs
+    finally:
+        draft.unlink()
 
 
 class PostbackScreen:
