@@ -30,6 +30,7 @@ from app.observability import observe_requests
 from app.security import open_screen
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
+from app.support_page import support_routes, support_templates
 from app.wire import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HistoryController,
             ResubmitController,
             ExportController,
+            *support_routes(),
             HealthController,
         ],
         lifespan=[lifespan],
         middleware=[observe_requests(metrics)],
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
+        template_config=support_templates(),
         exception_handlers={
             HTTPException: http_error,
             ValidationException: validation_error,
