@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter, RawBody
 from psycopg import sql
 
 from app.auth import require_admin
+from app.rate_change_warning import preview_after_apply
 from app.wire import CatalogApplied, PostbackOut, PostbackPage
 from domain.catalog_document import CatalogError, parse_catalog
 
@@ -39,7 +40,8 @@ class AdminController(Controller):
         except CatalogError as error:
             raise ClientException(str(error), status_code=422) from error
         view = services.catalog.refresh()
-        return catalog_applied(changes, view.version)
+        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        return catalog_applied(changes, view.version, preview_after_apply(services, changes, actor))
 
     @get("/postbacks", sync_to_thread=True, summary="The postback log, newest first, paged")
     def list_postbacks(
@@ -84,7 +86,7 @@ class AdminController(Controller):
         return PostbackPage(items, items[-1].position if len(rows) > limit else None)
 
 
-def catalog_applied(changes, version: int) -> CatalogApplied:
+def catalog_applied(changes, version: int, preview=None) -> CatalogApplied:
     retroactive = [
         f"{c.offer}/{c.goal}"
         + (f" for {c.webmaster}" if c.webmaster else "")
@@ -96,6 +98,8 @@ def catalog_applied(changes, version: int) -> CatalogApplied:
         catalog_version=version,
         rebuild_needed=bool(retroactive),
         retroactive_rate_changes=retroactive,
+        rebuild_preview=str(preview.id) if preview else None,
+        leads_to_change=preview.leads_changed if preview else [],
     )
 
 

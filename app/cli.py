@@ -77,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
         "Safe beside servers that also run them: one runner leads at a time.",
     )
     run.set_defaults(handler=_projections_run)
+    rebuild = projections.add_parser(
+        "rebuild",
+        help="rebuild projections from the events under the current catalog",
+        description="Replay the event store with the current catalog into new tables while the "
+        "old ones keep serving, then switch atomically. Records who, when, the rule versions "
+        "and the differences per lead and per account (GET /api/recalculations).",
+    )
+    rebuild.add_argument(
+        "name", choices=["leads", "commissions", "all"], help="which projections to rebuild"
+    )
+    rebuild.add_argument(
+        "--dry-run", action="store_true", help="report the differences, switch nothing"
+    )
+    rebuild.set_defaults(handler=_projections_rebuild)
 
     audit = commands.add_parser("audit", help="check the stored data").add_subparsers(
         title="audit commands"
@@ -117,6 +131,12 @@ def _audit_check(args) -> int:
     return audit_check_command(args)
 
 
+def _projections_rebuild(args) -> int:
+    from app.cli_rebuild import projections_rebuild
+
+    return projections_rebuild(_open_services(), args.name, args.dry_run)
+
+
 def _open_services(settings: Settings | None = None):
     from app.services import Services
 
@@ -124,18 +144,22 @@ def _open_services(settings: Settings | None = None):
 
 
 def _catalog_apply(args) -> int:
+    from app.cli_rebuild import cli_actor, print_preview
+    from app.rate_change_warning import preview_after_apply
     from domain.catalog_document import CatalogError, parse_catalog
 
     services = _open_services()
     try:
         document = parse_catalog(args.file.read_bytes())
         changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+        preview = preview_after_apply(services, changes, cli_actor(), catch_up=True)
     except CatalogError as error:
         print(f"catalog not applied: {error}", file=sys.stderr)
         return 1
     finally:
         services.ledger.close()
     _print_changes(changes)
+    print_preview(preview)
     return 0
 
 

@@ -21,7 +21,9 @@ from app.api_clicks import ClickController
 from app.api_exports import ExportController
 from app.api_history import HistoryController
 from app.api_leads import LeadController
+from app.api_ledger import LedgerController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
+from app.api_recalculations import RecalculationController
 from app.api_resubmit import ResubmitController
 from app.health import HealthController
 from app.ledger_app import DATABASE_DOWN_ERRORS
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             PostbackController,
             ClickController,
             LeadController,
+            LedgerController,
+            RecalculationController,
             AdminController,
             HistoryController,
             ResubmitController,

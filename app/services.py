@@ -16,6 +16,7 @@ from app.postback_processing import PostbackProcessor
 from app.postback_writer import PostbackWriter
 from app.settings import Settings
 from projections.audit_chain import AuditChainProjection
+from projections.commission_ledger import CommissionLedgerProjection
 from projections.lead_view import LeadViewProjection
 from projections.postback_log import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
@@ -70,7 +71,12 @@ class Services:
 
 
 def build_projections(catalog: CatalogCache) -> list[Projection]:
-    return [LeadViewProjection(catalog.current), PostbackLogProjection(), AuditChainProjection()]
+    return [
+        LeadViewProjection(catalog.current),
+        PostbackLogProjection(),
+        AuditChainProjection(),
+        CommissionLedgerProjection(catalog.current),
+    ]
 
 
 def _refresh_on_catalog(catalog: CatalogCache):

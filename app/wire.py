@@ -82,3 +82,6 @@ class CatalogApplied(msgspec.Struct):
     catalog_version: int
     rebuild_needed: bool
     retroactive_rate_changes: list[str]
+    # The recorded dry run (GET /api/recalculations/{id}) and the leads a rebuild would reprice.
+    rebuild_preview: str | None = None
+    leads_to_change: list[str] = []

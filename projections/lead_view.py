@@ -15,7 +15,7 @@ from psycopg import sql
 
 from domain.catalog_view import CatalogView
 from domain.lead import Lead
-from domain.lead_state import LeadState, amounts_of, fold
+from domain.lead_state import LeadAmounts, LeadState, amounts_of, fold
 from domain.money import Money
 from domain.statuses import Status
 
@@ -119,7 +119,11 @@ def upsert_rows(cursor: psycopg.Cursor, table: str, rows: list[tuple]) -> None:
 
 
 def _row(state: LeadState, position: int, catalog: CatalogView) -> tuple:
-    amounts = amounts_of(state, catalog)
+    return view_row(state, amounts_of(state, catalog), position)
+
+
+def view_row(state: LeadState, amounts: LeadAmounts, position: int) -> tuple:
+    """A row of a lead_view-shaped table (also the ledger's `ledger_leads`), for `upsert_rows`."""
     adv, wm = amounts.advertiser_payout, amounts.webmaster_commission
     adv_o, wm_o = state.advertiser_payout_override, state.webmaster_commission_override
     return (

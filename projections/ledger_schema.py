@@ -1,0 +1,64 @@
+"""The commission ledger's tables: the shared contract that the audit tools read as well.
+
+Tables are created by unqualified name, so the same statements build the live tables or, with
+the search path pointing at a rebuild's own schema, their replacements.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+ENTRIES_TABLE = "ledger_entries"
+LEADS_TABLE = "ledger_leads"
+BALANCES_TABLE = "ledger_balances"
+LEDGER_TABLES = (ENTRIES_TABLE, LEADS_TABLE, BALANCES_TABLE)
+
+ENTRY_COLUMNS = (
+    "posting_id", "lead_id", "position", "event_type", "postback_id", "rule_version", "account",
+    "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id",
+)  # fmt: skip
+
+_ENTRIES = """CREATE TABLE IF NOT EXISTS ledger_entries (
+    id bigserial PRIMARY KEY,
+    posting_id uuid NOT NULL,
+    lead_id uuid NOT NULL,
+    position bigint NOT NULL,
+    event_type text NOT NULL,
+    postback_id uuid,
+    rule_version text NOT NULL,
+    account text NOT NULL,
+    bucket text NOT NULL,
+    amount numeric NOT NULL,
+    currency text NOT NULL,
+    reverses boolean NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recalculation_id uuid)"""
+
+_BALANCES = """CREATE TABLE IF NOT EXISTS ledger_balances (
+    account text NOT NULL,
+    bucket text NOT NULL,
+    currency text NOT NULL,
+    amount numeric NOT NULL,
+    PRIMARY KEY (account, bucket, currency))"""
+
+# Reading a lead's or an account's entries in order, and entries by time.
+_ENTRY_INDEXES = {
+    "ledger_entries_lead": "(lead_id, id)",
+    "ledger_entries_account": "(account, id)",
+    "ledger_entries_recorded_at": "(recorded_at)",
+}
+
+
+def create_ledger_tables(cursor: psycopg.Cursor) -> None:
+    cursor.execute(_ENTRIES)
+    cursor.execute(_BALANCES)
+    for name, columns in _ENTRY_INDEXES.items():
+        cursor.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON ledger_entries " + columns).format(
+                sql.Identifier(name)
+            )
+        )
+    cursor.execute(
+        "CREATE INDEX IF NOT EXISTS ledger_leads_offer_goal ON ledger_leads (offer, goal)"
+    )
