@@ -29,6 +29,7 @@ from domain.catalog_view import CatalogView
 from domain.lead import Lead
 from domain.lead_state import LeadAmounts, LeadState, amounts_of, fold
 from domain.ledger import Bucket, entries_for, holder_view, position_of
+from domain.money import Money
 
 RECALCULATIONS = "recalculations"
 
@@ -133,6 +134,8 @@ def balances_as_of(
 
 
 def _add_position(sums: Balances, account: str, state: LeadState, amounts: LeadAmounts) -> None:
+    for money in _sides_of(account, amounts):  # a currency once booked shows, even at zero
+        sums.setdefault(money.currency, {bucket.value: Decimal(0) for bucket in Bucket})
     position = position_of(
         state.status,
         state.advertiser,
@@ -144,3 +147,14 @@ def _add_position(sums: Balances, account: str, state: LeadState, amounts: LeadA
         if entry.account == account:
             buckets = sums.setdefault(entry.amount.currency, {b.value: Decimal(0) for b in Bucket})
             buckets[entry.bucket.value] += entry.amount.amount
+
+
+def _sides_of(account: str, amounts: LeadAmounts) -> list[Money]:
+    payout, commission = amounts.advertiser_payout, amounts.webmaster_commission
+    if account.startswith("advertiser:"):
+        sides = [payout]
+    elif account.startswith("webmaster:"):
+        sides = [commission]
+    else:
+        sides = [payout, commission]
+    return [money for money in sides if money is not None]
