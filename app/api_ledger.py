@@ -14,6 +14,7 @@ from litestar import Controller, Request, get
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 
+from app.api_history import balances_as_of_out
 from app.auth import require_admin
 from app.ledger_answers import balances_out, commission_out, entry_out, report_out
 from app.wire_ledger import BalancesOut, CommissionOut, CommissionReport, EntryPage
@@ -75,8 +76,15 @@ class LedgerController(Controller):
         advertiser: str | None = None,
         network: Annotated[bool, QueryParameter(description="1: the network's margin")] = False,
         after: After = None,
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(description="Balances as the ledger stood at this moment (ISO 8601)"),
+        ] = None,
     ) -> BalancesOut:
         account = _one_account(webmaster, advertiser, network)
+        if as_of is not None:  # recomputed from the event store: see app.as_of
+            past = balances_as_of_out(request.app.state.services, account, as_of)
+            return BalancesOut(account=account, balances=past.balances)
         with _read(request, after) as cursor:
             return balances_out(account, ledger_reads.balances_of(cursor, account))
 

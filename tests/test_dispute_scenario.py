@@ -128,13 +128,22 @@ def test_the_lead_as_of_each_moment_is_the_ledger_as_it_stood(
     ],
 )
 def test_the_webmasters_balance_as_of_each_moment_is_the_ledger_as_it_stood(
-    services, dispute, step, pending, approved
+    demo, dispute, step, pending, approved
 ):
     _, moments = dispute
 
-    balances = balances_as_of_out(services, "webmaster:wm-1", moments[step]).balances
+    response = demo.get(
+        "/api/balances",
+        params={"webmaster": "wm-1", "as_of": moments[step].isoformat()},
+        headers=ADMIN,
+    )
 
-    assert balances["USD"] == {"pending": pending, "hold": "0.00", "approved": approved}
+    assert response.status_code == 200, response.text
+    assert response.json()["balances"]["USD"] == {
+        "pending": pending,
+        "hold": "0.00",
+        "approved": approved,
+    }
 
 
 @pytest.mark.parametrize("account", ["webmaster=wm-1", "advertiser=adv-1", "network=1"])
