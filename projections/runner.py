@@ -157,7 +157,16 @@ class ProjectionRunner:
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         if self._thread is not None:
+            self._wake_listener()
             self._thread.join(timeout)
+
+    def _wake_listener(self) -> None:
+        """A NOTIFY ends the leader's wait for events at once, so stopping takes no 0.5 s nap."""
+        try:
+            with self._app.recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(self._app.events_table)))
+        except (*DATABASE_DOWN_ERRORS, psycopg.Error):
+            pass  # the database is gone: the wait ends by its timeout
 
     def _run(self) -> None:
         backoff = 0.2
