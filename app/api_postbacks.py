@@ -22,6 +22,10 @@ from app.wire import ErrorBody, PostbackOk
 from domain.postback import Outcome
 
 RETRY_AFTER_SECONDS = "2"
+# Far above any real postback, so that an oversized parameter in a POST body is read, refused as
+# parameter_too_long and stored, instead of being answered 413 unseen. (A query string over 64 kB
+# never arrives: the HTTP server answers 414 itself.)
+POSTBACK_MAX_BODY_BYTES = 1_048_576
 
 _PARAMETERS = {
     "token": "Site token `<siteId>-<siteKey>` of the lead's offer, or a global token",
@@ -70,7 +74,7 @@ _ERRORS = {
         404: "Unknown click, flow or lead",
         409: "The click has several leads; send exto",
         403: "The token may not send from this address (ip_not_allowed)",
-        413: "Request body too large",
+        413: "Request body over 1 MiB",
         429: "Too many postbacks for this token; retry after Retry-After seconds",
         422: "Unknown status, goal or currency; bad amount; unsubstituted macro",
         503: "Database unavailable; retry after Retry-After seconds",
@@ -89,6 +93,7 @@ class PostbackController(Controller):
         http_method=["GET", "POST"],
         operation_class=PostbackOperation,
         responses=_ERRORS,
+        request_max_body_size=POSTBACK_MAX_BODY_BYTES,
         summary="Create a lead",
     )
     async def create_lead(self, request: Request) -> Response[PostbackOk]:
@@ -99,6 +104,7 @@ class PostbackController(Controller):
         http_method=["GET", "POST"],
         operation_class=PostbackOperation,
         responses=_ERRORS,
+        request_max_body_size=POSTBACK_MAX_BODY_BYTES,
         summary="Change a lead's status, goal or payout",
     )
     async def change_status(self, request: Request) -> Response[PostbackOk]:

@@ -7,6 +7,7 @@ bytes shown escaped, huge values cut with their length noted) alongside its erro
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from urllib.parse import unquote_to_bytes
 
@@ -19,6 +20,9 @@ MAX_VALUE_LENGTH = 2048
 MAX_PARAMETERS = 100
 RECORDED_VALUE_LENGTH = 1024
 _json_decoder = msgspec.json.Decoder(float_hook=Decimal)
+# A token's value in text we could not parse into parameters (a broken JSON body, a nested JSON
+# value): `"token": "7-key"`, `token=7-key`, `["token", "7-key"]`. Masked before it is recorded.
+_TOKEN_IN_TEXT = re.compile(r"""(token["']?\s*[:=,]\s*["']?)([^"'&,;}\]\s]*)""", re.IGNORECASE)
 
 
 class ParsedParameters(msgspec.Struct, frozen=True):
@@ -55,21 +59,48 @@ def _form_pairs(data: bytes, problems: list[MalformedPostback]) -> list[tuple[st
 def _text(raw: bytes, problems: list[MalformedPostback]) -> str:
     data = unquote_to_bytes(raw.replace(b"+", b" "))
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         problems.append(MalformedPostback("parameters must be UTF-8 text", code="invalid_encoding"))
-        return data.decode("utf-8", errors="backslashreplace")
+        text = data.decode("utf-8", errors="backslashreplace")
+    return _storable(text, problems)
+
+
+def _storable(text: str, problems: list[MalformedPostback]) -> str:
+    """Text PostgreSQL can store: a NUL character (valid UTF-8, but refused by PostgreSQL's text
+    and jsonb) is refused like bad UTF-8 and recorded escaped, so it cannot stall a projection."""
+    if "\x00" not in text:
+        return text
+    problems.append(
+        MalformedPostback("parameters must not contain NUL characters", code="invalid_encoding")
+    )
+    return text.replace("\x00", "\\x00")
+
+
+def _recorded_body(body: bytes) -> list[tuple[str, str]]:
+    """An unreadable body, kept for support: cut, escaped, any token in it masked."""
+    text = body[:RECORDED_VALUE_LENGTH].decode("utf-8", "backslashreplace")
+    return [("_body", _mask_tokens_in(text.replace("\x00", "\\x00")))]
+
+
+def _mask_tokens_in(text: str) -> str:
+    return _TOKEN_IN_TEXT.sub(lambda found: found[1] + mask_token(found[2]), text)
 
 
 def _json_pairs(body: bytes, problems: list[MalformedPostback]) -> list[tuple[str, str]]:
     try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(MalformedPostback("the body must be UTF-8 text", code="invalid_encoding"))
+        return _recorded_body(body)
+    try:
         document = _json_decoder.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except msgspec.DecodeError:
         problems.append(MalformedPostback("the body is not valid JSON", code="malformed_json"))
-        return [("_body", body[:RECORDED_VALUE_LENGTH].decode("utf-8", "backslashreplace"))]
+        return _recorded_body(body)
     if not isinstance(document, dict):
         problems.append(MalformedPostback("the JSON body must be an object", code="malformed_json"))
-        return [("_body", body[:RECORDED_VALUE_LENGTH].decode("utf-8", "backslashreplace"))]
+        return _recorded_body(body)
     pairs = []
     for name, value in document.items():
         if isinstance(value, dict | list):
@@ -78,8 +109,8 @@ def _json_pairs(body: bytes, problems: list[MalformedPostback]) -> list[tuple[st
                     f"JSON field {name[:40]!r} must be a scalar", code="malformed_json"
                 )
             )
-            value = msgspec.json.encode(value).decode()
-        pairs.append((name, _json_scalar(value)))
+            value = _mask_tokens_in(msgspec.json.encode(value).decode())
+        pairs.append((_storable(name, problems), _storable(_json_scalar(value), problems)))
     return pairs
 
 

@@ -21,6 +21,7 @@ from app.main import create_app
 from app.services import Services
 from app.settings import Settings
 from tests.controls import ADMIN_TOKEN, DEMO_CATALOG
+from tests.servers import live_server  # noqa: F401 - a fixture for every test module
 
 
 @pytest.fixture(scope="session")
