@@ -47,6 +47,7 @@ class StepView:
     rule_after: str | None
     entries: list = field(default_factory=list)
     effect: list[MoneyChange] = field(default_factory=list)
+    restated_by: str | None = None  # a rebuild replaced the entries this step first posted
     can_resubmit: bool = False
     actor: str | None = None
 
@@ -70,6 +71,10 @@ def step_view(step: HistoryStep) -> StepView:
         rule_after=after.rule_version if after else None,
         entries=[entry for event in step.events for entry in event.entries],
         effect=ledger_effect([entry for event in step.events for entry in event.entries]),
+        restated_by=next(
+            (e.recalculation_id[:8] for v in step.events for e in v.entries if e.recalculation_id),
+            None,
+        ),
         can_resubmit=bool(
             postback and postback.outcome == "rejected" and postback.error in RESUBMITTABLE
         ),
@@ -79,7 +84,7 @@ def step_view(step: HistoryStep) -> StepView:
 
 def _title(step: HistoryStep) -> str:
     if step.recalculation is not None:
-        return "Recalculation (rebuild with the rules then in force)"
+        return f"Recalculation {step.recalculation.id[:8]}: a rebuild repriced the lead"
     if step.postback is None:
         return "Lead events (postback not in the log yet)"
     postback = step.postback

@@ -93,3 +93,32 @@ def test_support_staff_filter_the_postback_log_to_rejected_postbacks(chromium, s
     assert len(rows) == 1
     assert "invalid_token" in rows[0].text
     screenshot(chromium, "support-postback-log-rejected")
+
+
+def test_support_staff_see_a_recalculation_in_the_timeline_of_a_disputed_lead(chromium, server):
+    from datetime import UTC, datetime
+
+    from tests.test_dispute_scenario import fixed_dep_rate
+
+    fix_from = datetime.now(UTC)
+    click, lead_id = disputed_lead(server)
+    with server.client() as http:
+        catalog = http.post(
+            "/api/admin/catalog", content=fixed_dep_rate(fix_from), headers=server.admin_headers
+        )
+        assert catalog.json()["rebuild_needed"], catalog.text
+        rebuild = {"projections": "all", "dry_run": False}
+        assert http.post("/api/recalculations", json=rebuild, headers=server.admin_headers)
+    log_in(chromium, server)
+    chromium.get(f"{server.base_url}/support/leads/{lead_id}")
+
+    recalculation = chromium.find_element(By.CSS_SELECTOR, "#timeline > li.kind-recalculation")
+    assert "40.00 USD" in recalculation.text and "45.00 USD" in recalculation.text
+    assert "+5.00" in recalculation.text
+    screenshot(chromium, "support-lead-recalculated")
+    recalculation.screenshot(
+        str(
+            screenshot(chromium, "support-lead-recalculated").parent
+            / "support-recalculation-step.png"
+        )
+    )
