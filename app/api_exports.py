@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -53,6 +54,8 @@ class ExportController(Controller):
         name = "-".join(
             part for part in (dataset, advertiser or webmaster, _day(from_), _day(to)) if part
         )
+        # A header carries Latin-1 only, and a quote would end the filename: keep it plain ASCII.
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
         return Stream(
             content,
             media_type=_MEDIA[format],

@@ -10,6 +10,7 @@ import logging
 from contextlib import asynccontextmanager
 
 import msgspec
+import psycopg
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HTTPException: http_error,
             ValidationException: validation_error,
             **{error: database_down for error in DATABASE_DOWN_ERRORS},
+            psycopg.DataError: value_refused_by_database,
             Exception: unexpected_error,
         },
         openapi_config=OpenAPIConfig(
@@ -128,6 +130,13 @@ def database_down(_: Request, error: Exception) -> Response:
         503,
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+def value_refused_by_database(_: Request, error: Exception) -> Response:
+    """A value PostgreSQL cannot hold (a NUL character, an out-of-range number): bad input."""
+    log.info("a request value was refused by the database: %s", error)
+    message = "a parameter holds a value the database cannot store (such as a NUL character)"
+    return _json(ErrorBody("invalid_parameter", message), 400)
 
 
 def unexpected_error(request: Request, error: Exception) -> Response:
