@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser import chromium_session, screenshot
 from tests.controls import SITE_TOKEN
@@ -60,6 +60,7 @@ def log_in(driver, server) -> None:
     assert "/support/login" in driver.current_url
     driver.find_element(By.ID, "token").send_keys(server.admin_token)
     driver.find_element(By.ID, "login").click()
+    WebDriverWait(driver, 10).until(lambda d: "/support/login" not in d.current_url)
 
 
 def test_support_staff_find_a_lead_by_click_and_read_its_timeline(chromium, server):
@@ -69,6 +70,7 @@ def test_support_staff_find_a_lead_by_click_and_read_its_timeline(chromium, serv
     chromium.find_element(By.ID, "q").send_keys(click)
     chromium.find_element(By.ID, "search").click()
 
+    WebDriverWait(chromium, 10).until(lambda d: "/support/leads/" in d.current_url)
     assert chromium.current_url.endswith(f"/support/leads/{lead_id}")
     steps = chromium.find_elements(By.CSS_SELECTOR, "#timeline > li")
     assert len(steps) == 5
@@ -88,6 +90,7 @@ def test_support_staff_filter_the_postback_log_to_rejected_postbacks(chromium, s
 
     Select(chromium.find_element(By.NAME, "outcome")).select_by_visible_text("rejected")
     chromium.find_element(By.ID, "apply-filters").click()
+    WebDriverWait(chromium, 10).until(lambda d: "outcome=rejected" in d.current_url)
 
     rows = chromium.find_elements(By.CSS_SELECTOR, "#postback-log tbody tr")
     assert len(rows) == 1
