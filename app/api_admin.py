@@ -51,6 +51,9 @@ class AdminController(Controller):
         exto: FromQuery[str | None] = None,
         site: FromQuery[str | None] = None,
         lead: FromQuery[str | None] = None,
+        resubmit_of: Annotated[
+            str | None, QueryParameter(description="Re-submissions of this postback id")
+        ] = None,
         outcome: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
@@ -65,6 +68,7 @@ class AdminController(Controller):
         params: list = [v for v in filters.values() if v]
         for condition, value in (
             ("lead_id::text = %s", lead),
+            ("resubmit_of::text = %s", resubmit_of),
             ("received_at >= %s", from_),
             ("received_at < %s", to),
             ("position < %s", before),

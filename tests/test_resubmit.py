@@ -36,7 +36,7 @@ def test_a_creation_refused_for_an_unknown_site_is_accepted_once_the_site_is_add
     assert response.status_code == 200, response.text
     assert response.json()["outcome"] == "created"
     services.runner.catch_up()
-    [linked] = [p for p in postbacks(demo, click=click) if p["resubmit_of"] == original["id"]]
+    [linked] = postbacks(demo, resubmit_of=original["id"])
     assert linked["outcome"] == "created"
     assert linked["params"]["token"] == ["9-***"]
     assert linked["request_id"].startswith("resubmit-by-support-")
