@@ -40,6 +40,8 @@ class LedgerApplication(Application[UUID]):
     """The write side: saves aggregates' events to the PostgreSQL table `ledger_events`."""
 
     name = "Ledger"
+    # Appends without psycopg pipeline mode, which hung on large group-commit batches.
+    env = {"APPLICATION_RECORDER_TOPIC": "app.event_recorder:LedgerRecorder"}
 
     def get_or_none(self, aggregate_id: UUID) -> Any | None:
         try:
