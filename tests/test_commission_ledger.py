@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from tests.controls import ADMIN
 from tests.ledger_controls import (
     balances,
     changed,
@@ -11,6 +13,7 @@ from tests.ledger_controls import (
     created_lead,
     ledger_page,
     posted,
+    report,
     sums_per_posting,
 )
 
@@ -127,7 +130,7 @@ def test_balances_need_exactly_one_account(demo):
     response = demo.get(
         "/api/balances",
         params={"webmaster": "wm-1", "network": "1"},
-        headers={"Authorization": "Bearer test-admin-token"},
+        headers=ADMIN,
     )
 
     assert response.status_code == 400
@@ -146,3 +149,54 @@ def test_the_ledger_lists_an_accounts_entries_page_by_page(demo):
     assert {entry["account"] for entry in entries} == {"webmaster:wm-1"}
     assert [entry["id"] for entry in entries] == sorted(entry["id"] for entry in entries)
     assert second["next_cursor"] is None
+
+
+def test_the_report_counts_leads_per_status_and_sums_money_per_bucket_by_offer(demo):
+    created_lead(demo, exto="q-1")
+    changed(demo, exto="q-1", status="approve")
+    created_lead(demo, exto="q-2")
+    created_lead(demo, flow="201", exto="q-3", token="8-l0an-key")
+    position = changed(demo, exto="q-2", status="trash")
+
+    rows = report(demo, "offer", after=position)
+
+    assert rows == [
+        {
+            "group": "offer-1",
+            "leads": {"approve": 1, "trash": 1},
+            "advertiser_payout": {"USD": {"pending": "0.00", "hold": "0.00", "approved": "15.00"}},
+            "webmaster_commission": {
+                "USD": {"pending": "0.00", "hold": "0.00", "approved": "10.00"}
+            },
+            "network_margin": {"USD": {"pending": "0.00", "hold": "0.00", "approved": "5.00"}},
+        },
+        {
+            "group": "offer-2",
+            "leads": {"new": 1},
+            "advertiser_payout": {"EUR": {"pending": "8.50", "hold": "0.00", "approved": "0.00"}},
+            "webmaster_commission": {
+                "EUR": {"pending": "5.00", "hold": "0.00", "approved": "0.00"}
+            },
+            "network_margin": {"EUR": {"pending": "3.50", "hold": "0.00", "approved": "0.00"}},
+        },
+    ]
+
+
+def test_the_report_by_day_covers_the_leads_created_in_the_period(demo):
+    created_lead(demo, exto="d-1")
+    _, position = created_lead(demo, exto="d-2")
+    today = datetime.now(UTC).date()
+
+    rows = report(demo, "day", after=position, **{"from": today.isoformat() + "T00:00:00Z"})
+    tomorrow = report(
+        demo, "day", **{"from": (today + timedelta(days=1)).isoformat() + "T00:00:00Z"}
+    )
+
+    assert [(row["group"], row["leads"]) for row in rows] == [(today.isoformat(), {"new": 2})]
+    assert tomorrow == []
+
+
+def test_an_unknown_grouping_is_refused(demo):
+    response = demo.get("/api/reports/commissions", params={"group_by": "colour"}, headers=ADMIN)
+
+    assert response.status_code == 400

@@ -25,9 +25,7 @@ def _entries(services) -> list[tuple]:
     """The ledger's entries without their row ids and recalculation marks, in posting order."""
     with services.ledger.recorder.datastore.transaction() as cursor:
         rows = cursor.execute("SELECT * FROM ledger_entries ORDER BY position, id").fetchall()
-    return [
-        tuple(v for k, v in row.items() if k not in ("id", "recalculation_id")) for row in rows
-    ]
+    return [tuple(v for k, v in row.items() if k not in ("id", "recalculation_id")) for row in rows]
 
 
 def _leads_before_and_after_a_moment(client) -> tuple[str, str, datetime]:
