@@ -85,3 +85,14 @@ class ProjectionCollector:
             position.add_metric([name], at)
             lag.add_metric([name], max(0, latest - at))
         return [up, head, position, lag]
+
+
+def publishing_rebuild_progress(progress, target: str):
+    """Wrap a rebuild's `progress(done, total)` so that it also sets `REBUILD_PROGRESS`."""
+    gauge = REBUILD_PROGRESS.labels(projection=target)
+
+    def report(done: int, total: int) -> None:
+        gauge.set(done / total if total else 1.0)
+        progress(done, total)
+
+    return report

@@ -24,6 +24,7 @@ from psycopg.rows import dict_row
 
 from app.database import DatabaseAddress
 from app.ledger_app import LedgerApplication
+from app.metrics import publishing_rebuild_progress
 from domain.catalog_view import CatalogView
 from domain.lead import Lead
 from projections import recalculations
@@ -90,7 +91,8 @@ class Rebuild:
         self._names = TARGETS[target]
         self._actor = actor
         self._dry_run = dry_run
-        self._progress = progress or (lambda done, total: None)
+        # Also published as the ledger_rebuild_progress_ratio metric at /metrics.
+        self._progress = publishing_rebuild_progress(progress or (lambda done, total: None), target)
         self._page_size = page_size
         self.id: UUID = uuid4()
         self.events_processed = 0

@@ -135,3 +135,13 @@ def test_the_invariant_check_reports_a_postback_missing_from_the_log(demo, servi
     report = audit(database, services.ledger)
 
     assert any("missing from the postback log" in line for line in report.violations)
+
+
+def test_a_rebuilds_progress_is_published_as_a_metric(demo):
+    from app.metrics import publishing_rebuild_progress
+
+    seen = []
+    publishing_rebuild_progress(lambda done, total: seen.append(done), "all")(250, 1000)
+
+    assert 'ledger_rebuild_progress_ratio{projection="all"} 0.25' in demo.get("/metrics").text
+    assert seen == [250]
