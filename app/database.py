@@ -8,6 +8,8 @@ restarts. Every other module gets a `DatabaseAddress` and never reads the enviro
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -80,6 +82,25 @@ class DatabaseAddress:
             "POSTGRES_LOCK_TIMEOUT": "5",
             "CREATE_TABLE": "y",
         }
+
+
+# Any fixed number other than the projection runner's leader lock.
+_SCHEMA_LOCK_KEY = 0x6C65646765725F73  # "ledger_s"
+
+
+@contextmanager
+def schema_lock(address: DatabaseAddress) -> Iterator[None]:
+    """Hold while creating tables, so that processes starting together take turns.
+
+    Server workers start at the same moment; PostgreSQL's `CREATE OR REPLACE FUNCTION` (which
+    eventsourcing runs on every start) and `CREATE TABLE IF NOT EXISTS` fail with "tuple
+    concurrently updated" or a duplicate key when two sessions run them at once.
+    """
+    import psycopg
+
+    with psycopg.connect(address.conninfo(), autocommit=True, connect_timeout=10) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        yield  # closing the connection releases the lock
 
 
 def start_embedded(data_dir: Path):

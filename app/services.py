@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from app.catalog_cache import CatalogCache
-from app.database import DatabaseAddress, embedded_address, start_embedded
+from app.database import DatabaseAddress, embedded_address, schema_lock, start_embedded
 from app.ledger_app import LedgerApplication
 from app.postback_processing import PostbackProcessor
 from app.postback_writer import PostbackWriter
@@ -50,12 +50,14 @@ class Services:
     @classmethod
     def open(cls, settings: Settings, address: DatabaseAddress | None = None) -> Services:
         address = address or database_address(settings)
-        ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
-        catalog = CatalogCache(ledger)
+        with schema_lock(address):  # both create their tables if missing
+            ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
+            catalog = CatalogCache(ledger)
+            projections = build_projections(catalog)
+            runner = ProjectionRunner(
+                ledger, address, projections, before_page=_refresh_on_catalog(catalog)
+            )
         processor = PostbackProcessor(ledger, catalog)
-        runner = ProjectionRunner(
-            ledger, address, build_projections(catalog), before_page=_refresh_on_catalog(catalog)
-        )
         writer = PostbackWriter(processor, max_batch=settings.max_batch)
         return cls(settings, address, ledger, catalog, processor, writer, runner)
 
