@@ -6,7 +6,7 @@ postback goes through the group-commit writer, and the answer is sent only after
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import msgspec
 from litestar import Controller, Request, Response, route
@@ -52,18 +52,23 @@ _PARAMETERS = {
 class PostbackOperation(Operation):
     """OpenAPI for a handler that parses its own parameters: list them for the docs."""
 
-    parameters: list = field(
-        default_factory=lambda: [
-            Parameter(
-                name=name,
-                param_in="query",
-                required=False,
-                description=description,
-                schema=Schema(type=OpenAPIType.STRING),
-            )
-            for name, description in _PARAMETERS.items()
-        ]
-    )
+    def __post_init__(self) -> None:
+        # Litestar passes `parameters=None` (the handler declares none), so a field default
+        # would never show: add the protocol's parameters here.
+        self.parameters = [*(self.parameters or []), *_protocol_parameters()]
+
+
+def _protocol_parameters() -> list[Parameter]:
+    return [
+        Parameter(
+            name=name,
+            param_in="query",
+            required=False,
+            description=f"{description} (or in a form or JSON body)",
+            schema=Schema(type=OpenAPIType.STRING),
+        )
+        for name, description in _PARAMETERS.items()
+    ]
 
 
 _ERRORS = {
@@ -94,6 +99,7 @@ class PostbackController(Controller):
         operation_class=PostbackOperation,
         responses=_ERRORS,
         request_max_body_size=POSTBACK_MAX_BODY_BYTES,
+        status_code=200,  # what an accepted postback answers, also to a POST
         summary="Create a lead",
     )
     async def create_lead(self, request: Request) -> Response[PostbackOk]:
@@ -105,6 +111,7 @@ class PostbackController(Controller):
         operation_class=PostbackOperation,
         responses=_ERRORS,
         request_max_body_size=POSTBACK_MAX_BODY_BYTES,
+        status_code=200,  # what an accepted postback answers, also to a POST
         summary="Change a lead's status, goal or payout",
     )
     async def change_status(self, request: Request) -> Response[PostbackOk]:
