@@ -72,6 +72,7 @@ class PostbackWriter:
             log.warning("database unavailable; %d postbacks answered 503: %s", len(batch), error)
             for _, future, loop in batch:
                 loop.call_soon_threadsafe(_set_exception, future, error)
+            self._fail_waiting(error)
             return
         except Exception as error:  # a bug must answer every waiter, not hang them
             log.exception("postback batch failed")
@@ -82,6 +83,20 @@ class PostbackWriter:
         self.postbacks += len(batch)
         for (_, future, loop), result in zip(batch, results, strict=True):
             loop.call_soon_threadsafe(_set_result, future, result)
+
+    def _fail_waiting(self, error: DatabaseUnavailable) -> None:
+        """Postbacks that queued while the database failed hear 503 now, not after an attempt of
+        their own: a sender never waits for more than one failing attempt (a few seconds)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self._queue.put(None)  # a stop request stays for the loop to see
+                return
+            _, future, loop = item
+            loop.call_soon_threadsafe(_set_exception, future, error)
 
 
 def _set_result(future: asyncio.Future, result: PostbackResult) -> None:
