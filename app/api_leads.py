@@ -14,6 +14,7 @@ from psycopg import sql
 from app.api_history import lead_as_of_out
 from app.auth import require_admin
 from app.wire import LeadOut, MoneyOut
+from domain.lead import Lead
 from domain.money import Money
 from projections.runner import wait_for_position
 
@@ -49,14 +50,26 @@ class LeadController(Controller):
             wait_for_position(
                 services.ledger, "lead_view", after, services.settings.projection_wait_seconds
             )
-        with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-            row = cursor.execute(
-                sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("lead_view")),
-                (lead_id,),
-            ).fetchone()
+        row = _lead_row(services, lead_id)
+        if row is None and isinstance(services.ledger.get_or_none(lead_id), Lead):
+            # The lead was acknowledged (its id comes from a postback's answer), the projection
+            # has not reached it yet: wait for it as `after` would, rather than deny it exists.
+            latest = services.ledger.recorder.max_notification_id() or 0
+            wait_for_position(
+                services.ledger, "lead_view", latest, services.settings.projection_wait_seconds
+            )
+            row = _lead_row(services, lead_id)
         if row is None:
             raise NotFoundException(f"lead {lead_id} is not known (yet)")
         return lead_out(row)
+
+
+def _lead_row(services, lead_id: UUID) -> dict | None:
+    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+        return cursor.execute(
+            sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("lead_view")),
+            (lead_id,),
+        ).fetchone()
 
 
 def lead_out(row: dict) -> LeadOut:

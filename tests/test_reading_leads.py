@@ -98,3 +98,17 @@ def test_reading_with_after_waits_until_the_projection_has_the_write(paused_proj
     later.join()
     assert view["status"] == "approve"
     assert view["version"] == 2
+
+
+def test_reading_a_just_acknowledged_lead_waits_for_it_instead_of_answering_404(
+    paused_projections,
+):
+    client, services = paused_projections
+    created = accepted(create(client, flow="101", exto="fresh"))
+    later = threading.Timer(0.3, services.runner.catch_up)
+    later.start()
+
+    view = lead(client, created["id"])
+
+    later.join()
+    assert view["exto"] == "fresh"

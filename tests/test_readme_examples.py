@@ -1,0 +1,130 @@
+"""Every curl example in README.md runs as written against a live demo server and answers as
+documented.
+
+The examples are the `curl` lines of the README's ```sh and ```bash blocks; a line `# → 200`
+right after one documents its HTTP status. The blocks' shell variable lines (`CLICK=$(curl …)`)
+run too, in document order, so later lines see their values; other commands (`./scripts/serve`,
+`postback-ledger …`) do not. The documented address http://127.0.0.1:8000 becomes the test
+server's, and the commands run in a folder where `.ledger/admin-token` holds its admin token.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import REPOSITORY, LiveServer
+
+README = REPOSITORY / "README.md"
+DOCUMENTED_BASES = ("http://127.0.0.1:8000", "http://localhost:8000")
+_FENCE = re.compile(r"^\s*```\s*(\S*)\s*$")
+_STATUS_NOTE = re.compile(r"^\s*#\s*(?:→|->)\s*(\d{3})\b")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_RESULT = re.compile(r"^@@ (\d+) (\d{3}) ?(.*)$")
+# Runs one documented curl line: prints "@@ <README line> <HTTP status> <start of the body>".
+_CHECKED_CURL = """
+checked() {
+  local line=$1; shift
+  local body; body=$(mktemp)
+  local status; status=$(curl "$@" -o "$body" -w '%{http_code}')
+  echo "@@ $line $status $(head -c 300 "$body" | tr '\\n' ' ')"
+  rm -f "$body"
+}
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A curl line of the README and the HTTP status documented for it (None: not given)."""
+
+    line: int
+    command: str
+    status: int | None
+
+
+def shell_blocks(text: str) -> list[list[tuple[int, str]]]:
+    """The lines (numbered as in the file) of every ```sh or ```bash block."""
+    blocks: list[list[tuple[int, str]]] = []
+    language: str | None = None  # None outside a fenced block
+    lines: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fence = _FENCE.match(line)
+        if fence and language is None:
+            language, lines = fence[1], []
+        elif fence:
+            if language in ("sh", "bash"):
+                blocks.append(lines)
+            language = None
+        elif language is not None:
+            lines.append((number, line))
+    return blocks
+
+
+def examples_and_script(blocks: list[list[tuple[int, str]]], base_url: str):
+    """The documented curl examples, and a bash script that runs them with their variables."""
+    examples: list[Example] = []
+    script = ["set -u", _CHECKED_CURL]
+    for block in blocks:
+        for index, (number, line) in enumerate(block):
+            command = line.strip()
+            for documented in DOCUMENTED_BASES:
+                command = command.replace(documented, base_url)
+            if _ASSIGNMENT.match(command):
+                script.append(command)
+            elif command.startswith("curl "):
+                following = block[index + 1][1] if index + 1 < len(block) else ""
+                note = _STATUS_NOTE.match(following)
+                examples.append(Example(number, line.strip(), int(note[1]) if note else None))
+                script.append(f"checked {number} {command[len('curl ') :]}")
+    return examples, "\n".join(script) + "\n"
+
+
+def readme_text() -> str:
+    if not README.exists():
+        pytest.fail(
+            "README.md does not exist yet: it must show a curl example for every example of the "
+            "postback guide, each followed by a `# → <HTTP status>` line"
+        )
+    return README.read_text()
+
+
+def run_examples(script: str, server: LiveServer, folder: Path) -> dict[int, tuple[int, str]]:
+    """Run the script where `.ledger/admin-token` and `scripts/` are as in a checkout."""
+    (folder / ".ledger").mkdir(parents=True)
+    (folder / ".ledger" / "admin-token").write_text(server.admin_token + "\n")
+    (folder / "scripts").symlink_to(REPOSITORY / "scripts")
+    finished = subprocess.run(
+        ["bash", "-c", script], cwd=folder, capture_output=True, text=True, timeout=180
+    )
+    answers = {}
+    for output in finished.stdout.splitlines():
+        found = _RESULT.match(output)
+        if found:
+            answers[int(found[1])] = (int(found[2]), found[3])
+    return answers
+
+
+def test_every_curl_example_in_the_readme_answers_as_documented(live_server, tmp_path):
+    assert shutil.which("curl"), "curl is needed to run the README's examples"
+    examples, script = examples_and_script(shell_blocks(readme_text()), live_server.base_url)
+    assert examples, "README.md has no curl examples in ```sh or ```bash blocks"
+
+    answers = run_examples(script, live_server, tmp_path / "checkout")
+
+    wrong = []
+    for example in examples:
+        status, body = answers.get(example.line, (None, "(did not run)"))
+        expected = example.status
+        fine = status == expected if expected is not None else status and 200 <= status < 300
+        if not fine:
+            wanted = expected if expected is not None else "2xx (no `# →` line)"
+            wrong.append(
+                f"README.md:{example.line}: answered {status}, documented {wanted}\n"
+                f"    {example.command}\n    {body[:200]}"
+            )
+    assert not wrong, "curl examples that do not answer as documented:\n" + "\n".join(wrong)
