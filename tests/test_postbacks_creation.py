@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.identity import lead_id_for_flow
+import psycopg
+
+from domain.identity import click_aggregate_id, lead_id_for_flow
 from tests.checks import accepted, event_types, events_of, refused, stored_postbacks
 from tests.controls import GLOBAL_TOKEN, OTHER_OFFER_TOKEN, change, create, lead, new_click
 
@@ -222,3 +224,24 @@ def test_the_lead_id_is_the_same_for_the_same_pair_on_any_service(demo):
     body = accepted(create(demo, flow="101", exto="stable"))
 
     assert UUID(body["id"]) == lead_id_for_flow(101, "stable")
+
+
+def test_an_accepted_postback_is_stored_in_the_same_transaction_as_the_events_it_caused(
+    demo, services, database
+):
+    click = new_click(demo)
+    body = accepted(create(demo, click=click, pay="20"))
+    (row,) = stored_postbacks(demo, services, lead=body["id"])
+
+    with psycopg.connect(database.conninfo()) as connection:
+        transactions = connection.execute(
+            "SELECT originator_id, xmin::text FROM ledger_events WHERE originator_id = ANY(%s)",
+            ([UUID(body["id"]), UUID(row["id"]), click_aggregate_id(click)],),
+        ).fetchall()
+
+    # Created + PayoutSet of the lead, LeadAttached of the click, the postback's record; the
+    # click's own Recorded event came earlier, from the tracking link.
+    by_transaction = {}
+    for originator, xmin in transactions:
+        by_transaction.setdefault(xmin, []).append(originator)
+    assert sorted(len(ids) for ids in by_transaction.values()) == [1, 4]

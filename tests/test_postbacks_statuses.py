@@ -198,6 +198,14 @@ def test_auto_creates_a_missing_lead_directly_in_the_status_sent(demo, services)
     assert event_types(services, body["id"]) == ["Created"]
 
 
+def test_stn_creates_the_lead_as_new_where_auto_creates_it_in_the_status_sent(demo):
+    by_stn = accepted(change(demo, click=new_click(demo), status="pending", stn="pending"))
+    by_auto = accepted(change(demo, click=new_click(demo), status="pending", auto="1"))
+
+    assert lead(demo, by_stn["id"], after=by_stn["position"])["status"] == "new"
+    assert lead(demo, by_auto["id"], after=by_auto["position"])["status"] == "processing"
+
+
 def test_auto_changes_an_existing_lead_like_any_status_postback(demo):
     click, lead_id = a_lead(demo)
 

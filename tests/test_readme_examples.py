@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.statuses import recognition_table_markdown
 from tests.servers import REPOSITORY, LiveServer
 
 README = REPOSITORY / "README.md"
@@ -128,3 +129,7 @@ def test_every_curl_example_in_the_readme_answers_as_documented(live_server, tmp
                 f"    {example.command}\n    {body[:200]}"
             )
     assert not wrong, "curl examples that do not answer as documented:\n" + "\n".join(wrong)
+
+
+def test_the_readme_publishes_the_status_recognition_table_the_service_uses():
+    assert recognition_table_markdown() in readme_text()
