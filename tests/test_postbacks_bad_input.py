@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from urllib.parse import quote_from_bytes
 
@@ -18,7 +19,7 @@ from tests.checks import (
     snapshot,
     stored_postbacks,
 )
-from tests.controls import SITE_TOKEN, change, create, new_click
+from tests.controls import SITE_TOKEN, change, create, lead, new_click, postbacks
 
 STATUS_URL = "/api/site/status.json"
 CREATION_URL = "/api/site/click.json"
@@ -319,3 +320,31 @@ def test_no_raw_query_or_body_bytes_give_a_500(demo, raw):
     ):  # fmt: skip
         assert response.status_code < 500, response.text
         json.loads(response.text)
+
+
+def test_a_100_kb_parameter_sent_to_a_real_server_is_refused_and_stored(live_server):
+    with live_server.client() as http:
+        click = new_click(http)
+        lead_id = accepted(create(http, click=click))["id"]
+        body = (
+            b"token=7-s3cr3t&click=" + click.encode() + b"&status=approve&comment=" + b"w" * 100_000
+        )
+
+        refused(form_body_to(http, body), 400, "parameter_too_long")
+
+        assert lead(http, lead_id)["status"] == "new"
+        assert logged_soon(http, error="parameter_too_long")[0]["params"]["click"] == [click]
+
+
+def form_body_to(http, body: bytes):
+    return http.post(
+        STATUS_URL, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+
+def logged_soon(http, **filters: str) -> list[dict]:
+    """The server's postback log rows matching `filters`, once its projections show them."""
+    deadline = time.monotonic() + 20
+    while not (rows := postbacks(http, **filters)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return rows
