@@ -1,13 +1,19 @@
-"""How events are appended to `ledger_events`: eventsourcing's recorder, minus pipeline mode.
+"""How events are appended to `ledger_events`: eventsourcing's recorder, made fit for big batches.
 
-eventsourcing 9.5.6 appends in psycopg pipeline mode (LOCK TABLE, NOTIFY and the INSERT sent
-together). With a large batch, as group commit makes, that exchange was seen to hang for good
-here: the client waits for results while the server waits for the rest of the request (the
-pipeline deadlock of psycopg issue #685, still reproducible with psycopg 3.3.9 and libpq 18 at
-~1,500 events in one save). A hung append would stop every postback, so this recorder sends the
-same statements one after another in one ordinary transaction. The guarantees are the library's:
-the EXCLUSIVE table lock makes insert order equal commit order, so a reader of the notification
-log never passes a gap that fills in later, and NOTIFY wakes the projection runner.
+Two changes to eventsourcing 9.5.6's `PostgresApplicationRecorder.insert_events`, same SQL
+guarantees:
+
+- No psycopg pipeline mode. The library sends LOCK TABLE, NOTIFY and the INSERT pipelined; with a
+  large batch, as group commit makes, that exchange was seen to hang for good here (the client
+  waits for results while the server waits for the rest of the request: psycopg issue #685,
+  reproducible with psycopg 3.3.9 and libpq 18 at ~1,500 events in one save). A hung append
+  would stop every postback, so the statements go one after another in one transaction.
+- The rows travel as four arrays in binary format (`unnest(uuid[], bigint[], text[], bytea[])`)
+  instead of an array of a composite type in text format, whose escaping cost ~80 µs of Python
+  per event.
+
+The EXCLUSIVE table lock stays: insert order equals commit order, so a reader of the
+notification log never passes a gap that fills in later; NOTIFY wakes the projection runner.
 """
 
 from __future__ import annotations
@@ -16,25 +22,34 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
     """Appends a batch of stored events in one transaction, without pipeline mode."""
 
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self._insert_arrays = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
         with self.datastore.transaction(commit=True) as cursor:
             self._lock_table(cursor)
             self._notify_channel(cursor)
-            rows = [
-                self.construct_pg_stored_event(
-                    event.originator_id, event.originator_version, event.topic, event.state
-                )
-                for event in stored_events
-            ]
-            cursor.execute(self.insert_events_statement, (rows,), prepare=True)
+            cursor.execute(self._insert_arrays, columns, prepare=True, binary=True)
             return [row["notification_id"] for row in cursor.fetchall()]

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg import sql
 
+from app.event_saving import BatchSaving
 from domain.catalog import Catalog, CatalogChanges
 from domain.catalog_document import CatalogDocument
 from domain.catalog_view import CatalogView
@@ -36,7 +37,7 @@ class DatabaseUnavailable(Exception):
     """The event store cannot be reached now; the sender should retry later."""
 
 
-class LedgerApplication(Application[UUID]):
+class LedgerApplication(BatchSaving, Application[UUID]):
     """The write side: saves aggregates' events to the PostgreSQL table `ledger_events`."""
 
     name = "Ledger"

@@ -7,6 +7,7 @@ making two leads: the loser retries, finds the lead and answers with it.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger")
@@ -14,6 +15,8 @@ _NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger")
 _SEPARATOR = "\x1f"
 
 
+# Cached: a batch asks for the same click's ids several times (prefetch, rules, attach).
+@lru_cache(maxsize=16384)
 def lead_id_for_click(click: str, exto: str | None) -> UUID:
     return uuid5(_NAMESPACE, _SEPARATOR.join(("lead-by-click", click, exto or "")))
 
@@ -22,5 +25,6 @@ def lead_id_for_flow(flow_id: int, exto: str) -> UUID:
     return uuid5(_NAMESPACE, _SEPARATOR.join(("lead-by-flow", str(flow_id), exto)))
 
 
+@lru_cache(maxsize=16384)
 def click_aggregate_id(click: str) -> UUID:
     return uuid5(_NAMESPACE, _SEPARATOR.join(("click", click)))

@@ -119,6 +119,8 @@ class StatusOverrides:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> StatusOverrides:
         """Read `sta`…`stn` (comma-separated lists; a missing parameter means no words)."""
+        if not any(name in params for name, _ in OVERRIDE_PARAMETERS):
+            return NO_OVERRIDES  # most postbacks send none: skip building six empty sets
         return cls(
             **{
                 status.name.lower(): _parse_word_list(params.get(name, ""))
