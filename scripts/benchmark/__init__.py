@@ -1,0 +1,1 @@
+"""`scripts/bench`: measures the service as deployed; see `python -m benchmark --help`."""

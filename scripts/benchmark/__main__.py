@@ -1,0 +1,181 @@
+"""Entry point of `scripts/bench`: one run measures everything issue 5 asks for.
+
+Order: seed, PostgreSQL's own baseline, the batched load with the lag probe, the same load with
+batching off (LEDGER_MAX_BATCH=1), then a full rebuild from N events. Each load run gets a fresh
+server process, so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+from . import baseline, lag, load, rebuild, report
+from .environment import ROOT, Database, Server, cpu_seconds, postgres_pid
+from .seed import seed
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="Benchmark the postback write path as deployed: a real granian server, "
+        "PostgreSQL (embedded in a fresh /tmp folder, or a fresh database on DATABASE_URL), "
+        "wrk over loopback. Prints the figures and writes bench-results/<time>.json.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs, 200k-event rebuild (~3 min)"
+    )
+    parser.add_argument(
+        "--seconds", type=int, help="length of each load run (default 30; quick 12)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=64, help="concurrent senders (default 64)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--max-batch",
+        type=int,
+        default=None,
+        help="LEDGER_MAX_BATCH of the batched run (default: the service's)",
+    )
+    parser.add_argument(
+        "--events", type=int, help="events to rebuild from (default 1,000,000; quick 200,000)"
+    )
+    parser.add_argument(
+        "--leads",
+        type=int,
+        default=20_000,
+        help="seeded leads that status changes target (default 20,000)",
+    )
+    parser.add_argument(
+        "--baseline-seconds", type=int, help="length of each pgbench run (default 10; quick 5)"
+    )
+    parser.add_argument(
+        "--separate-projections",
+        action="store_true",
+        help="run the projections in a process of their own (`postback-ledger projections run`)"
+        " instead of inside the server",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        help="LEDGER_LOG_LEVEL of the server (default: as deployed, INFO with one access log"
+        " line per postback)",
+    )
+    parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench-results",
+        help="folder for the JSON (default bench-results/)",
+    )
+    args = parser.parse_args(argv)
+    args.seconds = args.seconds or (12 if args.quick else 30)
+    args.events = args.events or (200_000 if args.quick else 1_000_000)
+    args.baseline_seconds = args.baseline_seconds or (5 if args.quick else 10)
+    return args
+
+
+def run_load(args, database: Database, seeded, name: str, max_batch: int | None, run: int) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="plb-run-", dir="/tmp"))
+    server = Server.start(database, args.workers, max_batch, folder, args.separate_projections)
+    postgres = postgres_pid(database)
+    try:
+        cpu_before = _cpu(server.process.pid, postgres)
+        probe, lags = lag.start(server.port, database.address, seeded.probe, args.seconds)
+        result = load.drive(
+            server.base, args.seconds, args.connections, seeded.with_lead, seeded.fresh[run], name
+        )
+        cpu = _cpu_per_postback(cpu_before, _cpu(server.process.pid, postgres), result)
+        probe.join(args.seconds + 60)
+        result_lag = lag.summarise(lags.recv() if lags.poll(5) else [])
+    finally:
+        server.stop()
+    mb = 1024 * 1024
+    return {
+        "max_batch": max_batch or "default",
+        "workers": args.workers,
+        "projections": "separate process" if args.separate_projections else "in the server",
+        "load": result,
+        "lag": result_lag,
+        "cpu_ms_per_postback": cpu,
+        "peak_rss_mb": {
+            "largest_process": round(server.peak_rss_process / mb, 1),
+            "all_processes": round(server.peak_rss_total / mb, 1),
+        },
+        "server_log": str(server.log_path),
+    }
+
+
+def _cpu(server: int, postgres: int | None) -> dict[str, float]:
+    found = {"server": cpu_seconds(server), "wrk": load.children_cpu_seconds()}
+    if postgres is not None:
+        found["postgres"] = cpu_seconds(postgres)
+    return found
+
+
+def _cpu_per_postback(before: dict, after: dict, result: dict) -> dict[str, float]:
+    count = max(1, result["acknowledged"])
+    return {name: round((after[name] - before[name]) * 1000 / count, 3) for name in before}
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    runs = 1 if args.no_naive else 2
+    database = Database.open()
+    results: dict = {
+        "command": "scripts/bench " + shlex.join(argv),
+        "machine": report.machine(),
+        "database": database.describe(),
+        "connections": args.connections,
+    }
+    try:
+        results["postgres"] = database.server_version()
+        print("seeding catalog and clicks ...", flush=True)
+        fresh = int(8000 * 0.4 * args.seconds * 1.2)
+        seeded = seed(database.address, database.folder or Path("/tmp"), args.leads, fresh, runs)
+        print("measuring PostgreSQL's baseline ...", flush=True)
+        results["baseline"] = baseline.measure(
+            database.address, args.connections, args.baseline_seconds
+        )
+        print("batched run ...", flush=True)
+        results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
+        if not args.no_naive:
+            print("naive run (LEDGER_MAX_BATCH=1) ...", flush=True)
+            results["naive"] = run_load(args, database, seeded, "naive", 1, 1)
+        results["ratios"] = ratios(results)
+        if not args.no_rebuild:
+            print(f"growing the store to {args.events:,} events and rebuilding ...", flush=True)
+            events = rebuild.grow_to(database.address, args.events)
+            results["rebuild"] = rebuild.measure(database.address, events)
+    finally:
+        database.close()
+    path = report.write(results, args.out)
+    print()
+    print(report.text(results))
+    print(f"\nfigures written to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0
+
+
+def ratios(results: dict) -> dict:
+    rate = results["batched"]["load"]["acknowledged_per_second"]
+    found = {
+        "postbacks_per_baseline_commit": round(
+            rate / results["baseline"]["insert_commits_per_second"], 3
+        )
+    }
+    if "naive" in results:
+        found["batched_over_naive"] = round(
+            rate / results["naive"]["load"]["acknowledged_per_second"], 2
+        )
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

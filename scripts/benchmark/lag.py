@@ -1,0 +1,85 @@
+"""Projection lag: from a postback's acknowledgement to its lead being visible in the lead view.
+
+A probe process of its own sends a status change every 50 ms while the load runs, notes when
+each answer (with the event's position) arrived, and polls `projection_tracking` until the lead
+view has processed that position. The lead view row and its tracking position commit in one
+transaction, so the position being tracked means the row is visible.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import time
+
+import psycopg
+
+from app.database import DatabaseAddress
+
+from .load import SITE_TOKEN
+
+_INTERVAL = 0.05
+_GIVE_UP = 30.0
+
+
+def probe(port: int, address: DatabaseAddress, clicks: list[str], seconds: float, out) -> None:
+    """Runs in its own process; sends the list of lags (seconds) to `out`."""
+    lags: list[float] = []
+    pending: list[tuple[int, float]] = []  # (position, acknowledged at)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    deadline = time.monotonic() + seconds
+    next_send, sent = 0.0, 0
+    with psycopg.connect(address.conninfo(), autocommit=True) as database:
+        while time.monotonic() < deadline or (pending and _waited(pending) < _GIVE_UP):
+            if time.monotonic() >= next_send and time.monotonic() < deadline:
+                position = _send(connection, clicks, sent)
+                sent += 1
+                next_send = time.monotonic() + _INTERVAL
+                if position:
+                    pending.append((position, time.monotonic()))
+            visible = _tracked(database)
+            now = time.monotonic()
+            lags += [now - at for position, at in pending if position <= visible]
+            pending = [(position, at) for position, at in pending if position > visible]
+            time.sleep(0.002)
+    out.send(lags + [float("inf")] * len(pending))
+
+
+def _send(connection: http.client.HTTPConnection, clicks: list[str], sent: int) -> int | None:
+    status = "hold" if (sent // len(clicks)) % 2 == 0 else "processing"
+    path = f"/api/site/status.json?token={SITE_TOKEN}&click={clicks[sent % len(clicks)]}"
+    connection.request("GET", f"{path}&status={status}")
+    return json.loads(connection.getresponse().read()).get("position")
+
+
+def _tracked(database: psycopg.Connection) -> int:
+    row = database.execute(
+        "SELECT position FROM projection_tracking WHERE name = 'lead_view'"
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def _waited(pending: list[tuple[int, float]]) -> float:
+    return time.monotonic() - pending[0][1]
+
+
+def start(port: int, address: DatabaseAddress, clicks: list[str], seconds: float):
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(
+        target=probe, args=(port, address, clicks, seconds, sender), daemon=True
+    )
+    process.start()
+    return process, receiver
+
+
+def summarise(lags: list[float]) -> dict:
+    if not lags:
+        return {"samples": 0}
+    ordered = sorted(lags)
+    return {
+        "samples": len(ordered),
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }

@@ -1,0 +1,98 @@
+"""The figures of one benchmark run: printed for people, written as JSON for later comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from .environment import ROOT
+
+
+def machine() -> dict:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "commit": commit,
+    }
+
+
+def write(results: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def _load_lines(name: str, run: dict) -> list[str]:
+    latency, lag = run["load"]["latency_ms"], run["lag"]
+    return [
+        f"{name}: {run['load']['acknowledged_per_second']:,.0f} acknowledged durable postbacks/s"
+        f" ({run['load']['acknowledged']:,} in {run['load']['seconds']} s,"
+        f" max batch {run['max_batch']}, {run['workers']} worker(s))",
+        f"  latency ms: p50 {latency['p50']}  p95 {latency['p95']}  p99 {latency['p99']}"
+        f"  max {latency['max']}",
+        f"  answers by HTTP code: {run['load']['codes']}"
+        + (
+            f"  socket errors: {run['load']['socket_errors']}"
+            if run["load"]["socket_errors"]
+            else ""
+        ),
+        f"  projection lag ms: p50 {lag.get('p50_ms')}  p99 {lag.get('p99_ms')}"
+        f"  max {lag.get('max_ms')}  ({lag.get('samples', 0)} samples)",
+        "  CPU ms per acknowledged postback: "
+        + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_postback"].items()),
+        f"  server peak RSS: {run['peak_rss_mb']['largest_process']} MB largest process,"
+        f" {run['peak_rss_mb']['all_processes']} MB all processes",
+    ]
+
+
+def text(results: dict) -> str:
+    lines = [
+        f"machine: {results['machine']['cpus']} CPU {results['machine']['cpu']},"
+        f" {results['machine']['memory_gb']} GB; PostgreSQL {results['postgres']}"
+        f" ({results['database']}); commit {results['machine']['commit']}",
+        f"command: {results['command']}",
+    ]
+    base = results.get("baseline")
+    if base:
+        lines.append(
+            f"baseline ({base['tool']}, {results['connections']} clients):"
+            f" {base['insert_commits_per_second']:,.0f} single-row INSERT commits/s"
+            + (
+                f"; with eventsourcing's LOCK TABLE + NOTIFY: "
+                f"{base['locked_append_commits_per_second']:,.0f}/s"
+                if "locked_append_commits_per_second" in base
+                else ""
+            )
+        )
+    for name in ("batched", "naive"):
+        if name in results:
+            lines += _load_lines(name, results[name])
+    for name, value in results.get("ratios", {}).items():
+        lines.append(f"ratio {name}: {value}")
+    rebuild = results.get("rebuild")
+    if rebuild:
+        lines.append(
+            f"rebuild ({rebuild['command']}): {rebuild['events']:,} events in"
+            f" {rebuild['seconds']} s = {rebuild['events_per_second']:,.0f} events/s,"
+            f" peak RSS {rebuild['peak_rss_mb']} MB"
+        )
+    return "\n".join(lines)
