@@ -32,9 +32,9 @@ def _leads_before_and_after_a_moment(client) -> tuple[str, str, datetime]:
     before, _ = created_lead(client, exto="before")
     time.sleep(0.01)
     moment = datetime.now(UTC)
-    after, position = created_lead(client, exto="after")
-    changed(client, exto="after", status="approve")
-    commission(client, after, after=position)
+    after, _ = created_lead(client, exto="after")
+    # Booked before the rate changes: the ledger prices with the catalog it finds.
+    commission(client, after, after=changed(client, exto="after", status="approve"))
     return before, after, moment
 
 
@@ -116,7 +116,8 @@ def test_a_rebuild_after_a_retroactive_change_reprices_exactly_the_leads_created
 
 def test_a_personal_rate_from_the_past_reprices_only_that_webmasters_leads(demo, services):
     _, wm1_lead, moment = _leads_before_and_after_a_moment(demo)
-    wm2_lead, _ = created_lead(demo, flow="102", exto="wm2")
+    wm2_lead, position = created_lead(demo, flow="102", exto="wm2")
+    commission(demo, wm2_lead, after=position)
 
     answer = apply_catalog(demo, personal_rate_toml("wm-2", "14.00", effective_from=moment))
 
