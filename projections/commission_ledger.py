@@ -103,27 +103,28 @@ class CommissionLedgerProjection:
         leads = _load(cursor, {e.originator_id for _, e in lead_events})
         catalog = self._catalog()
         entries: list[tuple] = []
-        for position, event in lead_events:
+        for at, event in lead_events:
             lead = leads.setdefault(event.originator_id, _Booked(None, None))
             lead.state = fold(lead.state, event)
             lead.amounts = amounts_of(lead.state, catalog)
             new = position_for(lead.state, lead.amounts)
             posted = posting_between(lead.position, new)
-            entries.extend(self._rows(position, event, lead.amounts.rule_version, posted))
-            lead.position, lead.at = new, position
-        touched = [lead for lead in leads.values() if lead.amounts is not None]
-        upsert_rows(cursor, LEADS_TABLE, [view_row(b.state, b.amounts, b.at) for b in touched])
+            entries.extend(self._rows(at, event, lead.amounts.rule_version, posted))
+            lead.position, lead.at = new, at
+        # Every lead loaded has an event in this page, so each one is priced by now.
+        upsert_rows(
+            cursor, LEADS_TABLE, [view_row(b.state, b.amounts, b.at) for b in leads.values()]
+        )
         _append(cursor, entries)
         _add_to_balances(cursor, entries)
 
-    def _rows(
-        self, position: int, event: Any, rule_version: str, posted: list[Entry]
-    ) -> Iterator[tuple]:
-        posting = posting_id_for(position)
+    def _rows(self, at: int, event: Any, rule_version: str, posted: list[Entry]) -> Iterator[tuple]:
+        """Entry rows for COPY; `at` is the event's position in the store."""
+        posting = posting_id_for(at)
         event_type = type(event).__qualname__
         for entry in posted:
             yield (
-                posting, event.originator_id, position, event_type, event.postback_id,
+                posting, event.originator_id, at, event_type, event.postback_id,
                 rule_version, entry.account, entry.bucket.value, entry.amount.amount,
                 entry.amount.currency, entry.reverses, event.timestamp, self._recalculation_id,
             )  # fmt: skip
