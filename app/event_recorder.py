@@ -11,6 +11,9 @@ guarantees:
 - The rows travel as four arrays in binary format (`unnest(uuid[], bigint[], text[], bytea[])`)
   instead of an array of a composite type in text format, whose escaping cost ~80 µs of Python
   per event.
+- Three round trips instead of six: BEGIN, the lock timeout, LOCK TABLE and NOTIFY go as one
+  simple query, then the INSERT, then COMMIT. Every round trip of the single writer thread is a
+  wait for the database and for the GIL; on a busy machine each one costs milliseconds.
 
 The EXCLUSIVE table lock stays: insert order equals commit order, so a reader of the
 notification log never passes a gap that fills in later; NOTIFY wakes the projection runner.
@@ -24,6 +27,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 
@@ -37,6 +41,8 @@ class LedgerRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
+        notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+        self._begin_locked = SQL("; ").join([SQL("BEGIN"), *self.lock_table_statements, notify])
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
@@ -48,8 +54,14 @@ class LedgerRecorder(PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
-        with self.datastore.transaction(commit=True) as cursor:
-            self._lock_table(cursor)
-            self._notify_channel(cursor)
-            cursor.execute(self._insert_arrays, columns, prepare=True, binary=True)
-            return [row["notification_id"] for row in cursor.fetchall()]
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            try:
+                cursor.execute(self._begin_locked)
+                cursor.execute(self._insert_arrays, columns, prepare=True, binary=True)
+                positions = [row["notification_id"] for row in cursor.fetchall()]
+                cursor.execute("COMMIT")
+            except BaseException:
+                if connection.info.transaction_status != TransactionStatus.IDLE:
+                    connection.execute("ROLLBACK")
+                raise
+        return positions

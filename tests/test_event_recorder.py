@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from eventsourcing.persistence import RecordConflictError
 
 from app.event_recorder import LedgerRecorder
 from app.ledger_app import LedgerApplication
@@ -74,3 +75,19 @@ def test_a_reader_tailing_the_log_during_concurrent_appends_misses_no_event(ledg
 
     stored = [n.id for n in ledger.recorder.select_notifications(start=1, limit=100_000)]
     assert seen == stored
+
+
+def test_a_conflicting_append_is_refused_whole_and_the_next_one_commits(ledger):
+    first = _click(1)
+    ledger.save(first)
+    clash = _click(2)
+    copy = ledger.repository.get(first.id)
+    copy.attach_lead(copy.id, "x")
+    first.attach_lead(first.id, "y")
+    ledger.save(first)
+
+    with pytest.raises(RecordConflictError):
+        ledger.save(clash, copy)  # copy's version 2 is taken: clash must not be stored either
+
+    assert ledger.get_or_none(clash.id) is None
+    assert len(ledger.save(_click(3))) == 1
