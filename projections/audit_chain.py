@@ -70,9 +70,10 @@ class AuditChainProjection:
         for row in rows:
             previous = link_hash(previous, row)
             links.append((row["notification_id"], previous))
-        cursor.executemany(
-            sql.SQL("INSERT INTO {} (position, hash) VALUES (%s, %s)").format(
-                sql.Identifier(CHAIN_TABLE)
-            ),
-            links,
-        )
+        # COPY: one statement per page instead of one INSERT per event (a third of the
+        # projection runner's time under load went to those INSERTs).
+        with cursor.copy(
+            sql.SQL("COPY {} (position, hash) FROM STDIN").format(sql.Identifier(CHAIN_TABLE))
+        ) as copy:
+            for link in links:
+                copy.write_row(link)
