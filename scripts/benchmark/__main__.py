@@ -138,7 +138,7 @@ def main(argv: list[str]) -> int:
     try:
         results["postgres"] = database.server_version()
         print("seeding catalog and clicks ...", flush=True)
-        fresh = int(8000 * 0.4 * args.seconds * 1.2)
+        fresh = int(6000 * 0.4 * args.seconds)  # creations; when they run out, flow + exto
         seeded = seed(database.address, database.folder or Path("/tmp"), args.leads, fresh, runs)
         print("measuring PostgreSQL's baseline ...", flush=True)
         results["baseline"] = baseline.measure(

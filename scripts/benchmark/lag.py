@@ -20,7 +20,7 @@ from app.database import DatabaseAddress
 from .load import SITE_TOKEN
 
 _INTERVAL = 0.05
-_GIVE_UP = 30.0
+_GIVE_UP = 15.0  # after the load ends; unseen by then counts as infinitely late
 
 
 def probe(port: int, address: DatabaseAddress, clicks: list[str], seconds: float, out) -> None:
