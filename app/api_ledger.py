@@ -102,7 +102,7 @@ class LedgerController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
         after: After = None,
     ) -> EntryPage:
-        where = ledger_reads.EntryFilter(lead, account, start, end)
+        where = ledger_reads.EntryFilter(lead, _storable(account), start, end)
         with _read(request, after) as db:
             rows = ledger_reads.entries(db, where, cursor, limit + 1)
         items = [entry_out(row) for row in rows[:limit]]
@@ -132,7 +132,15 @@ class LedgerController(Controller):
         return report_out(group_by, start, end, counts, sums)
 
 
+def _storable(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL: such a name can only be a client's mistake."""
+    if text is not None and "\x00" in text:
+        raise ClientException("a parameter holds a NUL character")
+    return text
+
+
 def _one_account(webmaster: str | None, advertiser: str | None, network: bool) -> str:
+    webmaster, advertiser = _storable(webmaster), _storable(advertiser)
     chosen = [
         account
         for account in (

@@ -200,3 +200,11 @@ def test_an_unknown_grouping_is_refused(demo):
     response = demo.get("/api/reports/commissions", params={"group_by": "colour"}, headers=ADMIN)
 
     assert response.status_code == 400
+
+
+def test_an_account_name_with_a_nul_character_is_a_bad_request(demo):
+    for path, params in (
+        ("/api/balances", {"webmaster": "wm\x00"}),
+        ("/api/ledger", {"account": "network\x00"}),
+    ):
+        assert demo.get(path, params=params, headers=ADMIN).status_code == 400
