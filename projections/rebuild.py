@@ -99,15 +99,30 @@ class Rebuild:
             schema.defer_indexes(cursor)
         total = self._count_events()
         position = 0
+        replayed = self._without_lead_view_if_copied(projections)
         for events in self._events.pages(position):
             with connection.transaction():
                 cursor = connection.cursor()
                 schema.use_rebuilt(cursor)
-                position = self._replay(cursor, projections, events)
+                position = self._replay(cursor, replayed, events)
             self._progress(self.events_processed, max(total, self.events_processed))
         with connection.transaction():
-            schema.build_indexes(connection.cursor())
+            cursor = connection.cursor()
+            schema.use_rebuilt(cursor)
+            if replayed != projections:
+                cursor.execute("INSERT INTO lead_view SELECT * FROM ledger_leads")
+            schema.build_indexes(cursor)
         return position
+
+    def _without_lead_view_if_copied(self, projections: list[Any]) -> list[Any]:
+        """Rebuilding both, the lead view is copied from the ledger's lead table at the end.
+
+        Both hold each lead folded from the same events and priced with the same catalog, row
+        for row (`view_row`); replaying it twice would only cost time.
+        """
+        if set(self._names) != {LEAD_VIEW, LEDGER}:
+            return projections
+        return [projection for projection in projections if projection.name != LEAD_VIEW]
 
     def _finish(self, connection, schema: RebuildSchema, catalog, position, started):
         """Catch up, compare, record and (unless dry) switch: all in one transaction."""
