@@ -180,3 +180,19 @@ def test_the_command_line_rebuild_prints_progress_and_the_differences(
     assert "events replayed" in printed and "events/s" in printed
     assert f"lead {after}  webmaster:wm-1 approved: 10.00 -> 12.00 USD" in printed
     assert "dry run: nothing switched" in printed
+
+
+def test_the_command_line_catalog_apply_says_which_leads_a_rebuild_would_reprice(
+    demo, database, tmp_path, monkeypatch, capsys
+):
+    _, after, moment = _leads_before_and_after_a_moment(demo)
+    catalog = tmp_path / "rates.toml"
+    catalog.write_text(goal_rate_toml("12.00", effective_from=moment))
+    monkeypatch.setenv("DATABASE_URL", database.url())
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(tmp_path))
+
+    assert main(["catalog", "apply", str(catalog)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "REBUILD NEEDED" in printed
+    assert f"lead {after}  webmaster:wm-1 approved: 10.00 -> 12.00 USD" in printed
