@@ -40,6 +40,7 @@ class RebuildSchema:
         if not locked:
             raise RebuildBusy("another rebuild is running; try again when it has finished")
         live = connection.execute("SELECT current_schema() AS s").fetchone()["s"]
+        _drop_leftovers(connection)
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
         return cls(live, name)
 
@@ -114,3 +115,14 @@ class RebuildSchema:
     @property
     def _rebuilt(self) -> sql.Identifier:
         return sql.Identifier(self.rebuilt)
+
+
+def _drop_leftovers(connection: psycopg.Connection) -> None:
+    """Schemas of rebuilds whose process died: with the rebuild lock held, none is in use."""
+    rows = connection.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'"
+    ).fetchall()
+    for row in rows:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(row["nspname"]))
+        )

@@ -196,3 +196,14 @@ def test_the_command_line_catalog_apply_says_which_leads_a_rebuild_would_reprice
     printed = capsys.readouterr().out
     assert "REBUILD NEEDED" in printed
     assert f"lead {after}  webmaster:wm-1 approved: 10.00 -> 12.00 USD" in printed
+
+
+def test_a_rebuild_clears_what_a_crashed_rebuild_left_behind(demo, services, database):
+    with psycopg.connect(database.conninfo(), autocommit=True) as other:
+        other.execute("CREATE SCHEMA rebuild_deadbeef0000")
+        other.execute("CREATE TABLE rebuild_deadbeef0000.ledger_entries (id bigint)")
+
+        _rebuild(services, "commissions", dry_run=True)
+
+        schemas = other.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild%'")
+        assert schemas.fetchall() == []
