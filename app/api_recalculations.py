@@ -22,7 +22,7 @@ from app.wire_ledger import (
     RecalculationSummary,
 )
 from projections import recalculations
-from projections.rebuild import TARGETS, RebuildBusy, rebuild
+from projections.rebuild import TARGETS, Rebuild, RebuildBusy
 
 MAX_PAGE = 200
 
@@ -70,9 +70,10 @@ class RecalculationController(Controller):
         services = request.app.state.services
         actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
         try:
-            record = rebuild(
+            rebuild = Rebuild(
                 services.ledger, services.address, data.projections, actor, data.dry_run
             )
+            record = rebuild.run()
         except RebuildBusy as busy:
             raise ClientException(str(busy), status_code=409) from busy
         with services.ledger.recorder.datastore.transaction() as cursor:

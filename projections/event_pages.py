@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.utils import get_topic
+from psycopg import sql
 
 from app.ledger_app import LedgerApplication
 from domain.lead import Lead
@@ -31,6 +32,13 @@ class LeadEventPages:
     def __init__(self, app: LedgerApplication, page_size: int = 5000) -> None:
         self._app = app
         self._page_size = page_size
+
+    def count(self) -> int:
+        """How many lead events the store holds now."""
+        table = sql.Identifier(self._app.recorder.datastore.schema, self._app.events_table)
+        with self._app.recorder.datastore.transaction(commit=False) as cursor:
+            statement = sql.SQL("SELECT count(*) AS n FROM {} WHERE topic = ANY(%s)")
+            return cursor.execute(statement.format(table), (LEAD_TOPICS,)).fetchone()["n"]
 
     def read(self, after: int, stop: int | None = None) -> Page:
         notifications = self._app.recorder.select_notifications(

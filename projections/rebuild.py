@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from app.database import DatabaseAddress
@@ -27,7 +26,7 @@ from domain.catalog_view import CatalogView
 from projections import recalculations
 from projections.commission_ledger import PROJECTION_NAME as LEDGER
 from projections.commission_ledger import CommissionLedgerProjection
-from projections.event_pages import LEAD_TOPICS, LeadEventPages, Page
+from projections.event_pages import LeadEventPages, Page
 from projections.lead_view import LeadViewProjection
 from projections.ledger_schema import LEDGER_TABLES
 from projections.rebuild_compare import lead_view_differences, ledger_differences
@@ -47,7 +46,7 @@ _TABLES = {LEAD_VIEW: ("lead_view",), LEDGER: LEDGER_TABLES}
 Progress = Callable[[int, int], None]
 """Called with (events replayed, events expected) after each page."""
 
-__all__ = ["LEAD_TOPICS", "TARGETS", "Rebuild", "RebuildBusy", "rebuild"]
+__all__ = ["TARGETS", "Rebuild", "RebuildBusy"]
 
 
 class Rebuild:
@@ -97,7 +96,7 @@ class Rebuild:
             for projection in projections:
                 projection.create_tables(cursor)
             schema.defer_indexes(cursor)
-        total = self._count_events()
+        total = self._events.count()
         position = 0
         replayed = self._without_lead_view_if_copied(projections)
         for events in self._events.pages(position):
@@ -158,16 +157,6 @@ class Rebuild:
         }
         return [made[name]() for name in self._names]
 
-    def _count_events(self) -> int:
-        with self._app.recorder.datastore.transaction(commit=False) as cursor:
-            row = cursor.execute(
-                sql.SQL("SELECT count(*) AS n FROM {} WHERE topic = ANY(%s)").format(
-                    sql.Identifier(self._app.recorder.datastore.schema, self._app.events_table)
-                ),
-                (LEAD_TOPICS,),
-            ).fetchone()
-        return row["n"]
-
     def _replay(self, cursor, projections, events: Page) -> int:
         for projection in projections:
             projection.process(cursor, events)
@@ -201,14 +190,3 @@ class Rebuild:
             events_processed=self.events_processed,
             differences=differences,
         )
-
-
-def rebuild(
-    app: LedgerApplication,
-    address: DatabaseAddress,
-    target: str,
-    actor: str,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> Recalculation:
-    return Rebuild(app, address, target, actor, dry_run, progress).run()
