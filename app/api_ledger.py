@@ -24,6 +24,8 @@ from projections.commission_ledger import PROJECTION_NAME
 from projections.runner import wait_for_position
 
 MAX_PAGE = 1000
+# A lead posts a handful of entries per postback; this is far beyond any real lead's history.
+MAX_LEAD_ENTRIES = 100_000
 After = Annotated[
     int | None,
     QueryParameter(
@@ -62,7 +64,7 @@ class LedgerController(Controller):
         with _read(request, after) as cursor:
             row = ledger_reads.lead_row(cursor, lead_id)
             lines = ledger_reads.entries(
-                cursor, ledger_reads.EntryFilter(lead=lead_id), None, 10**6
+                cursor, ledger_reads.EntryFilter(lead=lead_id), None, MAX_LEAD_ENTRIES
             )
         if row is None:
             raise NotFoundException(f"lead {lead_id} is not in the ledger (yet)")
