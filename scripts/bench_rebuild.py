@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,31 +93,27 @@ def grow_to(address: DatabaseAddress, events: int) -> int:
     return count
 
 
-def fresh_database(url: str | None) -> tuple[DatabaseAddress, object]:
-    if url:
-        server_address, handle = DatabaseAddress.from_url(url), None
-    else:
-        handle = start_embedded(Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp")))
-        server_address = embedded_address(handle)
+@contextmanager
+def fresh_database(url: str | None) -> Iterator[DatabaseAddress]:
+    """A new database on DATABASE_URL's server, or on an embedded one; removed afterwards."""
+    folder = None if url else Path(tempfile.mkdtemp(prefix="bench-", dir="/tmp"))
+    server = None if folder is None else start_embedded(folder)
+    server_address = DatabaseAddress.from_url(url) if url else embedded_address(server)
     name = f"bench_rebuild_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_address.conninfo(), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    return server_address.with_dbname(name), handle
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="store size (1,000,000)")
-    args = parser.parse_args()
-    address, _server = fresh_database(os.environ.get("DATABASE_URL"))
-    print(f"database {address.dbname}; seeding {_SEED_LEADS:,} leads through the write path")
-    services = Services.open(Settings(data_dir=Path(tempfile.mkdtemp()), pool_size=2), address)
     try:
-        seed(services)
+        yield server_address.with_dbname(name)
     finally:
-        services.ledger.close()
-    events = grow_to(address, args.events)
-    # A running server keeps the live projections current; the rebuild replays beside them.
+        with psycopg.connect(server_address.conninfo(), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if server is not None:
+            server.cleanup()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def catch_up_live_projections(address: DatabaseAddress, events: int) -> None:
+    """A running server keeps the live projections current; the rebuild replays beside them."""
     services = Services.open(Settings(data_dir=Path(tempfile.mkdtemp()), pool_size=2), address)
     started = time.monotonic()
     try:
@@ -123,6 +122,9 @@ def main() -> int:
         services.ledger.close()
     seconds = time.monotonic() - started
     print(f"live projections caught up in {seconds:.1f} s ({events / seconds:,.0f} events/s)")
+
+
+def time_the_rebuild(address: DatabaseAddress, events: int) -> None:
     env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
     command = [str(ROOT / ".venv" / "bin" / "postback-ledger"), "projections", "rebuild", "all"]
     print(f"running: {' '.join(command[-4:])} over {events:,} events", flush=True)
@@ -133,6 +135,22 @@ def main() -> int:
         f"\nrebuilt lead view and commission ledger from {events:,} stored events in "
         f"{seconds:.1f} s: {events / seconds:,.0f} stored events/s (command included)"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="store size (1,000,000)")
+    args = parser.parse_args()
+    with fresh_database(os.environ.get("DATABASE_URL")) as address:
+        print(f"database {address.dbname}; seeding {_SEED_LEADS:,} leads through the write path")
+        services = Services.open(Settings(data_dir=Path(tempfile.mkdtemp()), pool_size=2), address)
+        try:
+            seed(services)
+        finally:
+            services.ledger.close()
+        events = grow_to(address, args.events)
+        catch_up_live_projections(address, events)
+        time_the_rebuild(address, events)
     return 0
 
 
