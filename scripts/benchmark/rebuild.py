@@ -1,10 +1,11 @@
 """Rebuild speed: every projection rebuilt from N events, with the rebuild's peak memory.
 
-The store is first grown to N events by copying whole aggregates that the load produced (every
-event of an aggregate, in their original order, under a new aggregate id), so the rebuild reads
-the same mix of events that real postbacks make. The rebuild itself runs in a child process:
-`postback-ledger projections rebuild all` when the command exists, otherwise a replay of the
-notification log through `ProjectionRunner.catch_up()` into fresh tables (`benchmark.replay`).
+The store is first grown to N events by copying the log that the load produced, in position
+order, under new aggregate ids (each copied aggregate keeps a prefix of its own history, so it
+replays as a valid aggregate), so the rebuild reads the mix of events that real postbacks make.
+The rebuild itself runs in a child process: `postback-ledger projections rebuild all` when the
+command exists, otherwise a replay of the notification log through `ProjectionRunner.catch_up()`
+into fresh tables (`benchmark.replay`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import uuid
 
 import psycopg
 
@@ -20,14 +22,15 @@ from domain.catalog import Catalog
 
 from .environment import ROOT
 
+# A prefix of the log in position order, under new aggregate ids (md5 of the old id and a salt):
+# every copied aggregate gets a prefix of its own history, so it replays as a valid aggregate.
 _COPY = """
 INSERT INTO ledger_events (originator_id, originator_version, topic, state)
-SELECT copies.new_id, e.originator_version, e.topic, e.state
-FROM ledger_events e
-JOIN (SELECT originator_id, gen_random_uuid() AS new_id FROM ledger_events
-      WHERE originator_version = 1 AND originator_id <> %s
-      ORDER BY notification_id LIMIT %s) AS copies USING (originator_id)
-ORDER BY e.notification_id
+SELECT md5(originator_id::text || %(salt)s)::uuid, originator_version, topic, state
+FROM ledger_events
+WHERE originator_id <> %(catalog)s AND notification_id <= %(last)s
+ORDER BY notification_id
+LIMIT %(count)s
 """
 
 
@@ -40,15 +43,22 @@ def grow_to(address: DatabaseAddress, events: int) -> int:
     """Copy aggregates until the store holds at least `events` events; returns the count."""
     count = count_events(address)
     with psycopg.connect(address.conninfo()) as connection:
-        while count < events:
-            aggregates = connection.execute(
-                "SELECT count(*) FROM ledger_events WHERE originator_version = 1"
-            ).fetchone()[0]
-            wanted = max(1, int(aggregates * (events - count) / count) + 1)
+        for round_number in range(1, 64):
+            if count >= events:
+                break
             with connection.transaction():
                 # The same lock every append takes: the copies get gap-free positions.
                 connection.execute("LOCK TABLE ledger_events IN EXCLUSIVE MODE")
-                connection.execute(_COPY, (Catalog.create_id(), wanted))
+                last = connection.execute("SELECT max(notification_id) FROM ledger_events")
+                connection.execute(
+                    _COPY,
+                    {
+                        "salt": f"copy-{round_number}-{uuid.uuid4().hex}",
+                        "catalog": Catalog.create_id(),
+                        "last": last.fetchone()[0],
+                        "count": events - count,
+                    },
+                )
             count = count_events(address)
     return count
 
