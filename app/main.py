@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+import eventsourcing.persistence
 import msgspec
 import psycopg
 from litestar import Litestar, Request, Response
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ValidationException: validation_error,
             **{error: database_down for error in DATABASE_DOWN_ERRORS},
             psycopg.DataError: value_refused_by_database,
+            # eventsourcing re-raises psycopg's DataError as its own type.
+            eventsourcing.persistence.DataError: value_refused_by_database,
             Exception: unexpected_error,
         },
         openapi_config=OpenAPIConfig(

@@ -52,3 +52,10 @@ def test_the_log_pages_newest_first_with_a_cursor(demo, services):
     assert positions == sorted(positions, reverse=True)
     assert len(positions) == 3
     assert rest["next_cursor"] is None
+
+
+def test_a_filter_with_a_nul_character_is_a_bad_request_not_a_server_error(demo):
+    for name in ("click", "exto", "site", "outcome", "error", "lead"):
+        response = demo.get("/api/postbacks", params={name: "x\x00y"}, headers=ADMIN)
+
+        assert response.status_code == 400, (name, response.text)
