@@ -95,6 +95,9 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
         cpu = _cpu_per_postback(cpu_before, _cpu(server.process.pid, postgres), result)
         probe.join(args.seconds + 60)
         result_lag = lag.summarise(lags.recv() if lags.poll(5) else [])
+        if probe.is_alive() or probe.exitcode:
+            result_lag["probe_failed"] = f"alive={probe.is_alive()} exit={probe.exitcode}"
+            probe.kill()
     finally:
         server.stop()
     mb = 1024 * 1024
