@@ -5,6 +5,9 @@ thread takes whatever has queued up (up to `max_batch`), processes it as one bat
 answers each waiting handler: an acknowledgement is never sent before its commit. Under light
 load a batch holds one postback and costs nothing extra; under heavy load many postbacks share
 one lock and one fsync.
+
+While the database is down a `DatabaseBreaker` (app.database_breaker) bounds how long a batch may
+try, and answers 503 at once to the postbacks that arrive until the database is back.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import queue
 import threading
 
+from app.database_breaker import DatabaseBreaker, DatabaseUnreachable, NoBreaker, is_outage
 from app.ledger_app import DatabaseUnavailable
 from app.postback_processing import PostbackProcessor, PostbackRequest, PostbackResult
 
@@ -25,9 +29,15 @@ _Pending = tuple[PostbackRequest, asyncio.Future, asyncio.AbstractEventLoop]
 class PostbackWriter:
     """Owns the thread that writes postbacks; start() before use, stop() to drain and end."""
 
-    def __init__(self, processor: PostbackProcessor, max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        processor: PostbackProcessor,
+        max_batch: int = 200,
+        breaker: DatabaseBreaker | NoBreaker | None = None,
+    ) -> None:
         self._processor = processor
         self._max_batch = max_batch
+        self._breaker = breaker or NoBreaker()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="postback-writer", daemon=True)
         self.batches = 0
@@ -40,6 +50,7 @@ class PostbackWriter:
         """Finish every postback already submitted, then end the thread."""
         self._queue.put(None)
         self._thread.join(timeout)
+        self._breaker.close()
 
     async def submit(self, request: PostbackRequest) -> PostbackResult:
         loop = asyncio.get_running_loop()
@@ -66,23 +77,37 @@ class PostbackWriter:
             self._write(batch)
 
     def _write(self, batch: list[_Pending]) -> None:
+        if self._breaker.is_open:
+            self._refuse(batch, DatabaseUnavailable("the database is unreachable; retry"))
+            return
         try:
-            results = self._processor.process([request for request, _, _ in batch])
+            results = self._process(batch)
         except DatabaseUnavailable as error:
             log.warning("database unavailable; %d postbacks answered 503: %s", len(batch), error)
-            for _, future, loop in batch:
-                loop.call_soon_threadsafe(_set_exception, future, error)
-            self._fail_waiting(error)
+            self._refuse(batch, error)
+            if is_outage(error):
+                self._breaker.trip(error)
+                self._fail_waiting(error)
             return
         except Exception as error:  # a bug must answer every waiter, not hang them
             log.exception("postback batch failed")
-            for _, future, loop in batch:
-                loop.call_soon_threadsafe(_set_exception, future, error)
+            self._refuse(batch, error)
             return
         self.batches += 1
         self.postbacks += len(batch)
         for (_, future, loop), result in zip(batch, results, strict=True):
             loop.call_soon_threadsafe(_set_result, future, result)
+
+    def _process(self, batch: list[_Pending]) -> list[PostbackResult]:
+        try:
+            with self._breaker.batch():
+                return self._processor.process([request for request, _, _ in batch])
+        except DatabaseUnreachable as cut_short:
+            raise DatabaseUnavailable(str(cut_short)) from cut_short
+
+    def _refuse(self, batch: list[_Pending], error: BaseException) -> None:
+        for _, future, loop in batch:
+            loop.call_soon_threadsafe(_set_exception, future, error)
 
     def _fail_waiting(self, error: DatabaseUnavailable) -> None:
         """Postbacks that queued while the database failed hear 503 now, not after an attempt of

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.catalog_cache import CatalogCache
 from app.database import DatabaseAddress, embedded_address, schema_lock, start_embedded
+from app.database_breaker import DatabaseBreaker
 from app.ledger_app import LedgerApplication
 from app.postback_processing import PostbackProcessor
 from app.postback_writer import PostbackWriter
@@ -58,7 +59,8 @@ class Services:
                 ledger, address, projections, before_page=_refresh_on_catalog(catalog)
             )
         processor = PostbackProcessor(ledger, catalog)
-        writer = PostbackWriter(processor, max_batch=settings.max_batch)
+        breaker = DatabaseBreaker(ledger.recorder.datastore.pool, address.conninfo())
+        writer = PostbackWriter(processor, max_batch=settings.max_batch, breaker=breaker)
         return cls(settings, address, ledger, catalog, processor, writer, runner)
 
     def start(self) -> None:

