@@ -14,7 +14,14 @@ import tempfile
 from pathlib import Path
 
 from . import baseline, lag, load, rebuild, report
-from .environment import ROOT, Database, Server, cpu_seconds, postgres_pid
+from .environment import (
+    ROOT,
+    Database,
+    Server,
+    cpu_seconds,
+    postgres_pid,
+    wait_for_projections,
+)
 from .seed import seed
 
 
@@ -87,8 +94,9 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
     server = Server.start(database, args.workers, max_batch, folder, args.separate_projections)
     postgres = postgres_pid(database)
     try:
+        caught_up = wait_for_projections(database)
         cpu_before = _cpu(server.process.pid, postgres)
-        probe, lags = lag.start(server.port, database.address, seeded.probe, args.seconds)
+        probe, lags = lag.start(server.port, database.address, args.seconds)
         result = load.drive(
             server.base, args.seconds, args.connections, seeded.with_lead, seeded.fresh[run], name
         )
@@ -107,6 +115,7 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
         "projections": "separate process" if args.separate_projections else "in the server",
         "load": result,
         "lag": result_lag,
+        "projections_caught_up_before_run_seconds": caught_up,
         "cpu_ms_per_postback": cpu,
         "peak_rss_mb": {
             "largest_process": round(server.peak_rss_process / mb, 1),
@@ -133,7 +142,7 @@ def main(argv: list[str]) -> int:
     runs = 1 if args.no_naive else 2
     database = Database.open()
     results: dict = {
-        "command": "scripts/bench " + shlex.join(argv),
+        "command": " ".join(["scripts/bench", *map(shlex.quote, argv)]),
         "machine": report.machine(),
         "database": database.describe(),
         "connections": args.connections,

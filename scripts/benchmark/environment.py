@@ -206,3 +206,20 @@ def postgres_pid(database: Database) -> int | None:
     if database.folder is None:
         return None
     return int((database.folder / "pg" / "postmaster.pid").read_text().split()[0])
+
+
+def wait_for_projections(database: Database, timeout: float = 300.0) -> float:
+    """Let the read models catch up with the log (a run must not inherit the last one's
+    backlog); returns the seconds it took."""
+    started = time.monotonic()
+    with psycopg.connect(database.address.conninfo(), autocommit=True) as connection:
+        while time.monotonic() - started < timeout:
+            behind = connection.execute(
+                "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
+                " > (SELECT coalesce(max(position), 0) FROM projection_tracking"
+                " WHERE name = 'lead_view')"
+            ).fetchone()[0]
+            if not behind:
+                break
+            time.sleep(0.5)
+    return round(time.monotonic() - started, 1)

@@ -56,7 +56,8 @@ def _load_lines(name: str, run: dict) -> list[str]:
             else ""
         ),
         f"  projection lag ms: p50 {lag.get('p50_ms')}  p99 {lag.get('p99_ms')}"
-        f"  max {lag.get('max_ms')}  ({lag.get('samples', 0)} samples)",
+        f"  max {lag.get('max_ms')}  ({lag.get('samples', 0)} samples,"
+        f" {lag.get('unseen', 0)} not visible within 15 s after the load; shown as None)",
         "  CPU ms per acknowledged postback: "
         + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_postback"].items()),
         f"  server peak RSS: {run['peak_rss_mb']['largest_process']} MB largest process,"

@@ -1,7 +1,7 @@
 """Test data for a benchmark run, written through the application in bulk.
 
 The demo catalog, clicks that already have a lead (targets of status changes), clicks without
-one (each gets one creation), and clicks for the lag probe. Everything is saved as real events
+one (each gets one creation). Everything is saved as real events
 by `LedgerApplication`, many aggregates per transaction, so seeding takes seconds, not minutes.
 """
 
@@ -27,11 +27,10 @@ _CHUNK = 2000
 
 @dataclass(frozen=True)
 class Seeded:
-    """Files of click ids for the load generator and the probe."""
+    """Files of click ids for the load generator."""
 
     with_lead: Path
     fresh: list[Path]  # one file per load run
-    probe: list[str]
 
 
 def seed(
@@ -42,14 +41,13 @@ def seed(
         catalog = parse_catalog((ROOT / "scripts/demo-catalog.toml").read_bytes())
         app.apply_catalog(catalog, datetime.now(UTC))
         with_lead = _write(folder / "clicks-with-lead.txt", _clicks_with_leads(app, leads))
-        probe = _clicks_with_leads(app, 200)
         fresh = [
             _write(folder / f"clicks-fresh-{run}.txt", _clicks(app, fresh_per_run))
             for run in range(runs)
         ]
     finally:
         app.close()
-    return Seeded(with_lead, fresh, probe)
+    return Seeded(with_lead, fresh)
 
 
 def _write(path: Path, clicks: list[str]) -> Path:
