@@ -28,12 +28,17 @@ from domain.catalog_view import CatalogView
 from domain.click import Click
 from domain.identity import click_aggregate_id, lead_id_for_click, lead_id_for_flow
 
+# One index probe per id (LATERAL, kept apart by OFFSET 0): as a join the planner chose a full
+# scan of the event table whenever its statistics were stale: 20+ ms instead of well under one.
 _SELECT_NEWER = """
 SELECT e.originator_id, e.originator_version, e.topic, e.state
-FROM {table} AS e
-JOIN unnest(%b::uuid[], %b::bigint[]) AS known(id, version)
-  ON e.originator_id = known.id AND e.originator_version > known.version
-ORDER BY e.originator_id, e.originator_version
+FROM unnest(%b::uuid[], %b::bigint[]) WITH ORDINALITY AS known(id, version, n)
+CROSS JOIN LATERAL (
+  SELECT originator_id, originator_version, topic, state FROM {table}
+  WHERE originator_id = known.id AND originator_version > known.version
+  OFFSET 0
+) AS e
+ORDER BY known.n, e.originator_version
 """
 
 
