@@ -13,9 +13,9 @@ from psycopg import sql
 
 from app.api_history import lead_as_of_out
 from app.auth import require_admin
-from app.wire import LeadOut, MoneyOut
+from app.ledger_answers import money_out
+from app.wire import LeadOut
 from domain.lead import Lead
-from domain.money import Money
 from projections.runner import wait_for_position
 
 
@@ -83,18 +83,11 @@ def lead_out(row: dict) -> LeadOut:
         webmaster=row["webmaster"],
         goal=row["goal"],
         status=row["status"],
-        advertiser_payout=_money(row["advertiser_amount"], row["advertiser_currency"]),
-        webmaster_commission=_money(row["webmaster_amount"], row["webmaster_currency"]),
+        advertiser_payout=money_out(row["advertiser_amount"], row["advertiser_currency"]),
+        webmaster_commission=money_out(row["webmaster_amount"], row["webmaster_currency"]),
         rule_version=row["rule_version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
         position=row["position"],
     )
-
-
-def _money(amount, currency) -> MoneyOut | None:
-    if amount is None or currency is None:
-        return None
-    wire = Money(amount, currency).to_wire()
-    return MoneyOut(amount=wire["amount"], currency=wire["currency"])
