@@ -15,6 +15,7 @@ from psycopg import sql
 
 from app.ledger_app import LedgerApplication
 from domain.lead import Lead
+from projections.log_reading import LogReader
 
 LEAD_TOPICS = [
     get_topic(cls)
@@ -31,6 +32,7 @@ class LeadEventPages:
 
     def __init__(self, app: LedgerApplication, page_size: int = 5000) -> None:
         self._app = app
+        self._log = LogReader(app)
         self._page_size = page_size
 
     def count(self) -> int:
@@ -41,11 +43,7 @@ class LeadEventPages:
             return cursor.execute(statement.format(table), (LEAD_TOPICS,)).fetchone()["n"]
 
     def read(self, after: int, stop: int | None = None) -> Page:
-        notifications = self._app.recorder.select_notifications(
-            start=after, limit=self._page_size, stop=stop, topics=LEAD_TOPICS,
-            inclusive_of_start=False,
-        )  # fmt: skip
-        return [(n.id, self._app.mapper.to_domain_event(n)) for n in notifications]
+        return self._log.read(start=after, limit=self._page_size, stop=stop, topics=LEAD_TOPICS)
 
     def pages(self, after: int, stop: int | None = None) -> Iterator[Page]:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:

@@ -23,6 +23,7 @@ from psycopg import sql
 
 from app.database import DatabaseAddress
 from app.ledger_app import DATABASE_DOWN_ERRORS, LedgerApplication
+from projections.log_reading import LogReader
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class ProjectionRunner:
         before_page: Callable[[Sequence[tuple[int, Any]]], None] | None = None,
     ) -> None:
         self._app = app
+        self._log = LogReader(app)
         self._address = address
         self._projections = list(projections)
         self._page_size = page_size
@@ -124,16 +126,13 @@ class ProjectionRunner:
         with self._app.recorder.datastore.transaction(commit=False) as cursor:
             positions = tracked_positions(cursor, [p.name for p in self._projections])
         start = min(positions.values())
-        notifications = self._app.recorder.select_notifications(
-            start=start, limit=self._page_size, inclusive_of_start=False
-        )
-        if not notifications:
+        events = self._log.read(start=start, limit=self._page_size)
+        if not events:
             self.position = start
             return 0
-        events = [(n.id, self._app.mapper.to_domain_event(n)) for n in notifications]
         if self._before_page is not None:
             self._before_page(events)
-        last = notifications[-1].id
+        last = events[-1][0]
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
             if _positions_for_update(cursor, positions) != positions:
                 return len(events)  # another runner applied this page first: nothing to do
