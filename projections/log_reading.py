@@ -3,9 +3,9 @@
 Profiles of the projection runner and of rebuilds showed much of their CPU spent before any
 projection logic: eventsourcing's `select_notifications` builds a dict row and a frozen
 `Notification` per event, and its mapper decodes the state with stdlib `json` calling a Python
-object hook for every JSON object. Here one query returns plain tuples, `msgspec` parses the
-state, a short walk revives the transcoded values (`{"_type_": ..., "_data_": ...}`) bottom-up
-as the object hook would, and the event is built exactly as `Mapper.to_domain_event` builds it.
+object hook for every JSON object. Here one query returns plain tuples, `StateDecoder` turns the
+state into the dict the transcoder would (msgspec underneath), and the event is built exactly as
+`Mapper.to_domain_event` builds it.
 
 The library stays the authority: with a cipher, a compressor, another transcoder or mapper, the
 whole page goes through the library mapper; a row the fast path cannot decode (unknown
@@ -14,23 +14,16 @@ transcoding, JSON that stdlib reads and msgspec does not, a failing upcast) goes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
     InterfaceError,
     JSONTranscoder,
     Mapper,
     Notification,
     OperationalError,
-    Transcoding,
-    UUIDAsHex,
     find_id_convertor,
 )
 from eventsourcing.utils import resolve_topic, retry
@@ -38,50 +31,12 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from app.ledger_app import LedgerApplication
+from projections.state_decoding import StateDecoder
 
 Row = tuple[int, UUID, int, str, bytes]
 """notification_id, originator_id, originator_version, topic, state."""
 
-_JSON = msgspec.json.Decoder()
 _PROBE = UUID(int=0)
-
-# The library's own transcodings, by class: the same call without a method dispatch.
-_DIRECT: dict[type, Callable[[Any], Any]] = {
-    UUIDAsHex: UUID,
-    DecimalAsStr: Decimal,
-    DatetimeAsISO: datetime.fromisoformat,
-}
-
-
-def revivers(transcoder: JSONTranscoder) -> dict[str, Callable[[Any], Any]]:
-    """Each registered transcoding's name and its decoding function."""
-    return {name: _reviver(transcoding) for name, transcoding in transcoder.names.items()}
-
-
-def _reviver(transcoding: Transcoding) -> Callable[[Any], Any]:
-    return _DIRECT.get(type(transcoding), transcoding.decode)
-
-
-def revive(obj: dict, by_name: dict[str, Callable[[Any], Any]]) -> Any:
-    """`JSONTranscoder._decode_obj` applied as stdlib json does: innermost objects first."""
-    for key, value in obj.items():
-        kind = type(value)
-        if kind is dict:
-            obj[key] = revive(value, by_name)
-        elif kind is list:
-            _revive_list(value, by_name)
-    if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-        return by_name[obj["_type_"]](obj["_data_"])  # unknown name: KeyError, the slow path
-    return obj
-
-
-def _revive_list(items: list, by_name: dict[str, Callable[[Any], Any]]) -> None:
-    for index, value in enumerate(items):
-        kind = type(value)
-        if kind is dict:
-            items[index] = revive(value, by_name)
-        elif kind is list:
-            _revive_list(value, by_name)
 
 
 class EventDecoder:
@@ -96,7 +51,7 @@ class EventDecoder:
             and not mapper.cipher
             and not mapper.compressor
         )
-        self._by_name = revivers(transcoder) if self.is_fast else {}
+        self._states = StateDecoder(transcoder) if self.is_fast else None
         self._classes: dict[str, tuple[type, int]] = {}
 
     def decode(self, rows: Sequence[Row]) -> list[tuple[int, Any]]:
@@ -113,9 +68,7 @@ class EventDecoder:
     def _fast(self, row: Row) -> Any:
         _, originator_id, version, topic, state = row
         cls, class_version = self._class_of(topic)
-        event_state = _JSON.decode(state)
-        if type(event_state) is dict:
-            event_state = revive(event_state, self._by_name)
+        event_state = self._states.decode(topic, state)
         if type(originator_id) is not UUID:
             originator_id = find_id_convertor(cls, type(originator_id))(originator_id)
         event_state["originator_id"] = originator_id

@@ -6,8 +6,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from eventsourcing.application import Application
 from eventsourcing.compressor import ZlibCompressor
-from eventsourcing.persistence import MapperDeserialisationError, Notification, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    MapperDeserialisationError,
+    Notification,
+    Transcoding,
+)
 from eventsourcing.utils import get_topic
 
 from app.ledger_app import LedgerApplication
@@ -16,6 +22,7 @@ from domain.click import Click
 from domain.lead import Lead
 from domain.postback import Postback
 from projections.log_reading import EventDecoder, LogReader
+from projections.state_decoding import StateDecoder
 from tests.controls import new_click
 from tests.ledger_controls import apply_catalog, changed, created_lead, personal_rate_toml
 from tests.security_controls import demo_catalog_with
@@ -205,3 +212,33 @@ def test_an_ordinary_row_is_decoded_without_the_library(clicks):
 
     assert len(events) == 40
     assert calls == []
+
+
+def _transcoder() -> JSONTranscoder:
+    """The transcoder an eventsourcing application makes, without its database."""
+    transcoder = JSONTranscoder()
+    Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
+    return transcoder
+
+
+@pytest.mark.parametrize(
+    "later_state",
+    [
+        b'{"at":{"_type_":"datetime_iso","_data_":"2026-01-02T03:04:05+03:00"},'
+        b'"deep":{"ids":[{"_type_":"uuid_hex","_data_":"00000000000000000000000000000001"}]}}',
+        b'{"at":{"_type_":"datetime_iso","_data_":"2026-01-02T03:04:05"},"note":"a _type_ word"}',
+        b'{"at":{"_type_":"uuid_hex","_data_":"{00000000-0000-0000-0000-000000000002}"}}',
+        b'{"at":{"_type_":"decimal_str","_data_":"1.10"},"n":{"_type_":"decimal_str","_data_":"2"}}',
+        b'{"at":null,"box":{"_type_":"decimal_str","_data_":"-0.00"}}',
+        b'{"at":{"_typ\\u0065_":"decimal_str","_data_":"3"}}',
+    ],
+)
+def test_a_state_shaped_unlike_the_earlier_ones_of_its_topic_decodes_as_the_library_does(
+    later_state,
+):
+    states = StateDecoder(_transcoder())
+    states.decode("topic", b'{"at":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:00"}}')
+
+    decoded = states.decode("topic", later_state)
+
+    assert _typed(decoded) == _typed(_transcoder().decode(later_state))
