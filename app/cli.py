@@ -48,7 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="HTTP worker processes (default: one per CPU, here %(default)s)",
+    )
+    serve.add_argument(
+        "--projections",
+        choices=["process", "workers", "off"],
+        default=None,
+        help="where the read models are fed: 'process' (default) one process of their own beside "
+        "the workers; 'workers' a runner thread in each worker (one leads); 'off' elsewhere "
+        "(`postback-ledger projections run` on another node). LEDGER_RUN_PROJECTIONS=0 means off",
+    )
     serve.add_argument(
         "--apply-catalog", type=Path, metavar="FILE", help="apply this catalog TOML file first"
     )
@@ -73,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the projections in this process until interrupted",
         description="Tail the event store into the lead view and the postback log. "
         "Safe beside servers that also run them: one runner leads at a time.",
+    )
+    run.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started this one ends (used by `serve`)",
     )
     run.set_defaults(handler=_projections_run)
     rebuild = projections.add_parser(
@@ -200,13 +218,19 @@ def _projections_run(args) -> int:
     import signal
     import threading
 
+    from app.projection_process import parent_is_gone
+
     services = _open_services(Settings.from_env())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     services.runner.start()
     log.info("projections running; Ctrl-C to stop")
+    parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+        while not stop.wait(1.0):
+            if args.exit_with_parent and parent_is_gone(parent):
+                log.warning("the server that started the projections is gone; stopping")
+                break
     services.runner.stop()
     services.ledger.close()
     return 0
@@ -216,6 +240,7 @@ def _serve(args) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.projection_process import ProjectionProcess
     from app.security import ensure_signing_key
     from app.services import database_address
 
@@ -228,24 +253,34 @@ def _serve(args) -> int:
     os.environ["LEDGER_SIGNING_KEY"] = ensure_signing_key(settings)
     if args.apply_catalog:
         _catalog_apply(argparse.Namespace(file=args.apply_catalog))
-    _print_welcome(args, settings)
-    Granian(
-        "app.main:create_app",
-        factory=True,
-        interface=Interfaces.ASGI,
-        address=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_access=False,
-    ).serve()
+    projections = args.projections or ("process" if settings.run_projections else "off")
+    os.environ["LEDGER_RUN_PROJECTIONS"] = "1" if projections == "workers" else "0"
+    _print_welcome(args, settings, projections)
+    runner = ProjectionProcess() if projections == "process" else None
+    if runner is not None:
+        runner.start()
+    try:
+        Granian(
+            "app.main:create_app",
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_access=False,
+        ).serve()
+    finally:
+        if runner is not None:
+            runner.stop()
     return 0
 
 
-def _print_welcome(args, settings: Settings) -> None:
+def _print_welcome(args, settings: Settings, projections: str) -> None:
     base = f"http://{args.host}:{args.port}"
     token = next(iter(settings.admin_tokens.values()))
     print(
         f"\npostback-ledger serving on {base}  (API docs: {base}/schema)\n"
+        f"  processes   : {args.workers} HTTP worker(s), read models: {projections}\n"
         f"  admin token : {token}\n"
         "  demo tokens : site 7-s3cr3t (offer-1), site 8-l0an-key (offer-2),"
         " global demo-global-token\n"

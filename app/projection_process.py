@@ -1,0 +1,90 @@
+"""The read models' own process beside the HTTP workers, started and watched by `serve`.
+
+Running the projection runner as a thread inside each HTTP worker made the runner, the event
+loop and the postback writer share one GIL: a page of read-model work held up answers, and one
+core did everything. In a process of its own the runner uses the other core, and the workers
+only accept and write postbacks (measured in README, "Server setup").
+
+`serve` starts `postback-ledger projections run --exit-with-parent`, restarts it if it ever dies,
+and stops it when the server stops. The child also ends by itself when its parent is gone (even
+after a kill -9), so a crashed server never leaves an orphan runner holding the leader lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY_SECONDS = 1.0
+STOP_SECONDS = 15.0
+
+
+def projections_command() -> list[str]:
+    script = Path(sys.executable).parent / "postback-ledger"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
+    return [*command, "projections", "run", "--exit-with-parent"]
+
+
+class ProjectionProcess:
+    """Keeps one `projections run` child alive until `stop()`."""
+
+    def __init__(self, environment: dict[str, str] | None = None) -> None:
+        self._environment = environment
+        self._stopping = threading.Event()
+        self._child: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._watcher = threading.Thread(target=self._watch, name="projection-process", daemon=True)
+        self.starts = 0
+
+    def start(self) -> None:
+        """Start the child now, before the server forks its workers.
+
+        Popen waits on a close-on-exec pipe to learn that the child's exec succeeded; a worker
+        forked meanwhile inherits that pipe and keeps it open, and Popen would wait for the
+        worker to end. Started first, the child is running before any worker exists.
+        """
+        self._spawn()
+        self._watcher.start()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                self._child = subprocess.Popen(projections_command(), env=self._environment)
+                self.starts += 1
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set() and self._child is not None:
+            code = self._child.wait()
+            if self._stopping.is_set():
+                return
+            log.warning(
+                "projection process ended with code %s; starting it again in %.0fs",
+                code,
+                RESTART_DELAY_SECONDS,
+            )
+            if not self._stopping.wait(RESTART_DELAY_SECONDS):
+                self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            child = self._child
+        if child is None or child.poll() is not None:
+            return
+        child.terminate()
+        try:
+            child.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def parent_is_gone(parent_pid: int) -> bool:
+    """True once the process that started us has ended (we were handed to another parent)."""
+    return os.getppid() != parent_pid
