@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import REQUEST_ID
 from app.metrics import Metrics
+from domain.identity import time_ordered_id
 
 access_log = logging.getLogger("postback_ledger.access")
 _SANE_ID = re.compile(r"\A[A-Za-z0-9._:\-]{1,128}\Z")
@@ -32,7 +32,7 @@ def request_id_of(request: Request) -> str:
 def _request_id(presented: str | None) -> str:
     if presented and _SANE_ID.match(presented):
         return presented
-    return uuid.uuid4().hex
+    return time_ordered_id().hex
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

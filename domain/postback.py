@@ -8,9 +8,11 @@ so neither exists without the other. Token secrets are masked before they get he
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from domain.identity import time_ordered_id
 
 
 class Outcome:
@@ -73,4 +75,4 @@ class Postback(Aggregate):
 
     @staticmethod
     def new_id() -> UUID:
-        return uuid4()
+        return time_ordered_id()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -27,7 +27,7 @@ from domain.errors import (
     TokenRefused,
     Unprocessable,
 )
-from domain.identity import lead_id_for_click, lead_id_for_flow
+from domain.identity import lead_id_for_click, lead_id_for_flow, time_ordered_id
 from domain.lead import Lead
 from domain.money import InvalidAmount, Money, UnknownCurrency, check_currency, parse_amount
 from domain.postback import Outcome
@@ -218,7 +218,7 @@ def _find_target(
         if not for_creation:
             raise MissingParameter("exto is required to find a lead by flow or code")
         # Without a click or exto nothing names the lead: every such creation is a new lead.
-        return _Target(flow, offer, None, None, uuid4())
+        return _Target(flow, offer, None, None, time_ordered_id())
     return _Target(flow, offer, None, exto, lead_id_for_flow(flow.id, exto))
 
 
