@@ -95,8 +95,7 @@ class PostbackWriter:
             return
         self.batches += 1
         self.postbacks += len(batch)
-        for (_, future, loop), result in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_set_result, future, result)
+        _answer(batch, results)
 
     def _process(self, batch: list[_Pending]) -> list[PostbackResult]:
         try:
@@ -124,9 +123,23 @@ class PostbackWriter:
             loop.call_soon_threadsafe(_set_exception, future, error)
 
 
-def _set_result(future: asyncio.Future, result: PostbackResult) -> None:
-    if not future.done():
-        future.set_result(result)
+def _answer(batch: list[_Pending], results: list[PostbackResult]) -> None:
+    """Hand each result to its waiting handler: one wake-up per event loop, not one per postback.
+
+    Each `call_soon_threadsafe` writes to the loop's self-pipe; a batch of hundreds made as many
+    system calls and wake-ups, measured as about 5% of the server's time under load.
+    """
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, PostbackResult]]] = {}
+    for (_, future, loop), result in zip(batch, results, strict=True):
+        by_loop.setdefault(loop, []).append((future, result))
+    for loop, answers in by_loop.items():
+        loop.call_soon_threadsafe(_set_results, answers)
+
+
+def _set_results(answers: list[tuple[asyncio.Future, PostbackResult]]) -> None:
+    for future, result in answers:
+        if not future.done():
+            future.set_result(result)
 
 
 def _set_exception(future: asyncio.Future, error: BaseException) -> None:
