@@ -8,6 +8,7 @@ server process, so its peak memory is its own.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -42,7 +43,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--connections", type=int, default=64, help="concurrent senders (default 64)"
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="server worker processes (default 1)"
+        "--workers",
+        type=int,
+        default=None,
+        help="HTTP worker processes (default: as deployed, one per CPU)",
     )
     parser.add_argument(
         "--max-batch",
@@ -63,10 +67,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--baseline-seconds", type=int, help="length of each pgbench run (default 10; quick 5)"
     )
     parser.add_argument(
-        "--separate-projections",
-        action="store_true",
-        help="run the projections in a process of their own (`postback-ledger projections run`)"
-        " instead of inside the server",
+        "--projections",
+        choices=["process", "workers"],
+        default="process",
+        help="where the read models run: 'process' (as deployed) one process of their own beside"
+        " the workers, 'workers' a runner thread inside each worker",
     )
     parser.add_argument(
         "--log-level",
@@ -91,7 +96,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def run_load(args, database: Database, seeded, name: str, max_batch: int | None, run: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="plb-run-", dir="/tmp"))
-    server = Server.start(database, args.workers, max_batch, folder, args.separate_projections)
+    server = Server.start(database, args.workers, max_batch, folder, args.projections)
     postgres = postgres_pid(database)
     try:
         caught_up = wait_for_projections(database)
@@ -111,8 +116,8 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
     mb = 1024 * 1024
     return {
         "max_batch": max_batch or "default",
-        "workers": args.workers,
-        "projections": "separate process" if args.separate_projections else "in the server",
+        "workers": args.workers or os.cpu_count(),
+        "projections": args.projections,
         "load": result,
         "lag": result_lag,
         "projections_caught_up_before_run_seconds": caught_up,

@@ -90,13 +90,13 @@ class Server:
     def start(
         cls,
         database: Database,
-        workers: int,
+        workers: int | None,
         max_batch: int | None,
         log_dir: Path,
-        separate_projections: bool = False,
+        projections: str = "process",
         extra_env: dict[str, str] | None = None,
     ) -> Server:
-        """With `separate_projections` a `projections run` process feeds the read models."""
+        """`serve` as deployed: `workers` None takes its default; `projections` is its option."""
         port = free_port()
         env = {
             **os.environ,
@@ -112,10 +112,9 @@ class Server:
             env["LEDGER_MAX_BATCH"] = str(max_batch)
         log_path = log_dir / f"server-{port}.log"
         cli = shlex.quote(str(ROOT / ".venv/bin/postback-ledger"))
-        command = f"exec {cli} serve --port {port} --workers {workers}"
-        if separate_projections:
-            env["LEDGER_RUN_PROJECTIONS"] = "0"
-            command = f"{cli} projections run & {command}"
+        command = f"exec {cli} serve --port {port} --projections {projections}"
+        if workers is not None:
+            command += f" --workers {workers}"
         process = subprocess.Popen(
             ["/bin/sh", "-c", command],
             env=env,

@@ -46,7 +46,8 @@ def _load_lines(name: str, run: dict) -> list[str]:
     return [
         f"{name}: {run['load']['acknowledged_per_second']:,.0f} acknowledged durable postbacks/s"
         f" ({run['load']['acknowledged']:,} in {run['load']['seconds']} s,"
-        f" max batch {run['max_batch']}, {run['workers']} worker(s))",
+        f" max batch {run['max_batch']}, {run['workers']} worker(s),"
+        f" read models: {run['projections']})",
         f"  latency ms: p50 {latency['p50']}  p95 {latency['p95']}  p99 {latency['p99']}"
         f"  max {latency['max']}",
         f"  answers by HTTP code: {run['load']['codes']}"
