@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
+    Mapper,
     MapperDeserialisationError,
     Notification,
     Transcoding,
@@ -242,3 +244,27 @@ def test_a_state_shaped_unlike_the_earlier_ones_of_its_topic_decodes_as_the_libr
     decoded = states.decode("topic", later_state)
 
     assert _typed(decoded) == _typed(_transcoder().decode(later_state))
+
+
+class _Tagged(Aggregate):
+    """An aggregate whose event gained a field after events of it were stored."""
+
+    class Tagged(Aggregate.Event):
+        class_version = 2
+        tag: str
+        weight: Decimal
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["weight"] = Decimal("1.5")
+
+
+def test_an_event_stored_before_its_class_changed_is_upcast_as_the_library_upcasts_it():
+    mapper = Mapper(transcoder=_transcoder())
+    state = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:00"},"tag":"x"}'
+    row = (7, Click.create_id("t"), 3, get_topic(_Tagged.Tagged), state)
+
+    [(_, event)] = EventDecoder(mapper).decode([row])
+
+    assert _as_library_reads(event) == _as_library_reads(mapper.to_domain_event(_notification(row)))
+    assert event.weight == Decimal("1.5")
