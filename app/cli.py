@@ -218,12 +218,14 @@ def _projections_run(args) -> int:
     import signal
     import threading
 
+    from app.gc_tuning import tune_garbage_collector
     from app.projection_process import parent_is_gone
 
     services = _open_services(Settings.from_env())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     services.runner.start()
+    tune_garbage_collector()
     log.info("projections running; Ctrl-C to stop")
     parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt):

@@ -27,6 +27,7 @@ from app.api_ledger import LedgerController
 from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
 from app.api_recalculations import RecalculationController
 from app.api_resubmit import ResubmitController
+from app.gc_tuning import tune_garbage_collector
 from app.health import HealthController
 from app.ledger_app import DATABASE_DOWN_ERRORS
 from app.logs import configure_logging
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if own:
             configure_logging()  # in each server worker: JSON lines with request ids
             opened.start()
+            tune_garbage_collector()
         try:
             yield
         finally:
