@@ -3,7 +3,8 @@
 The id comes from the sender's `X-Request-Id` when it is a sane token (at most 128 characters of
 letters, digits and `._:-`), else a fresh one; it is echoed in the response, set on every log
 record of the request, and stored with the postback. Postbacks get one JSON log line each with
-their outcome; the token and the parameters are never logged.
+their outcome (accepted ones at DEBUG, see `_log_level`); the token and the parameters are never
+logged.
 """
 
 from __future__ import annotations
@@ -94,7 +95,11 @@ def _record(metrics: Metrics, scope: Scope, status: int, seconds: float) -> None
     if status == 503:
         outcome, error = "unavailable", "database_unavailable"
     metrics.observe_postback(endpoint, outcome, error)
-    access_log.info(
+    level = _log_level(status)
+    if not access_log.isEnabledFor(level):
+        return
+    access_log.log(
+        level,
         "postback answered",
         extra={
             "endpoint": endpoint,
@@ -106,3 +111,15 @@ def _record(metrics: Metrics, scope: Scope, status: int, seconds: float) -> None
             "client": (scope.get("client") or ("", 0))[0],
         },
     )
+
+
+def _log_level(status: int) -> int:
+    """Accepted postbacks at DEBUG, refused ones at INFO, unavailability at WARNING.
+
+    Every postback, accepted or not, is stored with its request id and outcome (the postback
+    log), and counted in /metrics. A line per accepted postback at thousands a second would
+    cost a tenth of a worker's time and bury the lines that need a reader.
+    """
+    if status < 400:
+        return logging.DEBUG
+    return logging.WARNING if status >= 500 else logging.INFO

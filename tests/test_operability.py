@@ -98,6 +98,29 @@ def test_log_records_are_json_lines_with_the_request_id():
     assert line["request_id"] == "req-7" and line["outcome"] == "created"
 
 
+def _access_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "postback_ledger.access"]
+
+
+def test_at_info_a_refused_postback_is_logged_and_an_accepted_one_is_not(demo, caplog):
+    caplog.set_level(logging.INFO, logger="postback_ledger.access")
+    create(demo, flow="101", exto="quiet-1")
+    create(demo, flow="101", exto="loud-1", token="wrong-token")
+
+    lines = _access_lines(caplog)
+
+    assert [(r.status, r.error) for r in lines] == [(401, "invalid_token")]
+
+
+def test_at_debug_every_postback_has_an_access_line_with_its_outcome(demo, caplog):
+    caplog.set_level(logging.DEBUG, logger="postback_ledger.access")
+    create(demo, flow="101", exto="seen-1")
+
+    [line] = _access_lines(caplog)
+
+    assert (line.levelno, line.status, line.outcome) == (logging.DEBUG, 200, "created")
+
+
 def test_the_invariant_check_passes_on_a_busy_ledger(demo, services, database):
     for n in range(5):
         create(demo, flow="101", exto=f"audit-{n}")

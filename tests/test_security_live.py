@@ -40,7 +40,7 @@ def test_signed_allowlisted_postbacks_pass_and_others_are_refused_on_a_real_serv
     catalog.write_text(text)
     data_dir = tmp_path / "srv"
     with running_server(
-        database, data_dir, catalog=catalog, env={"LEDGER_LOG_LEVEL": "INFO"}
+        database, data_dir, catalog=catalog, env={"LEDGER_LOG_LEVEL": "DEBUG"}
     ) as server:
         query = "token=7-s3cr3t&flow=101&exto=live-signed"
         header = sign(
