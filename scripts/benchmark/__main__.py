@@ -76,8 +76,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--log-level",
         default=None,
-        help="LEDGER_LOG_LEVEL of the server (default: as deployed, INFO with one access log"
-        " line per postback)",
+        help="LEDGER_LOG_LEVEL of the server (default: as deployed, INFO: a log line per refused"
+        " postback, none per accepted one)",
     )
     parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
