@@ -63,7 +63,10 @@ class AggregateLoader:
         self._app = app
         self._max_cached = max_cached
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._statement = sql.SQL(_SELECT_NEWER).format(table=sql.Identifier(app.events_table))
+        # Rendered once, not at every execute (see app.event_recorder).
+        self._statement = (
+            sql.SQL(_SELECT_NEWER).format(table=sql.Identifier(app.events_table)).as_bytes(None)
+        )
         self.hits = 0
         self.misses = 0
 

@@ -43,6 +43,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
         ).format(schema=Identifier(datastore.schema), table=Identifier(events_table_name))
         notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
         self._begin_locked = SQL("; ").join([SQL("BEGIN"), *self.lock_table_statements, notify])
+        # Rendered once: psycopg renders a composed statement again on every execute, which
+        # was about a tenth of the writer thread's time.
+        self._insert_arrays = self._insert_arrays.as_bytes(None)
+        self._begin_locked = self._begin_locked.as_bytes(None)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
