@@ -21,12 +21,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from domain.catalog_view import CatalogView
 from domain.click import Click
 from domain.identity import click_aggregate_id, lead_id_for_click, lead_id_for_flow
+from projections.log_reading import EventDecoder
 
 # One index probe per id (LATERAL, kept apart by OFFSET 0): as a join the planner chose a full
 # scan of the event table whenever its statistics were stale: 20+ ms instead of well under one.
@@ -67,6 +67,7 @@ class AggregateLoader:
         self._statement = (
             sql.SQL(_SELECT_NEWER).format(table=sql.Identifier(app.events_table)).as_bytes(None)
         )
+        self._decoder = EventDecoder(app.mapper)  # the library's events, decoded faster
         self.hits = 0
         self.misses = 0
 
@@ -82,13 +83,11 @@ class AggregateLoader:
         with self._app.recorder.datastore.get_connection() as connection:
             rows = connection.execute(self._statement, (wanted, versions), prepare=True).fetchall()
         loaded: dict[UUID, Aggregate | None] = cached
-        mapper = self._app.mapper
-        for row in rows:
-            stored = StoredEvent(
-                row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])
-            )
-            aggregate_id = row["originator_id"]
-            loaded[aggregate_id] = mapper.to_domain_event(stored).mutate(loaded[aggregate_id])
+        events = self._decoder.decode(
+            [(0, r["originator_id"], r["originator_version"], r["topic"], r["state"]) for r in rows]
+        )
+        for _, event in events:
+            loaded[event.originator_id] = event.mutate(loaded[event.originator_id])
         return loaded
 
     def remember(self, aggregates: Iterable[Aggregate]) -> None:
