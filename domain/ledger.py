@@ -50,6 +50,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from domain.money import Money
 from domain.statuses import Status
@@ -149,18 +150,7 @@ def _or_zero_like(amount: Money | None, known: Money | None) -> Money:
 
 def entries_for(position: Position | None) -> list[Entry]:
     """The entries that book a position: the advertiser's side, then the webmaster's side."""
-    if position is None:
-        return []
-    bucket = position.bucket
-    payout = position.advertiser_payout
-    commission = position.webmaster_commission
-    lines = [
-        Entry(advertiser_account(position.advertiser), bucket, payout),
-        Entry(NETWORK, bucket, -payout),
-        Entry(NETWORK, bucket, commission),
-        Entry(webmaster_account(position.webmaster), bucket, -commission),
-    ]
-    return [entry for entry in lines if not entry.amount.is_zero()]
+    return [] if position is None else list(_booking(_exact_key(position)))
 
 
 def posting_between(old: Position | None, new: Position | None) -> list[Entry]:
@@ -170,11 +160,51 @@ def posting_between(old: Position | None, new: Position | None) -> list[Entry]:
     history of every correction. Positions that book the same entries post nothing, so replaying
     an unchanged lead adds nothing to the ledger.
     """
-    old_entries = entries_for(old)
-    new_entries = entries_for(new)
+    old_key = None if old is None else _exact_key(old)
+    new_key = None if new is None else _exact_key(new)
+    old_entries = () if old_key is None else _booking(old_key)
+    new_entries = () if new_key is None else _booking(new_key)
     if old_entries == new_entries:
         return []
-    return [entry.reversed() for entry in old_entries] + new_entries
+    return [*(() if old_key is None else _reversal(old_key)), *new_entries]
+
+
+_ExactKey = tuple[Bucket, str, str, str, str, str, str]
+
+
+def _exact_key(position: Position) -> _ExactKey:
+    """A position down to the digits and exponent of its amounts (a Decimal's text keeps both).
+
+    Equal Decimals may differ in scale (15.0 and 15.00), and the entries keep the amount as it
+    is; keying the memo by value alone could hand one the other's scale.
+    """
+    payout, commission = position.advertiser_payout, position.webmaster_commission
+    return (
+        position.bucket, position.advertiser, position.webmaster,
+        payout.currency, str(payout.amount),
+        commission.currency, str(commission.amount),
+    )  # fmt: skip
+
+
+# Leads share a handful of positions (one per rate, status bucket and account pair): building
+# the same immutable entries again for each event was most of a replay's posting cost.
+@lru_cache(maxsize=8192)
+def _booking(key: _ExactKey) -> tuple[Entry, ...]:
+    bucket, advertiser, webmaster, payout_currency, payout, commission_currency, commission = key
+    payout_money = Money(Decimal(payout), payout_currency)
+    commission_money = Money(Decimal(commission), commission_currency)
+    lines = (
+        Entry(advertiser_account(advertiser), bucket, payout_money),
+        Entry(NETWORK, bucket, -payout_money),
+        Entry(NETWORK, bucket, commission_money),
+        Entry(webmaster_account(webmaster), bucket, -commission_money),
+    )
+    return tuple(entry for entry in lines if not entry.amount.is_zero())
+
+
+@lru_cache(maxsize=8192)
+def _reversal(key: _ExactKey) -> tuple[Entry, ...]:
+    return tuple(entry.reversed() for entry in _booking(key))
 
 
 def sums_by_currency(entries: Iterable[Entry]) -> dict[str, Decimal]:

@@ -16,8 +16,8 @@ postings the same way and two ledgers can be compared posting by posting.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -27,25 +27,41 @@ from psycopg import sql
 
 from domain.catalog_view import CatalogView
 from domain.lead import Lead
-from domain.lead_state import LeadAmounts, LeadState, amounts_of, fold
+from domain.lead_state import LeadAmounts, LeadState, Pricing, fold
 from domain.ledger import Entry, Position, position_of, posting_between
 from domain.money import Money
 from projections import recalculations
-from projections.lead_view import LeadViewProjection, state_from_row, upsert_rows, view_row
+from projections.booked_leads import Booked, BookedMemory
+from projections.bulk_copy import copy_rows
+from projections.lead_view import (
+    LeadViewProjection,
+    created_here,
+    seen_before,
+    state_from_row,
+    upsert_rows,
+    view_row,
+)
 from projections.ledger_schema import (
     BALANCES_TABLE,
+    ENTRIES_TABLE,
     ENTRY_COLUMNS,
+    ENTRY_TYPES,
     LEADS_TABLE,
     create_ledger_tables,
 )
 
 PROJECTION_NAME = "commission_ledger"
 _POSTING_NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger/posting")
+_POSTING_NAMESPACE_BYTES = _POSTING_NAMESPACE.bytes
 
 
 def posting_id_for(position: int) -> UUID:
-    """The posting of the event at this position: one event changes one lead."""
-    return uuid5(_POSTING_NAMESPACE, str(position))
+    """The posting of the event at this position: one event changes one lead.
+
+    `uuid5(_POSTING_NAMESPACE, str(position))`, spelt out: three times faster, once per event.
+    """
+    digest = hashlib.sha1(_POSTING_NAMESPACE_BYTES + str(position).encode()).digest()
+    return UUID(bytes=digest[:16], version=5)
 
 
 def booked_position(row: dict) -> Position | None:
@@ -70,26 +86,22 @@ def position_for(state: LeadState, amounts: LeadAmounts) -> Position | None:
     )
 
 
-@dataclass
-class _Booked:
-    """One lead while a page is applied: its folded state and the position its entries book."""
-
-    state: LeadState | None
-    position: Position | None
-    amounts: LeadAmounts | None = None
-    at: int = 0
-
-
 class CommissionLedgerProjection:
     """Posts the ledger entries of lead events; `recalculation_id` marks a rebuild's entries."""
 
     name = PROJECTION_NAME
 
     def __init__(
-        self, catalog: Callable[[], CatalogView], recalculation_id: UUID | None = None
+        self,
+        catalog: Callable[[], CatalogView],
+        recalculation_id: UUID | None = None,
+        remember: int = 0,
     ) -> None:
+        """`remember`: leads kept in memory between pages, for a sole writer of the tables."""
         self._catalog = catalog
         self._recalculation_id = recalculation_id
+        self._memory = BookedMemory(remember)
+        self._pricing: Pricing | None = None
 
     def create_tables(self, cursor: psycopg.Cursor) -> None:
         LeadViewProjection(self._catalog, table=LEADS_TABLE).create_tables(cursor)
@@ -100,54 +112,61 @@ class CommissionLedgerProjection:
         lead_events = [(i, e) for i, e in events if isinstance(e, Lead.Event)]
         if not lead_events:
             return
-        leads = _load(cursor, {e.originator_id for _, e in lead_events})
-        catalog = self._catalog()
+        created = created_here(lead_events)
+        leads = self._booked(cursor, seen_before(lead_events, created))
+        self._pricing = pricing = Pricing.under(self._catalog(), self._pricing)
         entries: list[tuple] = []
         for at, event in lead_events:
-            lead = leads.setdefault(event.originator_id, _Booked(None, None))
+            lead = leads.get(event.originator_id)
+            if lead is None:
+                lead = leads[event.originator_id] = Booked(None, None)
             lead.state = fold(lead.state, event)
-            lead.amounts = amounts_of(lead.state, catalog)
+            lead.amounts = pricing.amounts_of(lead.state)
             new = position_for(lead.state, lead.amounts)
             posted = posting_between(lead.position, new)
-            entries.extend(self._rows(at, event, lead.amounts.rule_version, posted))
+            if posted:
+                entries.extend(self._rows(at, event, lead.amounts.rule_version, posted))
             lead.position, lead.at = new, at
         # Every lead loaded has an event in this page, so each one is priced by now.
-        upsert_rows(
-            cursor, LEADS_TABLE, [view_row(b.state, b.amounts, b.at) for b in leads.values()]
-        )
+        rows = [view_row(b.state, b.amounts, b.at) for b in leads.values()]
+        upsert_rows(cursor, LEADS_TABLE, rows, created)
         _append(cursor, entries)
         _add_to_balances(cursor, entries)
+        self._memory.keep(leads)
+
+    def _booked(self, cursor: psycopg.Cursor, ids: set[UUID]) -> dict[UUID, Booked]:
+        """The leads as booked before this page: remembered ones, the others from the table."""
+        leads = self._memory.take(ids)
+        leads.update(_load(cursor, ids - leads.keys()))
+        return leads
 
     def _rows(self, at: int, event: Any, rule_version: str, posted: list[Entry]) -> Iterator[tuple]:
         """Entry rows for COPY; `at` is the event's position in the store."""
         posting = posting_id_for(at)
         event_type = type(event).__qualname__
+        lead, postback, recorded_at = event.originator_id, event.postback_id, event.timestamp
         for entry in posted:
             yield (
-                posting, event.originator_id, at, event_type, event.postback_id,
-                rule_version, entry.account, entry.bucket.value, entry.amount.amount,
-                entry.amount.currency, entry.reverses, event.timestamp, self._recalculation_id,
+                posting, lead, at, event_type, postback, rule_version, entry.account,
+                entry.bucket.value, entry.amount.amount, entry.amount.currency, entry.reverses,
+                recorded_at, self._recalculation_id,
             )  # fmt: skip
 
 
-def _load(cursor: psycopg.Cursor, ids: set[UUID]) -> dict[UUID, _Booked]:
+def _load(cursor: psycopg.Cursor, ids: set[UUID]) -> dict[UUID, Booked]:
+    if not ids:
+        return {}
     rows = cursor.execute(
         sql.SQL("SELECT * FROM {} WHERE id = ANY(%s)").format(sql.Identifier(LEADS_TABLE)),
         (list(ids),),
     ).fetchall()
-    return {row["id"]: _Booked(state_from_row(row), booked_position(row)) for row in rows}
+    return {row["id"]: Booked(state_from_row(row), booked_position(row)) for row in rows}
 
 
 def _append(cursor: psycopg.Cursor, rows: list[tuple]) -> None:
     """COPY: a replay appends millions of entries, several times faster than INSERTs."""
-    if not rows:
-        return
-    statement = sql.SQL("COPY ledger_entries ({}) FROM STDIN").format(
-        sql.SQL(", ").join(map(sql.Identifier, ENTRY_COLUMNS))
-    )
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    if rows:
+        copy_rows(cursor, ENTRIES_TABLE, ENTRY_COLUMNS, ENTRY_TYPES, rows)
 
 
 def _add_to_balances(cursor: psycopg.Cursor, rows: list[tuple]) -> None:

@@ -18,6 +18,10 @@ ENTRY_COLUMNS = (
     "posting_id", "lead_id", "position", "event_type", "postback_id", "rule_version", "account",
     "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id",
 )  # fmt: skip
+ENTRY_TYPES = (
+    "uuid", "uuid", "int8", "text", "uuid", "text", "text",
+    "text", "numeric", "text", "bool", "timestamptz", "uuid",
+)  # fmt: skip
 
 _ENTRIES = """CREATE TABLE IF NOT EXISTS ledger_entries (
     id bigserial PRIMARY KEY,

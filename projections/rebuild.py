@@ -43,6 +43,9 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 _TABLES = {LEAD_VIEW: ("lead_view",), LEDGER: LEDGER_TABLES}
 
+# About 1 kB each: the leads of the last few hundred thousand events, in far under 1 GB.
+_REMEMBERED_LEADS = 100_000
+
 Progress = Callable[[int, int], None]
 """Called with (events replayed, events expected) after each page."""
 
@@ -89,7 +92,7 @@ class Rebuild:
 
     def _replay_all(self, connection, schema: RebuildSchema, catalog: CatalogView) -> int:
         """Fill the new tables from every lead event so far; the position reached."""
-        projections = self._projections(catalog, self.id)
+        projections = self._projections(catalog, self.id, remember=_REMEMBERED_LEADS)
         with connection.transaction():
             cursor = connection.cursor()
             schema.use_rebuilt(cursor)
@@ -147,13 +150,17 @@ class Rebuild:
         )  # fmt: skip
         return record
 
-    def _projections(self, catalog: CatalogView, recalculation_id: UUID | None) -> list[Any]:
+    def _projections(
+        self, catalog: CatalogView, recalculation_id: UUID | None, remember: int = 0
+    ) -> list[Any]:
+        """`remember` > 0 only while the rebuild is the sole writer of the tables it fills."""
+
         def fixed() -> CatalogView:
             return catalog
 
         made = {
             LEAD_VIEW: lambda: LeadViewProjection(fixed),
-            LEDGER: lambda: CommissionLedgerProjection(fixed, recalculation_id),
+            LEDGER: lambda: CommissionLedgerProjection(fixed, recalculation_id, remember),
         }
         return [made[name]() for name in self._names]
 
