@@ -6,6 +6,7 @@ built by the same events, so "a lead's view equals the fold of its events" can b
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -95,9 +96,74 @@ class LeadAmounts:
 
 def amounts_of(state: LeadState, catalog: CatalogView) -> LeadAmounts:
     """Per-lead amounts win, each for its own side; otherwise the rate in force at creation."""
-    terms: CommissionTerms | None = catalog.commission_terms(
-        state.offer, state.goal, state.webmaster, state.created_at
-    )
+    terms = catalog.commission_terms(state.offer, state.goal, state.webmaster, state.created_at)
+    return _amounts(state, terms)
+
+
+class Pricing:
+    """`amounts_of` for many leads under one catalog snapshot, each rule period looked up once.
+
+    The terms of an (offer, goal, webmaster) change only at the `effective_from` of one of its
+    goal's or personal rate versions: every lead created between two such instants is priced
+    alike. A projection keeps one while its catalog snapshot stays the same object.
+    """
+
+    def __init__(self, catalog: CatalogView) -> None:
+        self.catalog = catalog
+        self._periods: dict[tuple[str, str, str], _Periods] = {}
+
+    @classmethod
+    def under(cls, catalog: CatalogView, kept: Pricing | None) -> Pricing:
+        """`kept` if it prices by this very snapshot, else a new one: a changed catalog is a
+        new snapshot object, so nothing priced by the old one is reused."""
+        return kept if kept is not None and kept.catalog is catalog else cls(catalog)
+
+    def amounts_of(self, state: LeadState) -> LeadAmounts:
+        key = (state.offer, state.goal, state.webmaster)
+        periods = self._periods.get(key) or self._periods.setdefault(key, self._periods_of(*key))
+        period = bisect_right(periods.starts, state.created_at)
+        if (
+            state.advertiser_payout_override is not None
+            or state.webmaster_commission_override is not None
+        ):
+            return _amounts(state, periods.terms[period])
+        return periods.amounts[period]
+
+    def _periods_of(self, offer: str, goal: str, webmaster: str) -> _Periods:
+        catalog = self.catalog
+        found = catalog.offers.get(offer)
+        resolved = None if found is None else found.resolve_goal(goal)
+        personal = () if resolved is None else catalog.personal_rates.get(
+            (webmaster, offer, resolved.id), ()
+        )  # fmt: skip
+        rates = () if resolved is None else resolved.rates
+        starts = sorted({version.effective_from for version in (*rates, *personal)})
+        # Before the first start no rate is in force: commission_terms says None there.
+        terms = [None] + [catalog.commission_terms(offer, goal, webmaster, at) for at in starts]
+        plain = _Plain(offer, goal)
+        return _Periods(starts, terms, [_amounts(plain, t) for t in terms])
+
+
+@dataclass(frozen=True)
+class _Periods:
+    """Where an (offer, goal, webmaster)'s terms change, and the terms before and after each."""
+
+    starts: list[datetime]
+    terms: list[CommissionTerms | None]
+    amounts: list[LeadAmounts]
+
+
+class _Plain:
+    """The fields of a lead without overrides that `_amounts` reads."""
+
+    __slots__ = ("offer", "goal", "advertiser_payout_override", "webmaster_commission_override")
+
+    def __init__(self, offer: str, goal: str) -> None:
+        self.offer, self.goal = offer, goal
+        self.advertiser_payout_override = self.webmaster_commission_override = None
+
+
+def _amounts(state: LeadState | _Plain, terms: CommissionTerms | None) -> LeadAmounts:
     advertiser = state.advertiser_payout_override or (terms.advertiser if terms else None)
     webmaster = state.webmaster_commission_override or (terms.webmaster if terms else None)
     label = terms.rule_version_label if terms else f"{state.offer}/{state.goal}@none"
