@@ -40,19 +40,24 @@ def _wait_for(check, timeout: float = 20.0):
     return check()
 
 
+def _create_then_read_back(server, exto: str):
+    """Create a lead, then read it from the lead view once the projections have reached it."""
+    with server.client() as http:
+        created = http.get(
+            "/api/site/click.json", params={"token": SITE_TOKEN, "flow": "101", "exto": exto}
+        ).json()
+        return http.get(
+            f"/api/leads/{created['id']}",
+            params={"after": created["position"]},
+            headers=server.admin_headers,
+        )
+
+
 def test_served_leads_are_projected_by_a_process_beside_the_workers(database, tmp_path):
     with running_server(database, tmp_path / "server", workers=2) as server:
         runners = _wait_for(lambda: _projection_processes_of(server.process.pid))
         assert len(runners) == 1
-        with server.client() as http:
-            created = http.get(
-                "/api/site/click.json", params={"token": SITE_TOKEN, "flow": "101", "exto": "p-1"}
-            ).json()
-            shown = http.get(
-                f"/api/leads/{created['id']}",
-                params={"after": created["position"]},
-                headers=server.admin_headers,
-            )
+        shown = _create_then_read_back(server, "p-1")
         assert shown.status_code == 200
         assert shown.json()["status"] == "new"
 
@@ -65,15 +70,7 @@ def test_a_projection_process_that_dies_is_started_again(database, tmp_path):
             lambda: [pid for pid in _projection_processes_of(server.process.pid) if pid != first]
         )
         assert len(restarted) == 1
-        with server.client() as http:
-            created = http.get(
-                "/api/site/click.json", params={"token": SITE_TOKEN, "flow": "101", "exto": "p-2"}
-            ).json()
-            shown = http.get(
-                f"/api/leads/{created['id']}",
-                params={"after": created["position"]},
-                headers=server.admin_headers,
-            )
+        shown = _create_then_read_back(server, "p-2")
         assert shown.status_code == 200, "the restarted runner feeds the lead view"
 
 
