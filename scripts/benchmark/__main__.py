@@ -21,6 +21,7 @@ from .environment import (
     Server,
     cpu_seconds,
     postgres_pid,
+    projections_cpu_seconds,
     wait_for_projections,
 )
 from .seed import seed
@@ -131,7 +132,12 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
 
 
 def _cpu(server: int, postgres: int | None) -> dict[str, float]:
-    found = {"server": cpu_seconds(server), "wrk": load.children_cpu_seconds()}
+    """CPU seconds so far: all server processes, of them the read models' process, wrk, PG."""
+    found = {
+        "server": cpu_seconds(server),
+        "of_it_projections": projections_cpu_seconds(server),
+        "wrk": load.children_cpu_seconds(),
+    }
     if postgres is not None:
         found["postgres"] = cpu_seconds(postgres)
     return found

@@ -200,6 +200,19 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
+def projections_cpu_seconds(server: int) -> float:
+    """CPU time so far of the `projections run` processes under the server (0 if none)."""
+    total = 0.0
+    for member in process_tree(server):
+        try:
+            command = Path(f"/proc/{member}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"projections\0run" in command:
+            total += cpu_seconds(member)
+    return total
+
+
 def postgres_pid(database: Database) -> int | None:
     """The embedded server's postmaster; None for an external server (its CPU is not ours)."""
     if database.folder is None:
