@@ -83,13 +83,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
     parser.add_argument(
+        "--only-rebuild",
+        action="store_true",
+        help="measure the rebuild alone: no baseline, no naive run; one short load (--seconds,"
+        " default 5 here) makes the log that is grown to --events",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "bench-results",
         help="folder for the JSON (default bench-results/)",
     )
     args = parser.parse_args(argv)
-    args.seconds = args.seconds or (12 if args.quick else 30)
+    if args.only_rebuild:
+        args.no_naive, args.no_rebuild = True, False
+    args.seconds = args.seconds or (5 if args.only_rebuild else 12 if args.quick else 30)
     args.events = args.events or (200_000 if args.quick else 1_000_000)
     args.baseline_seconds = args.baseline_seconds or (5 if args.quick else 10)
     return args
@@ -163,16 +171,18 @@ def main(argv: list[str]) -> int:
         print("seeding catalog and clicks ...", flush=True)
         fresh = int(6000 * 0.4 * args.seconds)  # creations; when they run out, flow + exto
         seeded = seed(database.address, database.folder or Path("/tmp"), args.leads, fresh, runs)
-        print("measuring PostgreSQL's baseline ...", flush=True)
-        results["baseline"] = baseline.measure(
-            database.address, args.connections, args.baseline_seconds
-        )
+        if not args.only_rebuild:
+            print("measuring PostgreSQL's baseline ...", flush=True)
+            results["baseline"] = baseline.measure(
+                database.address, args.connections, args.baseline_seconds
+            )
         print("batched run ...", flush=True)
         results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
         if not args.no_naive:
             print("naive run (LEDGER_MAX_BATCH=1) ...", flush=True)
             results["naive"] = run_load(args, database, seeded, "naive", 1, 1)
-        results["ratios"] = ratios(results)
+        if "baseline" in results:
+            results["ratios"] = ratios(results)
         if not args.no_rebuild:
             print(f"growing the store to {args.events:,} events and rebuilding ...", flush=True)
             events = rebuild.grow_to(database.address, args.events)
