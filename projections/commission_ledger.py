@@ -37,6 +37,7 @@ from projections.lead_view import (
     LeadViewProjection,
     created_here,
     seen_before,
+    select_by_ids,
     state_from_row,
     upsert_rows,
     view_row,
@@ -49,6 +50,7 @@ from projections.ledger_schema import (
     LEADS_TABLE,
     create_ledger_tables,
 )
+from projections.unnest_upsert import UnnestUpsert
 
 PROJECTION_NAME = "commission_ledger"
 _POSTING_NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger/posting")
@@ -153,13 +155,13 @@ class CommissionLedgerProjection:
             )  # fmt: skip
 
 
+_LOAD = select_by_ids(LEADS_TABLE)
+
+
 def _load(cursor: psycopg.Cursor, ids: set[UUID]) -> dict[UUID, Booked]:
     if not ids:
         return {}
-    rows = cursor.execute(
-        sql.SQL("SELECT * FROM {} WHERE id = ANY(%s)").format(sql.Identifier(LEADS_TABLE)),
-        (list(ids),),
-    ).fetchall()
+    rows = cursor.execute(_LOAD, (list(ids),)).fetchall()
     return {row["id"]: Booked(state_from_row(row), booked_position(row)) for row in rows}
 
 
@@ -169,21 +171,21 @@ def _append(cursor: psycopg.Cursor, rows: list[tuple]) -> None:
         copy_rows(cursor, ENTRIES_TABLE, ENTRY_COLUMNS, ENTRY_TYPES, rows)
 
 
+_BALANCES = UnnestUpsert(
+    BALANCES_TABLE,
+    ("account", "bucket", "currency", "amount"),
+    ("text", "text", "text", "numeric"),
+    conflict=("account", "bucket", "currency"),
+    update=sql.SQL("amount = {}.amount + EXCLUDED.amount").format(sql.Identifier(BALANCES_TABLE)),
+)
+
+
 def _add_to_balances(cursor: psycopg.Cursor, rows: list[tuple]) -> None:
     sums: dict[tuple[str, str, str], Decimal] = {}
     for row in rows:
         key = (row[6], row[7], row[9])  # account, bucket, currency
         sums[key] = sums.get(key, Decimal(0)) + row[8]
-    if not sums:
-        return
-    cursor.executemany(
-        sql.SQL(
-            "INSERT INTO {table} (account, bucket, currency, amount) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (account, bucket, currency) "
-            "DO UPDATE SET amount = {table}.amount + EXCLUDED.amount"
-        ).format(table=sql.Identifier(BALANCES_TABLE)),
-        [(*key, amount) for key, amount in sorted(sums.items())],
-    )
+    _BALANCES.run(cursor, [(*key, amount) for key, amount in sorted(sums.items())])
 
 
 def _money(amount: Decimal | None, currency: str | None) -> Money | None:

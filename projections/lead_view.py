@@ -7,6 +7,7 @@ catalog, so a rebuild after a rule change prices every lead by the new rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from domain.lead_state import LeadAmounts, LeadState, Pricing, fold
 from domain.money import Money
 from domain.statuses import Status
 from projections.bulk_copy import copy_rows
+from projections.unnest_upsert import UnnestUpsert
 
 _COLUMNS = (
     "id", "click", "exto", "flow", "offer", "advertiser", "webmaster", "goal", "status",
@@ -32,6 +34,9 @@ _TYPES = (
     "numeric", "text", "numeric", "text", "numeric", "text", "numeric", "text",
     "text", "timestamptz", "timestamptz", "int4", "uuid", "int8",
 )  # fmt: skip
+# Pages with more leads already in the table (a rebuild's) keep the staging table they were
+# measured with.
+_UNNEST_LIMIT = 1000
 
 
 class LeadViewProjection:
@@ -100,10 +105,14 @@ def seen_before(lead_events: Sequence[tuple[int, Any]], created: set[UUID]) -> s
 def load_states(cursor: psycopg.Cursor, table: str, ids: set[UUID]) -> dict[UUID, LeadState]:
     if not ids:
         return {}
-    rows = cursor.execute(
-        sql.SQL("SELECT * FROM {} WHERE id = ANY(%s)").format(sql.Identifier(table)), (list(ids),)
-    ).fetchall()
+    rows = cursor.execute(select_by_ids(table), (list(ids),)).fetchall()
     return {row["id"]: state_from_row(row) for row in rows}
+
+
+@cache
+def select_by_ids(table: str) -> str:
+    """Rendered once: psycopg renders a Composed again at every execute."""
+    return sql.SQL("SELECT * FROM {} WHERE id = ANY(%s)").format(sql.Identifier(table)).as_string()
 
 
 def state_from_row(row: dict) -> LeadState:
@@ -131,15 +140,29 @@ def upsert_rows(
 ) -> None:
     """Insert or replace whole rows by id; rows of the `new` leads are known to be absent.
 
-    Those go straight into the table; the others through a staging table and one statement.
-    One INSERT per row cost a round trip and a statement each; a replay of a million events
-    spent most of its time there.
+    Those go straight into the table by COPY; the others in one statement, their columns as
+    arrays, or for a page of many through a staging table. One INSERT per row cost a round
+    trip and a statement each; a replay of a million events spent most of its time there.
     """
     fresh = [row for row in rows if row[0] in new]
     if fresh:
         copy_rows(cursor, table, _COLUMNS, _TYPES, fresh)
     if len(fresh) == len(rows):
         return
+    seen = [row for row in rows if row[0] not in new]
+    if len(seen) <= _UNNEST_LIMIT:
+        _unnest_upsert(table).run(cursor, seen)
+    else:
+        _staged_upsert(cursor, table, seen)
+
+
+@cache
+def _unnest_upsert(table: str) -> UnnestUpsert:
+    return UnnestUpsert(table, _COLUMNS, _TYPES, conflict=("id",))
+
+
+def _staged_upsert(cursor: psycopg.Cursor, table: str, rows: list[tuple]) -> None:
+    """COPY into a temporary table, then one INSERT … SELECT: for pages of many leads."""
     staging_table = f"{table}_staging"
     staging = sql.Identifier(staging_table)
     columns = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
@@ -148,7 +171,7 @@ def upsert_rows(
             staging, sql.Identifier(table)
         )
     )
-    copy_rows(cursor, staging_table, _COLUMNS, _TYPES, (r for r in rows if r[0] not in new))
+    copy_rows(cursor, staging_table, _COLUMNS, _TYPES, rows)
     updates = sql.SQL(", ").join(
         sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in _COLUMNS[1:]
     )

@@ -14,11 +14,17 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from domain.postback import Postback
+from projections.bulk_copy import copy_rows
 
 _COLUMNS = (
     "id", "position", "received_at", "endpoint", "method", "source_ip", "request_id",
     "outcome", "error", "message", "http_status", "lead_id", "click", "exto", "site",
     "resubmit_of", "params",
+)  # fmt: skip
+_TYPES = (
+    "uuid", "int8", "timestamptz", "text", "text", "text", "text",
+    "text", "text", "text", "int4", "uuid", "text", "text", "text",
+    "uuid", "jsonb",
 )  # fmt: skip
 
 
@@ -51,15 +57,11 @@ class PostbackLogProjection:
             )
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
+        """COPY, without a conflict check: a `Received` is its postback's creation event, so the
+        store holds one per id, and the runner applies each event once."""
         rows = [_row(i, e) for i, e in events if isinstance(e, Postback.Received)]
-        if not rows:
-            return
-        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING").format(
-            sql.Identifier(self.table),
-            sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
-            sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
-        )
-        cursor.executemany(statement, rows)
+        if rows:
+            copy_rows(cursor, self.table, _COLUMNS, _TYPES, rows)
 
 
 def _first(params: dict[str, list[str]], name: str) -> str | None:

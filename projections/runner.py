@@ -49,35 +49,38 @@ def create_tracking_table(cursor: psycopg.Cursor) -> None:
     )
 
 
+_POSITIONS = "SELECT name, position FROM {} WHERE name = ANY(%s)"
+# Rendered once: psycopg renders a Composed again at every execute.
+_READ_POSITIONS = sql.SQL(_POSITIONS).format(sql.Identifier(TRACKING_TABLE)).as_string(None)
+_LOCK_POSITIONS = (
+    sql.SQL(_POSITIONS + " FOR UPDATE").format(sql.Identifier(TRACKING_TABLE)).as_string(None)
+)
+
+
 def tracked_positions(cursor: psycopg.Cursor, names: Sequence[str]) -> dict[str, int]:
-    rows = cursor.execute(
-        sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s)").format(
-            sql.Identifier(TRACKING_TABLE)
-        ),
-        (list(names),),
-    ).fetchall()
+    rows = cursor.execute(_READ_POSITIONS, (list(names),)).fetchall()
     found = {row["name"]: row["position"] for row in rows}
     return {name: found.get(name, 0) for name in names}
 
 
 def _positions_for_update(cursor: psycopg.Cursor, expected: dict[str, int]) -> dict[str, int]:
-    rows = cursor.execute(
-        sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s) FOR UPDATE").format(
-            sql.Identifier(TRACKING_TABLE)
-        ),
-        (list(expected),),
-    ).fetchall()
+    rows = cursor.execute(_LOCK_POSITIONS, (list(expected),)).fetchall()
     return {row["name"]: row["position"] for row in rows}
 
 
-def set_position(cursor: psycopg.Cursor, name: str, position: int) -> None:
-    cursor.execute(
-        sql.SQL(
-            "INSERT INTO {} (name, position) VALUES (%s, %s) "
-            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position"
-        ).format(sql.Identifier(TRACKING_TABLE)),
-        (name, position),
+_SET_POSITIONS = (
+    sql.SQL(
+        "INSERT INTO {} (name, position) SELECT unnest(%s::text[]), %s "
+        "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position"
     )
+    .format(sql.Identifier(TRACKING_TABLE))
+    .as_string(None)
+)
+
+
+def set_positions(cursor: psycopg.Cursor, names: Sequence[str], position: int) -> None:
+    """One statement for every projection of a page (one per projection was a round trip each)."""
+    cursor.execute(_SET_POSITIONS, (list(names), position))
 
 
 class ProjectionRunner:
@@ -140,7 +143,7 @@ class ProjectionRunner:
                 fresh = [(i, e) for i, e in events if i > positions[projection.name]]
                 if fresh:
                     projection.process(cursor, fresh)
-                set_position(cursor, projection.name, last)
+            set_positions(cursor, list(positions), last)
         self.position = last
         self.events_processed += len(events)
         return len(events)

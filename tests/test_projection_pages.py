@@ -1,0 +1,83 @@
+"""Read-model rows do not depend on how events fall into pages, nor on how a page is written."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from projections import postback_log
+from projections.lead_view import LeadViewProjection
+from projections.log_reading import LogReader
+from projections.postback_log import PostbackLogProjection
+from tests.controls import change, create, new_click
+
+
+def _rows(connection: psycopg.Connection, table: str, key: str) -> list[dict]:
+    statement = sql.SQL("SELECT * FROM {} ORDER BY {}").format(
+        sql.Identifier(table), sql.Identifier(key)
+    )
+    return connection.execute(statement).fetchall()
+
+
+def test_a_page_that_creates_one_lead_and_changes_another_yields_the_live_rows(
+    demo, services, database
+):
+    earlier = new_click(demo)
+    create(demo, click=earlier)
+    events = LogReader(services.ledger).read(start=0, limit=1000)
+    first_page = len(events)
+    later_click = new_click(demo)
+    create(demo, click=later_click, pay="21.50")
+    change(demo, click=later_click, status="hold")
+    change(demo, click=earlier, status="approve")
+    services.runner.catch_up()
+    events = LogReader(services.ledger).read(start=0, limit=1000)
+    projection = LeadViewProjection(services.catalog.current, table="lead_view_paged")
+
+    with psycopg.connect(database.conninfo(), row_factory=dict_row) as connection:
+        with connection.transaction():
+            cursor = connection.cursor()
+            projection.create_tables(cursor)
+            projection.process(cursor, events[:first_page])
+            projection.process(cursor, events[first_page:])
+        paged = _rows(connection, "lead_view_paged", "id")
+        live = _rows(connection, "lead_view", "id")
+
+    assert [row["status"] for row in paged] and paged == live
+    assert {row["status"] for row in paged} == {"approve", "hold"}
+
+
+def test_a_postback_log_row_written_by_copy_equals_the_row_an_insert_wrote(
+    demo, services, database
+):
+    click = new_click(demo)
+    create(demo, click=click, sub1="a", exto="x-1")
+    change(demo, click=click, status="approve", token="7-wrong")  # rejected: NULL lead
+    change(demo, click="no-such-click", status="hold")
+    events = LogReader(services.ledger).read(start=0, limit=1000)
+    copied = PostbackLogProjection(table="postback_log_copied")
+    inserted = PostbackLogProjection(table="postback_log_inserted")
+    rows = [
+        postback_log._row(i, e) for i, e in events if isinstance(e, postback_log.Postback.Received)
+    ]
+
+    with psycopg.connect(database.conninfo(), row_factory=dict_row) as connection:
+        with connection.transaction():
+            cursor = connection.cursor()
+            copied.create_tables(cursor)
+            inserted.create_tables(cursor)
+            copied.process(cursor, events)
+            columns = sql.SQL(", ").join(map(sql.Identifier, postback_log._COLUMNS))
+            cursor.executemany(
+                sql.SQL("INSERT INTO postback_log_inserted ({}) VALUES ({})").format(
+                    columns, sql.SQL(", ").join(sql.Placeholder() * len(postback_log._COLUMNS))
+                ),
+                rows,
+            )
+        by_copy = _rows(connection, "postback_log_copied", "position")
+        by_insert = _rows(connection, "postback_log_inserted", "position")
+
+    assert len(by_copy) == 3 and by_copy == by_insert
+    assert any(row["lead_id"] is None and row["error"] for row in by_copy)
+    assert by_copy[0]["params"]["sub1"] == ["a"]
