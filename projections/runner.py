@@ -106,6 +106,7 @@ class ProjectionRunner:
         self.position = 0
         self.events_processed = 0
         self.last_error: str | None = None
+        self._known_positions: dict[str, int] | None = None
         self.create_tables()
 
     @property
@@ -126,27 +127,35 @@ class ProjectionRunner:
 
     def run_once(self) -> int:
         """Apply the next page of events; returns how many events it read (0 = caught up)."""
-        with self._app.recorder.datastore.transaction(commit=False) as cursor:
-            positions = tracked_positions(cursor, [p.name for p in self._projections])
+        positions = self._known_positions or self._read_positions()
         start = min(positions.values())
         events = self._log.read(start=start, limit=self._page_size)
         if not events:
             self.position = start
+            self._known_positions = None  # idle: look again, a rebuild may have moved them
             return 0
         if self._before_page is not None:
             self._before_page(events)
         last = events[-1][0]
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
             if _positions_for_update(cursor, positions) != positions:
+                self._known_positions = None
                 return len(events)  # another runner applied this page first: nothing to do
             for projection in self._projections:
                 fresh = [(i, e) for i, e in events if i > positions[projection.name]]
                 if fresh:
                     projection.process(cursor, fresh)
             set_positions(cursor, list(positions), last)
+        self._known_positions = dict.fromkeys(positions, last)
         self.position = last
         self.events_processed += len(events)
         return len(events)
+
+    def _read_positions(self) -> dict[str, int]:
+        """The positions as tracked. After a page the runner knows them (they are checked under
+        lock before the next page is written), which saves a transaction per page."""
+        with self._app.recorder.datastore.transaction(commit=False) as cursor:
+            return tracked_positions(cursor, self.projection_names)
 
     def catch_up(self) -> None:
         while self.run_once():
