@@ -2,7 +2,9 @@
 
 `INSERT … SELECT FROM unnest(%s::uuid[], %s::text[], …) ON CONFLICT … DO UPDATE` is one round
 trip and one statement for the whole page, where a staging table took four (create, COPY,
-INSERT … SELECT, TRUNCATE, which also swaps the temporary table's file at every page).
+INSERT … SELECT, TRUNCATE, which also swaps the temporary table's file at every page). The
+arrays go in binary (`%b`): psycopg's text format quotes every element with a regular
+expression, which cost as much as the binary COPY of the same rows.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class UnnestUpsert:
             .format(
                 table=sql.Identifier(table),
                 columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-                arrays=sql.SQL(", ").join(sql.SQL(f"%s::{t}[]") for t in types),
+                arrays=sql.SQL(", ").join(sql.SQL(f"%b::{t}[]") for t in types),
                 conflict=sql.SQL(", ").join(map(sql.Identifier, conflict)),
                 update=update,
             )
