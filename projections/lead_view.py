@@ -36,7 +36,7 @@ _TYPES = (
 )  # fmt: skip
 # Pages with more leads already in the table (a rebuild's) keep the staging table they were
 # measured with.
-_UNNEST_LIMIT = 1000
+_UNNEST_LIMIT = 200
 
 
 class LeadViewProjection:

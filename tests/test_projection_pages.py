@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 
 from app.main import create_app
 from app.services import Services, build_projections
-from projections import postback_log
+from projections import lead_view, postback_log
 from projections.lead_view import LeadViewProjection
 from projections.log_reading import LogReader
 from projections.postback_log import PostbackLogProjection
@@ -28,9 +28,11 @@ def _rows(connection: psycopg.Connection, table: str, key: str) -> list[dict]:
     return connection.execute(statement).fetchall()
 
 
+@pytest.mark.parametrize("unnest_limit", [200, 0], ids=["arrays", "staging table"])
 def test_a_page_that_creates_one_lead_and_changes_another_yields_the_live_rows(
-    demo, services, database
+    demo, services, database, monkeypatch, unnest_limit
 ):
+    monkeypatch.setattr(lead_view, "_UNNEST_LIMIT", unnest_limit)
     earlier = new_click(demo)
     create(demo, click=earlier)
     events = LogReader(services.ledger).read(start=0, limit=1000)
