@@ -184,8 +184,11 @@ def main(argv: list[str]) -> int:
         if "baseline" in results:
             results["ratios"] = ratios(results)
         if not args.no_rebuild:
-            print(f"growing the store to {args.events:,} events and rebuilding ...", flush=True)
+            print(f"growing the store to {args.events:,} events ...", flush=True)
             events = rebuild.grow_to(database.address, args.events)
+            print("live read models taking in the copied events ...", flush=True)
+            results["live_catch_up"] = rebuild.catch_up_live(database.address)
+            print("rebuilding ...", flush=True)
             results["rebuild"] = rebuild.measure(database.address, events)
     finally:
         database.close()

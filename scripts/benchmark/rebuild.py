@@ -63,6 +63,38 @@ def grow_to(address: DatabaseAddress, events: int) -> int:
     return count
 
 
+_BEHIND = """
+SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)
+     - (SELECT coalesce(min(position), 0) FROM projection_tracking)
+"""
+
+
+def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
+    """Let the live read models take in the copied events first, as a running service would
+    have: otherwise the rebuild would also bring them up to date before it switches, and its
+    time would include a catch-up that a rebuild in service never does."""
+    cli = str(ROOT / ".venv/bin/postback-ledger")
+    env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
+    with psycopg.connect(address.conninfo(), autocommit=True) as connection:
+        backlog = connection.execute(_BEHIND).fetchone()[0]
+        started = time.monotonic()
+        runner = subprocess.Popen([cli, "projections", "run"], env=env, cwd=ROOT)
+        try:
+            while connection.execute(_BEHIND).fetchone()[0] > 0:
+                if time.monotonic() - started > timeout or runner.poll() is not None:
+                    raise RuntimeError("the live projections did not catch up")
+                time.sleep(0.5)
+        finally:
+            runner.terminate()
+            runner.wait(30)
+    seconds = time.monotonic() - started
+    return {
+        "events": backlog,
+        "seconds": round(seconds, 1),
+        "events_per_second": round(backlog / seconds, 1),
+    }
+
+
 def rebuild_command() -> list[str]:
     cli = str(ROOT / ".venv/bin/postback-ledger")
     probe = subprocess.run([cli, "projections", "rebuild", "--help"], capture_output=True)

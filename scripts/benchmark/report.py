@@ -90,6 +90,13 @@ def text(results: dict) -> str:
             lines += _load_lines(name, results[name])
     for name, value in results.get("ratios", {}).items():
         lines.append(f"ratio {name}: {value}")
+    live = results.get("live_catch_up")
+    if live:
+        lines.append(
+            f"live read models taking in the copied events (not timed as rebuild):"
+            f" {live['events']:,} events in {live['seconds']} s"
+            f" = {live['events_per_second']:,.0f} events/s"
+        )
     rebuild = results.get("rebuild")
     if rebuild:
         lines.append(
