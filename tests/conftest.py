@@ -6,6 +6,7 @@ events and can run in any order.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import uuid
@@ -20,7 +21,7 @@ from app.database import DatabaseAddress, embedded_address, start_embedded
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings
-from tests.controls import ADMIN_TOKEN, DEMO_CATALOG
+from tests.controls import ADMIN, ADMIN_TOKEN, DEMO_CATALOG
 from tests.servers import live_server  # noqa: F401 - a fixture for every test module
 
 
@@ -75,3 +76,14 @@ def demo(client: TestClient) -> TestClient:
     )
     assert response.status_code == 200, response.text
     return client
+
+
+@pytest.fixture
+def paused_projections(settings, database) -> Iterator[tuple[TestClient, Services]]:
+    """A service whose projections run only when the test says so."""
+    services = Services.open(dataclasses.replace(settings, run_projections=False), database)
+    services.start()
+    with TestClient(create_app(settings, services)) as client:
+        assert client.post("/api/admin/catalog", content=DEMO_CATALOG, headers=ADMIN).is_success
+        yield client, services
+    services.close()

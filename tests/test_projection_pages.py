@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
 import psycopg
 import pytest
-from litestar.testing import TestClient
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from app.main import create_app
-from app.services import Services, build_projections
+from app.services import build_projections
 from projections import lead_view, postback_log
 from projections.lead_view import LeadViewProjection
 from projections.log_reading import LogReader
 from projections.postback_log import PostbackLogProjection
 from projections.runner import ProjectionRunner
-from tests.controls import ADMIN, DEMO_CATALOG, change, create, new_click
+from tests.controls import change, create, new_click
 
 
 def _rows(connection: psycopg.Connection, table: str, key: str) -> list[dict]:
@@ -91,17 +86,6 @@ def test_a_postback_log_row_written_by_copy_equals_the_row_an_insert_wrote(
     assert len(by_copy) == 3 and by_copy == by_insert
     assert any(row["lead_id"] is None and row["error"] for row in by_copy)
     assert by_copy[0]["params"]["sub1"] == ["a"]
-
-
-@pytest.fixture
-def paused_projections(settings, database) -> Iterator[tuple[TestClient, Services]]:
-    """A service whose projections run only when the test says so."""
-    services = Services.open(dataclasses.replace(settings, run_projections=False), database)
-    services.start()
-    with TestClient(create_app(settings, services)) as client:
-        assert client.post("/api/admin/catalog", content=DEMO_CATALOG, headers=ADMIN).is_success
-        yield client, services
-    services.close()
 
 
 def test_two_runners_taking_turns_apply_every_event_once(paused_projections, database):

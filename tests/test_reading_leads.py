@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
-import pytest
-from litestar.testing import TestClient
-
-from app.main import create_app
-from app.services import Services
 from domain.lead_state import fold
 from tests.checks import accepted
-from tests.controls import ADMIN, DEMO_CATALOG, change, create, lead, new_click
+from tests.controls import ADMIN, change, create, lead, new_click
 
 LEAD_FIELDS = {
     "id", "click", "exto", "flow", "offer", "advertiser", "webmaster", "goal", "status",
@@ -70,17 +63,6 @@ def test_a_lead_id_that_is_not_a_uuid_is_a_client_error(demo):
     response = demo.get("/api/leads/not-a-uuid", headers=ADMIN)
 
     assert 400 <= response.status_code < 500
-
-
-@pytest.fixture
-def paused_projections(settings, database) -> Iterator[tuple[TestClient, Services]]:
-    """A service whose projections run only when the test says so."""
-    services = Services.open(dataclasses.replace(settings, run_projections=False), database)
-    services.start()
-    with TestClient(create_app(settings, services)) as client:
-        assert client.post("/api/admin/catalog", content=DEMO_CATALOG, headers=ADMIN).is_success
-        yield client, services
-    services.close()
 
 
 def test_reading_with_after_waits_until_the_projection_has_the_write(paused_projections):
