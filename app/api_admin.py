@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException
@@ -67,8 +68,8 @@ class AdminController(Controller):
         conditions = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k, v in filters.items() if v]
         params: list = [v for v in filters.values() if v]
         for condition, value in (
-            ("lead_id::text = %s", lead),
-            ("resubmit_of::text = %s", resubmit_of),
+            ("lead_id = %s", _uuid("lead", lead)),
+            ("resubmit_of = %s", _uuid("resubmit_of", resubmit_of)),
             ("received_at >= %s", from_),
             ("received_at < %s", to),
             ("position < %s", before),
@@ -88,6 +89,17 @@ class AdminController(Controller):
             rows = cursor.execute(statement, [*params, limit + 1]).fetchall()
         items = [postback_out(row) for row in rows[:limit]]
         return PostbackPage(items, items[-1].position if len(rows) > limit else None)
+
+
+def _uuid(name: str, text: str | None) -> UUID | None:
+    """A lead or postback id filter as a uuid (any case, with or without hyphens): compared as a
+    uuid, its index serves it; anything else is the sender's mistake, answered with 400."""
+    if text is None:
+        return None
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        raise ClientException(f"{name} must be a uuid", status_code=400) from None
 
 
 def catalog_applied(changes, version: int, preview=None) -> CatalogApplied:

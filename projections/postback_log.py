@@ -47,7 +47,11 @@ class PostbackLogProjection:
                 resubmit_of uuid, params jsonb NOT NULL)"""
             ).format(table=sql.Identifier(self.table))
         )
-        for column in ("received_at", "lead_id", "click", "exto", "outcome", "error", "site"):
+        # `position`: every listing is newest first; without it each page sorted the whole log.
+        columns = (
+            "position", "received_at", "lead_id", "click", "exto", "outcome", "error", "site",
+        )  # fmt: skip
+        for column in columns:
             cursor.execute(
                 sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                     sql.Identifier(f"{self.table}_{column}"),
@@ -55,6 +59,12 @@ class PostbackLogProjection:
                     sql.Identifier(column),
                 )
             )
+        # Few postbacks are re-submissions: a partial index stays small.
+        cursor.execute(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (resubmit_of) WHERE resubmit_of IS NOT NULL"
+            ).format(sql.Identifier(f"{self.table}_resubmit_of"), sql.Identifier(self.table))
+        )
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
         """COPY, without a conflict check: a `Received` is its postback's creation event, so the
