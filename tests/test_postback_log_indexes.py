@@ -45,24 +45,21 @@ def test_the_newest_page_of_the_log_is_read_from_the_position_index(busy_log):
     assert "Sort" not in plan
 
 
-def test_a_leads_postbacks_are_found_through_the_lead_index(busy_log):
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [("lead_id", "postback_log_lead_id"), ("resubmit_of", "postback_log_resubmit_of")],
+    ids=["a lead's postbacks", "re-submissions of a postback"],
+)
+def test_postbacks_named_by_a_lead_or_an_original_are_found_through_an_index(
+    busy_log, column, index
+):
     plan = _plan(
         busy_log,
-        "SELECT * FROM postback_log WHERE lead_id = %s ORDER BY position DESC LIMIT 101",
+        f"SELECT * FROM postback_log WHERE {column} = %s ORDER BY position DESC LIMIT 101",
         uuid.uuid4(),
     )
 
-    assert "postback_log_lead_id" in plan
-
-
-def test_resubmissions_of_a_postback_are_found_through_their_index(busy_log):
-    plan = _plan(
-        busy_log,
-        "SELECT * FROM postback_log WHERE resubmit_of = %s ORDER BY position DESC LIMIT 101",
-        uuid.uuid4(),
-    )
-
-    assert "postback_log_resubmit_of" in plan
+    assert index in plan
 
 
 def test_the_lead_filter_accepts_the_id_in_capitals(demo, services):
