@@ -23,10 +23,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from psycopg import sql
 
+from app.event_decoding import EventDecoder
 from domain.catalog_view import CatalogView
 from domain.click import Click
 from domain.identity import click_aggregate_id, lead_id_for_click, lead_id_for_flow
-from projections.log_reading import EventDecoder
 
 # One index probe per id (LATERAL, kept apart by OFFSET 0): as a join the planner chose a full
 # scan of the event table whenever its statistics were stale: 20+ ms instead of well under one.

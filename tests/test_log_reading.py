@@ -18,13 +18,14 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from app.event_decoding import EventDecoder
 from app.ledger_app import LedgerApplication
+from app.state_decoding import StateDecoder
 from domain.catalog import Catalog
 from domain.click import Click
 from domain.lead import Lead
 from domain.postback import Postback
-from projections.log_reading import EventDecoder, LogReader
-from projections.state_decoding import StateDecoder
+from projections.log_reading import LogReader
 from tests.controls import new_click
 from tests.ledger_controls import apply_catalog, changed, created_lead, personal_rate_toml
 from tests.security_controls import demo_catalog_with
