@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = projections.add_parser(
         "run",
         help="run the projections in this process until interrupted",
-        description="Tail the event store into the lead view and the postback log. "
-        "Safe beside servers that also run them: one runner leads at a time.",
+        description="Tail the event store into the read models (lead view, commission ledger, "
+        "postback log, audit chain). Safe beside servers that also run them: one runner leads "
+        "at a time.",
     )
     run.add_argument(
         "--exit-with-parent",

@@ -34,13 +34,11 @@ def projections_command() -> list[str]:
 class ProjectionProcess:
     """Keeps one `projections run` child alive until `stop()`."""
 
-    def __init__(self, environment: dict[str, str] | None = None) -> None:
-        self._environment = environment
+    def __init__(self) -> None:
         self._stopping = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._watcher = threading.Thread(target=self._watch, name="projection-process", daemon=True)
-        self.starts = 0
 
     def start(self) -> None:
         """Start the child now, before the server forks its workers.
@@ -55,8 +53,7 @@ class ProjectionProcess:
     def _spawn(self) -> None:
         with self._lock:
             if not self._stopping.is_set():
-                self._child = subprocess.Popen(projections_command(), env=self._environment)
-                self.starts += 1
+                self._child = subprocess.Popen(projections_command())
 
     def _watch(self) -> None:
         while not self._stopping.is_set() and self._child is not None:
