@@ -93,8 +93,9 @@ class AdminController(Controller):
 
 def _uuid(name: str, text: str | None) -> UUID | None:
     """A lead or postback id filter as a uuid (any case, with or without hyphens): compared as a
-    uuid, its index serves it; anything else is the sender's mistake, answered with 400."""
-    if text is None:
+    uuid, its index serves it; anything else is the sender's mistake, answered with 400. Left
+    empty, like the other filters, it filters nothing."""
+    if not text or not text.strip():
         return None
     try:
         return UUID(text.strip())

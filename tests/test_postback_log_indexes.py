@@ -76,3 +76,13 @@ def test_a_lead_filter_that_is_no_uuid_is_a_bad_request(demo):
 
     assert response.status_code == 400
     assert "lead must be a uuid" in response.text
+
+
+def test_an_empty_lead_filter_filters_nothing_like_the_other_filters(demo, services):
+    create(demo, click=new_click(demo))
+    services.runner.catch_up()
+
+    response = demo.get("/api/postbacks", params={"lead": "", "click": ""}, headers=ADMIN)
+
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 1
