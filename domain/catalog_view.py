@@ -270,6 +270,17 @@ class CatalogView:
             return None
         return TokenGrant("site", site.id, site.offer)
 
+    def terms_change_at(self, offer: str, goal: str, webmaster: str) -> list[datetime]:
+        """The instants, in order, at which `commission_terms` of these three can change: the
+        `effective_from` of each version of the goal's rates and of the webmaster's personal
+        rates. Between two of them (and before the first) the terms stay the same."""
+        found = self.offers.get(offer)
+        resolved = None if found is None else found.resolve_goal(goal)
+        if resolved is None:
+            return []
+        personal = self.personal_rates.get((webmaster, offer, resolved.id), ())
+        return sorted({version.effective_from for version in (*resolved.rates, *personal)})
+
     def commission_terms(
         self, offer: str, goal: str, webmaster: str, at: datetime
     ) -> CommissionTerms | None:

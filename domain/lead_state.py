@@ -130,16 +130,11 @@ class Pricing:
         return periods.amounts[period]
 
     def _periods_of(self, offer: str, goal: str, webmaster: str) -> _Periods:
-        catalog = self.catalog
-        found = catalog.offers.get(offer)
-        resolved = None if found is None else found.resolve_goal(goal)
-        personal = () if resolved is None else catalog.personal_rates.get(
-            (webmaster, offer, resolved.id), ()
-        )  # fmt: skip
-        rates = () if resolved is None else resolved.rates
-        starts = sorted({version.effective_from for version in (*rates, *personal)})
+        starts = self.catalog.terms_change_at(offer, goal, webmaster)
         # Before the first start no rate is in force: commission_terms says None there.
-        terms = [None] + [catalog.commission_terms(offer, goal, webmaster, at) for at in starts]
+        terms = [None] + [
+            self.catalog.commission_terms(offer, goal, webmaster, at) for at in starts
+        ]
         plain = _Plain(offer, goal)
         return _Periods(starts, terms, [_amounts(plain, t) for t in terms])
 

@@ -107,3 +107,11 @@ def test_a_new_catalog_snapshot_gets_a_new_pricing_and_the_same_snapshot_keeps_i
 
     assert Pricing.under(old, kept) is kept
     assert Pricing.under(catalog_with_a_rate_change(version=2), kept).catalog is not old
+
+
+def test_the_terms_of_a_webmaster_change_at_each_goal_rate_and_personal_rate_start():
+    catalog = catalog_with_a_rate_change()
+
+    assert catalog.terms_change_at("offer-1", "reg", "w-1") == [T0, RATE_CHANGE]
+    assert catalog.terms_change_at("offer-1", "reg", "w-7") == [T0, PERSONAL_FROM, RATE_CHANGE]
+    assert catalog.terms_change_at("offer-1", "no-such-goal", "w-1") == []
