@@ -220,18 +220,24 @@ def postgres_pid(database: Database) -> int | None:
     return int((database.folder / "pg" / "postmaster.pid").read_text().split()[0])
 
 
+_BEHIND = """
+SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)
+     - (SELECT coalesce(min(position), 0) FROM projection_tracking)
+"""
+
+
+def events_behind(connection: psycopg.Connection) -> int:
+    """How far the slowest read model is behind the event store."""
+    return connection.execute(_BEHIND).fetchone()[0]
+
+
 def wait_for_projections(database: Database, timeout: float = 300.0) -> float:
     """Let the read models catch up with the log (a run must not inherit the last one's
     backlog); returns the seconds it took."""
     started = time.monotonic()
     with psycopg.connect(database.address.conninfo(), autocommit=True) as connection:
         while time.monotonic() - started < timeout:
-            behind = connection.execute(
-                "SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)"
-                " > (SELECT coalesce(max(position), 0) FROM projection_tracking"
-                " WHERE name = 'lead_view')"
-            ).fetchone()[0]
-            if not behind:
+            if events_behind(connection) <= 0:
                 break
             time.sleep(0.5)
     return round(time.monotonic() - started, 1)

@@ -20,7 +20,7 @@ import psycopg
 from app.database import DatabaseAddress
 from domain.catalog import Catalog
 
-from .environment import ROOT
+from .environment import ROOT, events_behind
 
 # A prefix of the log in position order, under new aggregate ids (md5 of the old id and a salt):
 # every copied aggregate gets a prefix of its own history, so it replays as a valid aggregate.
@@ -63,12 +63,6 @@ def grow_to(address: DatabaseAddress, events: int) -> int:
     return count
 
 
-_BEHIND = """
-SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)
-     - (SELECT coalesce(min(position), 0) FROM projection_tracking)
-"""
-
-
 def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
     """Let the live read models take in the copied events first, as a running service would
     have: otherwise the rebuild would also bring them up to date before it switches, and its
@@ -76,11 +70,11 @@ def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
     cli = str(ROOT / ".venv/bin/postback-ledger")
     env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
-        backlog = connection.execute(_BEHIND).fetchone()[0]
+        backlog = events_behind(connection)
         started = time.monotonic()
         runner = subprocess.Popen([cli, "projections", "run"], env=env, cwd=ROOT)
         try:
-            while connection.execute(_BEHIND).fetchone()[0] > 0:
+            while events_behind(connection) > 0:
                 if time.monotonic() - started > timeout or runner.poll() is not None:
                     raise RuntimeError("the live projections did not catch up")
                 time.sleep(0.5)
