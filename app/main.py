@@ -18,25 +18,25 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app.api_admin import AdminController
-from app.api_clicks import ClickController
-from app.api_exports import ExportController
-from app.api_history import HistoryController
-from app.api_leads import LeadController
-from app.api_ledger import LedgerController
-from app.api_postbacks import RETRY_AFTER_SECONDS, PostbackController
-from app.api_recalculations import RecalculationController
-from app.api_resubmit import ResubmitController
-from app.gc_tuning import tune_garbage_collector
-from app.health import HealthController
-from app.ledger_app import DATABASE_DOWN_ERRORS
-from app.logs import configure_logging
-from app.metrics import Metrics
-from app.observability import observe_requests
-from app.security import open_screen
+from app.admin.lead_routes import LeadController
+from app.admin.routes import AdminController
+from app.audit.export_routes import ExportController
+from app.audit.routes import HistoryController
+from app.eventstore.application import DATABASE_DOWN_ERRORS
+from app.ledger.recalculation_routes import RecalculationController
+from app.ledger.routes import LedgerController
+from app.ops.gc_tuning import tune_garbage_collector
+from app.ops.health import HealthController
+from app.ops.logs import configure_logging
+from app.ops.metrics import Metrics
+from app.ops.observability import observe_requests
+from app.postbacks.clicks import ClickController
+from app.postbacks.resubmit_routes import ResubmitController
+from app.postbacks.routes import RETRY_AFTER_SECONDS, PostbackController
+from app.postbacks.screening import open_screen
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
-from app.support_page import support_routes, support_templates
+from app.support.page import support_routes, support_templates
 from app.wire import ErrorBody
 
 log = logging.getLogger(__name__)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app.catalog_cache import CatalogCache
-from app.database import DatabaseAddress, embedded_address, schema_lock, start_embedded
-from app.database_breaker import DatabaseBreaker
-from app.ledger_app import LedgerApplication
-from app.postback_processing import PostbackProcessor
-from app.postback_writer import PostbackWriter
+from app.eventstore.application import LedgerApplication
+from app.eventstore.breaker import DatabaseBreaker
+from app.eventstore.database import DatabaseAddress, embedded_address, schema_lock, start_embedded
+from app.postbacks.catalog_cache import CatalogCache
+from app.postbacks.processing import PostbackProcessor
+from app.postbacks.writer import PostbackWriter
 from app.settings import Settings
-from projections.audit_chain import AuditChainProjection
-from projections.commission_ledger import CommissionLedgerProjection
-from projections.lead_view import LeadViewProjection
-from projections.postback_log import PostbackLogProjection
+from projections.audit_chain.projection import AuditChainProjection
+from projections.commission_ledger.projection import CommissionLedgerProjection
+from projections.lead_view.projection import LeadViewProjection
+from projections.postback_log.projection import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)

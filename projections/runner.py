@@ -21,9 +21,9 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from app.database import DatabaseAddress
-from app.ledger_app import DATABASE_DOWN_ERRORS, LedgerApplication
-from projections.log_reading import LogReader
+from app.eventstore.application import DATABASE_DOWN_ERRORS, LedgerApplication
+from app.eventstore.database import DatabaseAddress
+from projections.eventlog.reading import LogReader
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from app.database import DatabaseAddress, embedded_address, start_embedded
+from app.eventstore.database import DatabaseAddress, embedded_address, start_embedded
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings

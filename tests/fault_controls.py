@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from app.database import DatabaseAddress, embedded_address, start_embedded
-from app.ledger_app import LedgerApplication
+from app.eventstore.application import LedgerApplication
+from app.eventstore.database import DatabaseAddress, embedded_address, start_embedded
 from domain.lead import Lead
 from domain.postback import Postback
 
@@ -204,3 +205,30 @@ def record_figures(test: str, **figures) -> None:
     folder.mkdir(exist_ok=True)
     with (folder / "fault-figures.jsonl").open("a") as file:
         file.write(json.dumps({"test": test, **figures}) + "\n")
+
+
+def creation_then_approval(sender: int, n: int) -> tuple[str, dict]:
+    params = {"token": "7-s3cr3t", "flow": "101", "exto": f"k{sender}-{n // 2}"}
+    if n % 2 == 0:
+        return "/api/site/click.json", params
+    return "/api/site/status.json", {**params, "status": "approve"}
+
+
+def load_until(server, senders: Senders, acks: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and len(acknowledged(senders.answers)) < acks:
+        time.sleep(0.05)
+
+
+def assert_stored_exactly_once(database, answers) -> list:
+    events = stored_events(database)
+    stored = Counter(stored_request_ids(events))
+    acked = acknowledged(answers)
+    assert acked, "the load produced no acknowledged postback"
+    record_figures.last = {"acknowledged": len(acked), "sent": len(answers)}
+    lost = [request_id for request_id in acked if stored[request_id] != 1]
+    assert lost == [], f"{len(lost)} acknowledged postbacks not stored exactly once"
+    assert max(stored.values()) == 1, "a postback was stored twice"
+    created = Counter(event.originator_id for event in lead_creations(events))
+    assert max(created.values()) == 1, "a lead was created twice"
+    return events

@@ -7,7 +7,7 @@ import time
 import psycopg
 from litestar.testing import TestClient
 
-from app.database import DatabaseAddress
+from app.eventstore.database import DatabaseAddress
 from domain.signatures import sign
 from tests.controls import ADMIN, DEMO_CATALOG
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.database import DatabaseAddress
+from app.eventstore.database import DatabaseAddress
 from tests.controls import ADMIN_TOKEN
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.database import DatabaseAddress
+from app.eventstore.database import DatabaseAddress
 
 _PLAIN = "INSERT INTO bench_baseline (payload) VALUES ('postback');\n"
 _LOCKED = (

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.database import DatabaseAddress, embedded_address, start_embedded
+from app.eventstore.database import DatabaseAddress, embedded_address, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "bench-admin-token"

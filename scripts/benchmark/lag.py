@@ -17,7 +17,7 @@ import uuid
 
 import psycopg
 
-from app.database import DatabaseAddress
+from app.eventstore.database import DatabaseAddress
 
 from .load import SITE_TOKEN
 

@@ -7,11 +7,11 @@ tables named `rebuild_*`, tracked under their own names so the live projections 
 
 from __future__ import annotations
 
-from app.catalog_cache import CatalogCache
+from app.postbacks.catalog_cache import CatalogCache
 from app.services import Services, _refresh_on_catalog
 from app.settings import Settings
-from projections.lead_view import LeadViewProjection
-from projections.postback_log import PostbackLogProjection
+from projections.lead_view.projection import LeadViewProjection
+from projections.postback_log.projection import PostbackLogProjection
 from projections.runner import ProjectionRunner
 
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
-from app.database import DatabaseAddress
-from app.ledger_app import LedgerApplication
+from app.eventstore.application import LedgerApplication
+from app.eventstore.database import DatabaseAddress
 from domain.catalog_document import parse_catalog
 from domain.click import Click
 from domain.identity import lead_id_for_click

@@ -1,0 +1,93 @@
+"""Reading leads: `GET /api/leads/{id}` from the lead view, optionally after a write position."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from psycopg import sql
+
+from app.admin.auth import require_admin
+from app.audit.routes import lead_as_of_out
+from app.ledger.answers import money_out
+from app.wire import LeadOut
+from domain.lead import Lead
+from projections.runner import wait_for_position
+
+
+class LeadController(Controller):
+    """Leads as projected from their events (admin token)."""
+
+    path = "/api/leads"
+    guards = [require_admin]
+    tags = ["leads"]
+
+    @get("/{lead_id:uuid}", sync_to_thread=True, summary="A lead's current state and amounts")
+    def get_lead(
+        self,
+        request: Request,
+        lead_id: FromPath[UUID],
+        after: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                description="Wait (up to 5 s) until the projection has processed this position",
+            ),
+        ] = None,
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(description="The lead as the ledger stood at this moment (ISO 8601)"),
+        ] = None,
+    ) -> LeadOut:
+        services = request.app.state.services
+        if as_of is not None:
+            return lead_as_of_out(services, lead_id, as_of)
+        if after:
+            wait_for_position(
+                services.ledger, "lead_view", after, services.settings.projection_wait_seconds
+            )
+        row = _lead_row(services, lead_id)
+        if row is None and isinstance(services.ledger.get_or_none(lead_id), Lead):
+            # The lead was acknowledged (its id comes from a postback's answer), the projection
+            # has not reached it yet: wait for it as `after` would, rather than deny it exists.
+            latest = services.ledger.recorder.max_notification_id() or 0
+            wait_for_position(
+                services.ledger, "lead_view", latest, services.settings.projection_wait_seconds
+            )
+            row = _lead_row(services, lead_id)
+        if row is None:
+            raise NotFoundException(f"lead {lead_id} is not known (yet)")
+        return lead_out(row)
+
+
+def _lead_row(services, lead_id: UUID) -> dict | None:
+    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+        return cursor.execute(
+            sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("lead_view")),
+            (lead_id,),
+        ).fetchone()
+
+
+def lead_out(row: dict) -> LeadOut:
+    return LeadOut(
+        id=str(row["id"]),
+        click=row["click"],
+        exto=row["exto"],
+        flow=row["flow"],
+        offer=row["offer"],
+        advertiser=row["advertiser"],
+        webmaster=row["webmaster"],
+        goal=row["goal"],
+        status=row["status"],
+        advertiser_payout=money_out(row["advertiser_amount"], row["advertiser_currency"]),
+        webmaster_commission=money_out(row["webmaster_amount"], row["webmaster_currency"]),
+        rule_version=row["rule_version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        position=row["position"],
+    )

@@ -1,0 +1,96 @@
+"""The event-sourced application: one event store for leads, clicks, postbacks and the catalog.
+
+A thin layer over eventsourcing's `Application`: it names the store, adds the look-ups the
+postback rules need, and turns the database being unreachable into one error type that the
+HTTP edge answers with 503.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import psycopg_pool
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import InterfaceError, OperationalError
+from psycopg import sql
+
+from app.eventstore.saving import BatchSaving
+from domain.catalog import Catalog, CatalogChanges
+from domain.catalog_document import CatalogDocument
+from domain.catalog_view import CatalogView
+from domain.click import Click
+
+# What the database being down or unreachable looks like from here.
+DATABASE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    InterfaceError,
+    OperationalError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+)
+
+
+class DatabaseUnavailable(Exception):
+    """The event store cannot be reached now; the sender should retry later."""
+
+
+class LedgerApplication(BatchSaving, Application[UUID]):
+    """The write side: saves aggregates' events to the PostgreSQL table `ledger_events`."""
+
+    name = "Ledger"
+    # Appends without psycopg pipeline mode, which hung on large group-commit batches.
+    env = {"APPLICATION_RECORDER_TOPIC": "app.eventstore.recorder:LedgerRecorder"}
+
+    def get_or_none(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def record_click(
+        self,
+        click: str,
+        flow: int,
+        offer: str,
+        webmaster: str,
+        ip: str,
+        user_agent: str,
+        subs: dict[str, str],
+    ) -> Click:
+        recorded = Click(
+            click=click,
+            flow=flow,
+            offer=offer,
+            webmaster=webmaster,
+            ip=ip,
+            user_agent=user_agent,
+            subs=subs,
+        )
+        self.save(recorded)
+        return recorded
+
+    def catalog_view(self) -> CatalogView:
+        catalog = self.get_or_none(Catalog.create_id())
+        return catalog.view() if catalog is not None else CatalogView.empty()
+
+    def catalog_version(self) -> int:
+        """The catalog aggregate's version, read cheaply so caches know when to reload."""
+        statement = sql.SQL(
+            "SELECT max(originator_version) FROM {} WHERE originator_id = %s"
+        ).format(sql.Identifier(self.events_table))
+        with self.recorder.datastore.get_connection() as connection:
+            row = connection.execute(statement, (Catalog.create_id(),)).fetchone()
+        return row["max"] or 0
+
+    def apply_catalog(self, document: CatalogDocument, now: datetime) -> CatalogChanges:
+        catalog = self.get_or_none(Catalog.create_id()) or Catalog()
+        changes = catalog.apply_document(document, now)
+        self.save(catalog)
+        return changes
+
+    @property
+    def events_table(self) -> str:
+        return self.recorder.events_table_name  # type: ignore[attr-defined]

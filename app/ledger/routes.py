@@ -1,0 +1,157 @@
+"""Reading the money (admin token): a lead's commission, balances, entries and reports.
+
+Every endpoint reads the commission ledger projection and accepts `?after=<position>` to wait
+(up to 5 s) until the ledger has processed a write the client has just made.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, QueryParameter
+
+from app.admin.auth import require_admin
+from app.audit.routes import balances_as_of_out
+from app.ledger.answers import balances_out, commission_out, entry_out, report_out
+from app.ledger.wire import BalancesOut, CommissionOut, CommissionReport, EntryPage
+from domain.ledger import NETWORK, advertiser_account, webmaster_account
+from projections.commission_ledger import reads as ledger_reads
+from projections.commission_ledger.projection import PROJECTION_NAME
+from projections.runner import wait_for_position
+
+MAX_PAGE = 1000
+# A lead posts a handful of entries per postback; this is far beyond any real lead's history.
+MAX_LEAD_ENTRIES = 100_000
+After = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0, description="Wait (up to 5 s) until the ledger has processed this position"
+    ),
+]
+From = Annotated[datetime | None, QueryParameter(name="from", description="Inclusive start")]
+To = Annotated[datetime | None, QueryParameter(name="to", description="Exclusive end")]
+
+
+def _read(request: Request, after: int | None):
+    """A read-only cursor on the ledger, once it has processed `after` (if given)."""
+    services = request.app.state.services
+    if after:
+        wait_for_position(
+            services.ledger, PROJECTION_NAME, after, services.settings.projection_wait_seconds
+        )
+    return services.ledger.recorder.datastore.transaction(commit=False)
+
+
+class LedgerController(Controller):
+    """The commission ledger as its holders and auditors read it."""
+
+    path = "/api"
+    guards = [require_admin]
+    tags = ["ledger"]
+
+    @get(
+        "/leads/{lead_id:uuid}/commission",
+        sync_to_thread=True,
+        summary="A lead's current amounts and its ledger entries",
+    )
+    def lead_commission(
+        self, request: Request, lead_id: FromPath[UUID], after: After = None
+    ) -> CommissionOut:
+        with _read(request, after) as cursor:
+            row = ledger_reads.lead_row(cursor, lead_id)
+            lines = ledger_reads.entries(
+                cursor, ledger_reads.EntryFilter(lead=lead_id), None, MAX_LEAD_ENTRIES
+            )
+        if row is None:
+            raise NotFoundException(f"lead {lead_id} is not in the ledger (yet)")
+        return commission_out(row, lines)
+
+    @get("/balances", sync_to_thread=True, summary="An account's balance per currency and bucket")
+    def balances(
+        self,
+        request: Request,
+        webmaster: str | None = None,
+        advertiser: str | None = None,
+        network: Annotated[bool, QueryParameter(description="1: the network's margin")] = False,
+        after: After = None,
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(description="Balances as the ledger stood at this moment (ISO 8601)"),
+        ] = None,
+    ) -> BalancesOut:
+        account = _one_account(webmaster, advertiser, network)
+        if as_of is not None:  # recomputed from the event store: see app.audit.as_of
+            past = balances_as_of_out(request.app.state.services, account, as_of)
+            return BalancesOut(account=account, balances=past.balances)
+        with _read(request, after) as cursor:
+            return balances_out(account, ledger_reads.balances_of(cursor, account))
+
+    @get("/ledger", sync_to_thread=True, summary="Ledger entries in posting order, paged")
+    def ledger(
+        self,
+        request: Request,
+        lead: UUID | None = None,
+        account: str | None = None,
+        start: From = None,
+        end: To = None,
+        cursor: Annotated[
+            int | None, QueryParameter(description="next_cursor of the previous page")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
+        after: After = None,
+    ) -> EntryPage:
+        where = ledger_reads.EntryFilter(lead, _storable(account), start, end)
+        with _read(request, after) as db:
+            rows = ledger_reads.entries(db, where, cursor, limit + 1)
+        items = [entry_out(row) for row in rows[:limit]]
+        return EntryPage(items, items[-1].id if len(rows) > limit else None)
+
+    @get(
+        "/reports/commissions",
+        sync_to_thread=True,
+        summary="Leads per status and money per bucket and currency, by group",
+        description="Covers the leads created in [from, to); `day` is the creation day (UTC).",
+    )
+    def commission_report(
+        self,
+        request: Request,
+        group_by: Annotated[
+            str, QueryParameter(description="offer, webmaster, advertiser or day")
+        ] = "offer",
+        start: From = None,
+        end: To = None,
+        after: After = None,
+    ) -> CommissionReport:
+        if group_by not in ledger_reads.GROUPINGS:
+            raise ClientException(f"group_by must be one of {', '.join(ledger_reads.GROUPINGS)}")
+        with _read(request, after) as cursor:
+            counts = ledger_reads.status_counts(cursor, group_by, start, end)
+            sums = ledger_reads.bucket_sums(cursor, group_by, start, end)
+        return report_out(group_by, start, end, counts, sums)
+
+
+def _storable(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL: such a name can only be a client's mistake."""
+    if text is not None and "\x00" in text:
+        raise ClientException("a parameter holds a NUL character")
+    return text
+
+
+def _one_account(webmaster: str | None, advertiser: str | None, network: bool) -> str:
+    webmaster, advertiser = _storable(webmaster), _storable(advertiser)
+    chosen = [
+        account
+        for account in (
+            webmaster_account(webmaster) if webmaster else None,
+            advertiser_account(advertiser) if advertiser else None,
+            NETWORK if network else None,
+        )
+        if account
+    ]
+    if len(chosen) != 1:
+        raise ClientException("name exactly one of webmaster=…, advertiser=… or network=1")
+    return chosen[0]

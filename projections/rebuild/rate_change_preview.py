@@ -1,0 +1,95 @@
+"""Which leads a retroactive rate change would reprice: a dry run limited to those it can touch.
+
+A rate version that starts in the past changes the amounts of leads created since it starts, but
+the ledger keeps what it booked until a rebuild. Right after such a change, this replays the
+events of the leads of that offer and goal (and webmaster, for a personal rate) created since
+then, prices them with the new catalog and compares with what the ledger books now. It is
+recorded like any dry run (`recalculations`), so the warning itself is on record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import psycopg
+from psycopg import sql
+
+from app.eventstore.application import LedgerApplication
+from domain.catalog import RetroactiveRateChange
+from domain.catalog_view import CatalogView
+from domain.lead_state import LeadState, amounts_of, fold
+from domain.ledger import Position
+from projections.commission_ledger.projection import PROJECTION_NAME, booked_position, position_for
+from projections.eventlog.events import events_of
+from projections.rebuild import recalculations
+from projections.rebuild.differences import AccountKey, account_lines, lead_lines, moved_balances
+from projections.rebuild.recalculations import Recalculation
+
+
+def preview_rate_changes(
+    app: LedgerApplication,
+    changes: Sequence[RetroactiveRateChange],
+    catalog: CatalogView,
+    actor: str,
+) -> Recalculation | None:
+    """The recorded dry run of what a rebuild would change; None when nothing is retroactive."""
+    if not changes:
+        return None
+    started = datetime.now(UTC)
+    with app.recorder.datastore.transaction(commit=True) as cursor:
+        booked = {row["id"]: booked_position(row) for row in _candidates(cursor, changes)}
+        events = events_of(app, cursor, booked)
+        repriced: dict[UUID, tuple[Position | None, Position | None]] = {}
+        for lead_id, lead_events in events.items():
+            state: LeadState | None = None
+            for positioned in lead_events:
+                state = fold(state, positioned.event)
+            if state is not None:
+                new = position_for(state, amounts_of(state, catalog))
+                if new != booked[lead_id]:
+                    repriced[lead_id] = (booked[lead_id], new)
+        old = _balances(cursor)
+        record = Recalculation(
+            id=uuid4(),
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            actor=actor,
+            dry_run=True,
+            projections=[PROJECTION_NAME],
+            rule_versions=recalculations.rule_versions(catalog),
+            events_processed=sum(len(lead_events) for lead_events in events.values()),
+            differences={
+                "leads": [
+                    line
+                    for lead_id, (before, after) in sorted(repriced.items())
+                    for line in lead_lines(lead_id, before, after)
+                ],
+                "accounts": account_lines(old, moved_balances(old, repriced.values())),
+            },
+        )
+        recalculations.insert(cursor, record)
+    return record
+
+
+def _candidates(cursor: psycopg.Cursor, changes: Sequence[RetroactiveRateChange]) -> list[dict]:
+    """Leads of the changed goals created since the change starts: the only ones it can touch."""
+    conditions, params = [], []
+    for change in changes:
+        condition = "(offer = %s AND goal = %s AND created_at >= %s"
+        params += [change.offer, change.goal, change.effective_from]
+        if change.webmaster is not None:
+            condition += " AND webmaster = %s"
+            params.append(change.webmaster)
+        conditions.append(sql.SQL(condition + ")"))
+    statement = sql.SQL("SELECT * FROM ledger_leads WHERE {}").format(
+        sql.SQL(" OR ").join(conditions)
+    )
+    return cursor.execute(statement, params).fetchall()
+
+
+def _balances(cursor: psycopg.Cursor) -> dict[AccountKey, Decimal]:
+    rows = cursor.execute("SELECT account, bucket, currency, amount FROM ledger_balances")
+    return {(r["account"], r["bucket"], r["currency"]): r["amount"] for r in rows.fetchall()}

@@ -1,0 +1,63 @@
+"""Faults of the server process: kill -9 under load, and SIGTERM under load.
+
+A real granian server on a test database, 20 senders posting creations and status changes with
+their own request ids. Whatever happens to the process, every postback that was answered 200 is
+in the event store exactly once, no lead is duplicated, and after a restart the projections
+catch up to what the events say (`postback-ledger audit check` exits 0).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import httpx
+import pytest
+
+from tests.fault_controls import (
+    Senders,
+    assert_stored_exactly_once,
+    audit_check,
+    creation_then_approval,
+    load_until,
+    record_figures,
+    wait_until,
+)
+from tests.servers import running_server
+
+pytestmark = pytest.mark.slow
+READY_AT_ONCE = {"LEDGER_READY_MAX_LAG": "0"}
+
+
+def test_kill_9_during_load_loses_no_acknowledged_postback(database, tmp_path):
+    with running_server(database, tmp_path / "first") as server:
+        senders = Senders(server.base_url, creation_then_approval, count=20).start()
+        load_until(server, senders, acks=300, seconds=15)
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(10)
+        answers = senders.stop()
+    assert not [a for a in answers if a.status is not None and a.status >= 500]
+
+    with running_server(database, tmp_path / "second", catalog=None, env=READY_AT_ONCE) as again:
+        assert wait_until(lambda: httpx.get(f"{again.base_url}/health/ready").is_success, 30)
+        assert_stored_exactly_once(database, answers)
+    checked = audit_check(database)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    record_figures("kill -9 under load", senders=20, lost=0, **record_figures.last)
+
+
+def test_sigterm_during_load_finishes_in_flight_postbacks(database, tmp_path):
+    with running_server(database, tmp_path / "first") as server:
+        senders = Senders(server.base_url, creation_then_approval, count=20).start()
+        load_until(server, senders, acks=300, seconds=15)
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(20)
+        answers = senders.stop()
+    assert not [a for a in answers if a.status is not None and a.status >= 500]
+
+    assert_stored_exactly_once(database, answers)
+    with running_server(database, tmp_path / "second", catalog=None, env=READY_AT_ONCE) as again:
+        assert wait_until(lambda: httpx.get(f"{again.base_url}/health/ready").is_success, 30)
+    checked = audit_check(database)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    record_figures("SIGTERM under load", senders=20, lost=0, **record_figures.last)
