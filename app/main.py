@@ -21,8 +21,8 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from app.admin.lead_routes import LeadController
 from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
+from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
-from app.eventstore.application import DATABASE_DOWN_ERRORS
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
 from app.ops.gc_tuning import tune_garbage_collector
@@ -38,6 +38,7 @@ from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.support.page import support_routes, support_templates
 from app.wire import ErrorBody
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             LedgerController,
             RecalculationController,
             AdminController,
+            PostbackLogController,
             HistoryController,
             ResubmitController,
             ExportController,

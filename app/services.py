@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.eventstore.application import LedgerApplication
 from app.eventstore.breaker import DatabaseBreaker
-from app.eventstore.database import DatabaseAddress, embedded_address, schema_lock, start_embedded
+from app.eventstore.database import DatabaseAddress, database_address, schema_lock
 from app.postbacks.catalog_cache import CatalogCache
 from app.postbacks.processing import PostbackProcessor
 from app.postbacks.writer import PostbackWriter
@@ -23,17 +23,6 @@ from projections.postback_log.projection import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)
-
-
-def database_address(settings: Settings) -> DatabaseAddress:
-    if settings.database_url:
-        return DatabaseAddress.from_url(settings.database_url)
-    server = start_embedded(settings.data_dir)
-    _embedded_servers.append(server)  # the server runs while a handle to it is alive
-    return embedded_address(server)
-
-
-_embedded_servers: list = []
 
 
 @dataclass

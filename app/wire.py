@@ -85,3 +85,16 @@ class CatalogApplied(msgspec.Struct):
     # The recorded dry run (GET /api/recalculations/{id}) and the leads a rebuild would reprice.
     rebuild_preview: str | None = None
     leads_to_change: list[str] = []
+
+
+class ResubmissionOut(msgspec.Struct):
+    """The outcome of re-submitting a stored postback, linked to the original."""
+
+    original_id: str
+    postback_id: str
+    outcome: str
+    http_status: int
+    lead_id: str | None
+    position: int | None
+    error: str | None
+    message: str | None

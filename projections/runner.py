@@ -21,9 +21,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from app.eventstore.application import DATABASE_DOWN_ERRORS, LedgerApplication
-from app.eventstore.database import DatabaseAddress
 from projections.eventlog.reading import LogReader
+from projections.eventlog.store import DATABASE_DOWN_ERRORS, EventStore, ServerAddress
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +87,8 @@ class ProjectionRunner:
 
     def __init__(
         self,
-        app: LedgerApplication,
-        address: DatabaseAddress,
+        app: EventStore,
+        address: ServerAddress,
         projections: Sequence[Projection],
         page_size: int = 2000,
         before_page: Callable[[Sequence[tuple[int, Any]]], None] | None = None,
@@ -222,7 +221,7 @@ class ProjectionRunner:
             self.is_leader = False
 
 
-def wait_for_position(app: LedgerApplication, name: str, position: int, timeout: float) -> bool:
+def wait_for_position(app: EventStore, name: str, position: int, timeout: float) -> bool:
     """Block until projection `name` has processed `position`; False after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     delay = 0.005

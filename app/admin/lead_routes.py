@@ -9,13 +9,13 @@ from uuid import UUID
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
-from psycopg import sql
 
-from app.admin.auth import require_admin
-from app.audit.routes import lead_as_of_out
+from app.audit.answers import lead_as_of_out
+from app.auth import require_admin
 from app.ledger.answers import money_out
 from app.wire import LeadOut
 from domain.lead import Lead
+from projections.lead_view.queries import lead_row
 from projections.runner import wait_for_position
 
 
@@ -66,10 +66,7 @@ class LeadController(Controller):
 
 def _lead_row(services, lead_id: UUID) -> dict | None:
     with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        return cursor.execute(
-            sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier("lead_view")),
-            (lead_id,),
-        ).fetchone()
+        return lead_row(cursor, lead_id)
 
 
 def lead_out(row: dict) -> LeadOut:

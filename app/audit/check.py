@@ -211,7 +211,7 @@ def duplicate_lead_violations(snapshot: Snapshot) -> list[str]:
 
 def audit_check_command(args) -> int:
     """`postback-ledger audit check`: print the report; exit 1 on any violation."""
-    from app.services import database_address
+    from app.eventstore.database import database_address
     from app.settings import Settings
 
     address = database_address(Settings.from_env())

@@ -11,9 +11,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
-from app.admin.auth import require_admin
 from app.audit.export_histories import HISTORY_COLUMNS, history_rows, history_steps
 from app.audit.exports import ExportFilter, csv_rows, ledger_rows, ndjson, postback_rows
+from app.auth import require_admin
 
 Dataset = Literal["postbacks", "ledger", "histories"]
 Format = Literal["csv", "ndjson"]

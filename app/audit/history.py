@@ -13,9 +13,9 @@ from uuid import UUID
 
 import psycopg
 
-from app.admin.routes import postback_out
 from app.audit.as_of import LedgerClock, state_of
 from app.audit.history_sources import entries_for_lead, postbacks_for, recalculation_rows
+from app.audit.postback_log_routes import postback_out
 from app.audit.snapshots import event_data, snapshot
 from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadHistoryOut, RecalculationOut
 from app.eventstore.application import LedgerApplication

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,16 +9,9 @@ from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
-from app.admin.auth import require_admin
-from app.audit.as_of import balances_as_of, lead_as_of
-from app.audit.history import lead_history
-from app.audit.snapshots import money_out
-from app.audit.wire import BalancesOut, LeadHistoryOut
-from app.services import Services
-from app.wire import LeadOut
-from domain.ledger import NETWORK
-from domain.money import Money
-from projections.runner import wait_for_position
+from app.audit.answers import read_history
+from app.audit.wire import LeadHistoryOut
+from app.auth import require_admin
 
 
 class HistoryController(Controller):
@@ -47,59 +39,3 @@ class HistoryController(Controller):
         if found is None:
             raise NotFoundException(f"lead {lead_id} is not known")
         return found
-
-
-def read_history(services: Services, lead_id: UUID, after: int | None = None):
-    if after:
-        wait_for_position(
-            services.ledger, "postback_log", after, services.settings.projection_wait_seconds
-        )
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        return lead_history(services.ledger, cursor, lead_id, services.catalog.current())
-
-
-def lead_as_of_out(services: Services, lead_id: UUID, moment: datetime) -> LeadOut:
-    """`GET /api/leads/{id}?as_of=T`: the lead as the ledger stood at T."""
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        found = lead_as_of(services.ledger, cursor, lead_id, moment)
-    if found is None:
-        raise NotFoundException(f"lead {lead_id} did not exist at {moment.isoformat()}")
-    state, amounts = found.state, found.amounts
-    return LeadOut(
-        id=str(state.id),
-        click=state.click,
-        exto=state.exto,
-        flow=state.flow,
-        offer=state.offer,
-        advertiser=state.advertiser,
-        webmaster=state.webmaster,
-        goal=state.goal,
-        status=state.status.value,
-        advertiser_payout=money_out(amounts.advertiser_payout),
-        webmaster_commission=money_out(amounts.webmaster_commission),
-        rule_version=amounts.rule_version,
-        created_at=state.created_at,
-        updated_at=state.updated_at,
-        version=state.version,
-        position=found.position,
-    )
-
-
-def balances_as_of_out(services: Services, account: str, moment: datetime) -> BalancesOut:
-    """`GET /api/balances?…&as_of=T`: a holder's balances as the ledger stood at T."""
-    kind, _, holder = account.partition(":")
-    condition = {"advertiser": "advertiser = %s", "webmaster": "webmaster = %s"}.get(kind)
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        statement = "SELECT id FROM lead_view" + (f" WHERE {condition}" if condition else "")
-        params = (holder,) if condition else ()
-        lead_ids = [row["id"] for row in cursor.execute(statement, params).fetchall()]
-        sums = balances_as_of(services.ledger, cursor, account, lead_ids, moment)
-    balances = {
-        currency: {bucket: _amount(value, currency) for bucket, value in buckets.items()}
-        for currency, buckets in sums.items()
-    }
-    return BalancesOut(account=account if condition else NETWORK, balances=balances, as_of=moment)
-
-
-def _amount(value, currency: str) -> str:
-    return Money(abs(value) if value.is_zero() else value, currency).to_wire()["amount"]

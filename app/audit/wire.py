@@ -88,16 +88,3 @@ class BalancesOut(msgspec.Struct):
     account: str
     balances: dict[str, dict[str, str]]
     as_of: datetime | None = None
-
-
-class ResubmissionOut(msgspec.Struct):
-    """The outcome of re-submitting a stored postback, linked to the original."""
-
-    original_id: str
-    postback_id: str
-    outcome: str
-    http_status: int
-    lead_id: str | None
-    position: int | None
-    error: str | None
-    message: str | None

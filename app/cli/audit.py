@@ -15,7 +15,7 @@ from app.settings import Settings
 def audit_verify(args) -> int:
     """Exit 0 when the chain holds, 1 at the first broken link."""
     from app.audit.verify import describe, verify_chain
-    from app.services import database_address
+    from app.eventstore.database import database_address
 
     address = database_address(Settings.from_env())
     report = verify_chain(address.conninfo())

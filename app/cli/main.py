@@ -243,9 +243,9 @@ def _serve(args) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.eventstore.database import database_address
     from app.ops.projection_process import ProjectionProcess
     from app.postbacks.screening import ensure_signing_key
-    from app.services import database_address
 
     settings = ensure_admin_token(Settings.from_env())
     address = database_address(settings)  # starts the embedded server here, once, for all workers

@@ -25,8 +25,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from app.ops.metrics import publishing_rebuild_progress
+from projections.commission_ledger.recalculations import Recalculation
 from projections.rebuild.rebuilder import Rebuild, RebuildBusy
-from projections.rebuild.recalculations import Recalculation
 
 _SHOWN_LINES = 20
 
@@ -51,7 +52,12 @@ def projections_rebuild(services, name: str, dry_run: bool) -> int:
 
             started = time.monotonic()
             rebuild = Rebuild(
-                services.ledger, services.address, name, cli_actor(), dry_run, progress=show
+                services.ledger,
+                services.address,
+                name,
+                cli_actor(),
+                dry_run,
+                progress=publishing_rebuild_progress(show, name),
             )
             record = rebuild.run()
             elapsed = time.monotonic() - started

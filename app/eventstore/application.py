@@ -11,10 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
-import psycopg_pool
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg import sql
 
 from app.eventstore.saving import BatchSaving
@@ -22,15 +19,6 @@ from domain.catalog import Catalog, CatalogChanges
 from domain.catalog_document import CatalogDocument
 from domain.catalog_view import CatalogView
 from domain.click import Click
-
-# What the database being down or unreachable looks like from here.
-DATABASE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
-    InterfaceError,
-    OperationalError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    psycopg_pool.PoolTimeout,
-)
 
 
 class DatabaseUnavailable(Exception):

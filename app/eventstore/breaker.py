@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from app.eventstore.application import DATABASE_DOWN_ERRORS, DatabaseUnavailable
+from app.eventstore.application import DatabaseUnavailable
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 

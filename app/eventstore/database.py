@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from app.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
@@ -117,3 +119,14 @@ def start_embedded(data_dir: Path):
 
 def embedded_address(server) -> DatabaseAddress:
     return DatabaseAddress.from_url(server.get_uri())
+
+
+def database_address(settings: Settings) -> DatabaseAddress:
+    if settings.database_url:
+        return DatabaseAddress.from_url(settings.database_url)
+    server = start_embedded(settings.data_dir)
+    _embedded_servers.append(server)  # the server runs while a handle to it is alive
+    return embedded_address(server)
+
+
+_embedded_servers: list = []

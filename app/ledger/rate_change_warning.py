@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from domain.catalog import CatalogChanges
 from projections.commission_ledger.projection import PROJECTION_NAME
+from projections.commission_ledger.recalculations import Recalculation
 from projections.rebuild.rate_change_preview import preview_rate_changes
-from projections.rebuild.recalculations import Recalculation
 from projections.runner import wait_for_position
 
 

@@ -14,14 +14,15 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 
-from app.admin.auth import require_admin
+from app.auth import require_admin
 from app.ledger.wire import (
     RecalculationOut,
     RecalculationPage,
     RecalculationRequest,
     RecalculationSummary,
 )
-from projections.rebuild import recalculations
+from app.ops.metrics import publishing_rebuild_progress
+from projections.commission_ledger import recalculations
 from projections.rebuild.rebuilder import TARGETS, Rebuild, RebuildBusy
 
 MAX_PAGE = 200
@@ -71,7 +72,12 @@ class RecalculationController(Controller):
         actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
         try:
             rebuild = Rebuild(
-                services.ledger, services.address, data.projections, actor, data.dry_run
+                services.ledger,
+                services.address,
+                data.projections,
+                actor,
+                data.dry_run,
+                progress=publishing_rebuild_progress(lambda done, total: None, data.projections),
             )
             record = rebuild.run()
         except RebuildBusy as busy:

@@ -14,8 +14,8 @@ from litestar import Controller, Request, get
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 
-from app.admin.auth import require_admin
-from app.audit.routes import balances_as_of_out
+from app.audit.answers import balances_as_of_out
+from app.auth import require_admin
 from app.ledger.answers import balances_out, commission_out, entry_out, report_out
 from app.ledger.wire import BalancesOut, CommissionOut, CommissionReport, EntryPage
 from domain.ledger import NETWORK, advertiser_account, webmaster_account

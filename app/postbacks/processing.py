@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
-from app.eventstore.application import DATABASE_DOWN_ERRORS, DatabaseUnavailable, LedgerApplication
+from app.eventstore.application import DatabaseUnavailable, LedgerApplication
 from app.postbacks.aggregate_loading import AggregateLoader, aggregate_ids_for, leads_of_clicks
 from app.postbacks.catalog_cache import CatalogCache
 from domain.catalog_view import CatalogView
@@ -28,6 +28,7 @@ from domain.identity import click_aggregate_id
 from domain.lead import Lead
 from domain.postback import Outcome, Postback
 from domain.postback_rules import Decision, decide_creation, decide_status_change
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ from litestar import Controller, Request, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
-from app.admin.auth import require_admin
-from app.audit.wire import ResubmissionOut
+from app.auth import require_admin
 from app.postbacks.resubmission import NotResubmittable, resubmit
+from app.wire import ResubmissionOut
+from projections.postback_log.search import has_live_resubmission
 from projections.runner import wait_for_position
 
 
@@ -68,8 +69,4 @@ class ResubmitController(Controller):
 
 def already_accepted(services, postback_id: UUID) -> bool:
     with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        row = cursor.execute(
-            "SELECT 1 FROM postback_log WHERE resubmit_of = %s AND outcome <> 'rejected' LIMIT 1",
-            (postback_id,),
-        ).fetchone()
-    return row is not None
+        return has_live_resubmission(cursor, postback_id)

@@ -3,7 +3,7 @@
 Server-rendered Jinja templates (`app/support/templates/`) and one stylesheet
 (`app/support/static/`), served by the same Litestar app, no front-end build. Login is the admin
 token typed once into a form; it is kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`,
-which `app.admin.auth` accepts like the Bearer header (so the export links work from the page).
+which `app.auth` accepts like the Bearer header (so the export links work from the page).
 SameSite=Strict is also what keeps another site from making a signed-in browser post a
 re-submission."""
 
@@ -27,12 +27,13 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app.admin.auth import admin_name
-from app.admin.routes import postback_out
-from app.audit.routes import lead_as_of_out, read_history
+from app.audit.answers import lead_as_of_out, read_history
+from app.audit.postback_log_routes import postback_out
+from app.auth import admin_name
 from app.postbacks.resubmission import NotResubmittable, resubmit
 from app.support.views import step_view
-from projections.postback_log.search import FILTERS, find_leads, resubmissions_of, search_postbacks
+from projections.lead_view.queries import find_leads
+from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
 
 HERE = Path(__file__).parent
 COOKIE = "ledger_admin"

@@ -31,6 +31,7 @@ from domain.lead_state import LeadAmounts, LeadState, Pricing, fold
 from domain.ledger import Entry, Position, position_of, posting_between
 from domain.money import Money
 from projections.bulk_copy import copy_rows
+from projections.commission_ledger import recalculations
 from projections.commission_ledger.booked_leads import Booked, BookedMemory
 from projections.commission_ledger.schema import (
     BALANCES_TABLE,
@@ -49,7 +50,6 @@ from projections.lead_view.projection import (
     upsert_rows,
     view_row,
 )
-from projections.rebuild import recalculations
 from projections.unnest_upsert import UnnestUpsert
 
 PROJECTION_NAME = "commission_ledger"

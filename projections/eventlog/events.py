@@ -18,7 +18,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from app.eventstore.application import LedgerApplication
+from projections.eventlog.store import EventStore
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class PositionedEvent:
 
 
 def events_of(
-    app: LedgerApplication, cursor: psycopg.Cursor, aggregate_ids: Iterable[UUID]
+    app: EventStore, cursor: psycopg.Cursor, aggregate_ids: Iterable[UUID]
 ) -> dict[UUID, list[PositionedEvent]]:
     """Every event of the given aggregates, in version order, keyed by aggregate id."""
     ids = list(aggregate_ids)
@@ -51,7 +51,7 @@ def events_of(
     return found
 
 
-def to_positioned(app: LedgerApplication, row: dict) -> PositionedEvent:
+def to_positioned(app: EventStore, row: dict) -> PositionedEvent:
     stored = StoredEvent(
         originator_id=row["originator_id"],
         originator_version=row["originator_version"],

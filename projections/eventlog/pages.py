@@ -13,9 +13,9 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from app.eventstore.application import LedgerApplication
 from domain.lead import Lead
 from projections.eventlog.reading import LogReader
+from projections.eventlog.store import EventStore
 
 LEAD_TOPICS = [
     get_topic(cls)
@@ -30,7 +30,7 @@ Page = list[tuple[int, Any]]
 class LeadEventPages:
     """The lead events after a position (up to `stop`), in pages of `page_size`."""
 
-    def __init__(self, app: LedgerApplication, page_size: int = 5000) -> None:
+    def __init__(self, app: EventStore, page_size: int = 5000) -> None:
         self._app = app
         self._log = LogReader(app)
         self._page_size = page_size

@@ -17,8 +17,8 @@ from eventsourcing.utils import retry
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from app.eventstore.application import LedgerApplication
 from projections.eventlog.decoding import EventDecoder, Row
+from projections.eventlog.store import EventStore
 
 
 class LogReader:
@@ -28,7 +28,7 @@ class LogReader:
     `select_notifications(start, limit, stop, topics, inclusive_of_start=False)` selects.
     """
 
-    def __init__(self, app: LedgerApplication) -> None:
+    def __init__(self, app: EventStore) -> None:
         self._datastore = app.recorder.datastore
         self._table = sql.Identifier(self._datastore.schema, app.events_table)
         self.decoder = EventDecoder(app.mapper)

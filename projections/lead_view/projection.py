@@ -39,11 +39,14 @@ _TYPES = (
 _UNNEST_LIMIT = 200
 
 
+LEAD_VIEW_TABLE = "lead_view"  # the read model's name, and its table's
+
+
 class LeadViewProjection:
     """Keeps table `lead_view` (or another name, for rebuilds) equal to the fold of lead events."""
 
-    def __init__(self, catalog: Callable[[], CatalogView], table: str = "lead_view") -> None:
-        self.name = "lead_view"
+    def __init__(self, catalog: Callable[[], CatalogView], table: str = LEAD_VIEW_TABLE) -> None:
+        self.name = LEAD_VIEW_TABLE
         self.table = table
         self._catalog = catalog
         self._pricing: Pricing | None = None

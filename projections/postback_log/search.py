@@ -1,26 +1,41 @@
-"""Searching the postback log and the lead view, for the support page."""
+"""Reading the postback log: the one search behind `GET /api/postbacks` and the support page.
+
+Every listing is newest first by `position` (indexed); `lead` and `resubmit_of` are compared as
+uuids so that their indexes serve them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
 
 FILTERS = ("click", "exto", "site", "outcome", "error")
+# Filters on other columns, by their name in the API: lead and postback ids, and a time range.
+RANGE_AND_ID_FILTERS = (
+    ("lead", "lead_id = %s"),
+    ("resubmit_of", "resubmit_of = %s"),
+    ("from", "received_at >= %s"),
+    ("to", "received_at < %s"),
+)
 
 
 def search_postbacks(
-    cursor: psycopg.Cursor, filters: dict[str, str], before: int | None, limit: int
+    cursor: psycopg.Cursor, filters: Mapping[str, object], before: int | None, limit: int
 ) -> tuple[list[dict], int | None]:
-    """A page of the log, newest first, and the cursor of the next page (None at the end)."""
+    """A page of the log, newest first, and the cursor of the next page (None at the end).
+
+    `filters` by name (`FILTERS`, `lead`, `resubmit_of`, `from`, `to`); an empty one filters
+    nothing."""
     conditions: list[sql.Composable] = []
     params: list = []
     for name in FILTERS:
         if filters.get(name):
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
             params.append(filters[name])
-    for condition, key in (("received_at >= %s", "from"), ("received_at < %s", "to")):
+    for key, condition in RANGE_AND_ID_FILTERS:
         if filters.get(key):
             conditions.append(sql.SQL(condition))
             params.append(filters[key])
@@ -35,19 +50,6 @@ def search_postbacks(
     return rows[:limit], rows[limit - 1]["position"] if len(rows) > limit else None
 
 
-def find_leads(cursor: psycopg.Cursor, query: str, limit: int = 50) -> list[dict]:
-    """Leads whose id, click or exto is `query`."""
-    try:
-        lead_id: UUID | None = UUID(query)
-    except ValueError:
-        lead_id = None
-    return cursor.execute(
-        "SELECT * FROM lead_view WHERE id = %s OR click = %s OR exto = %s "
-        "ORDER BY created_at DESC LIMIT %s",
-        (lead_id, query, query, limit),
-    ).fetchall()
-
-
 def resubmissions_of(cursor: psycopg.Cursor, postback_ids: list[UUID]) -> dict[UUID, dict]:
     """The latest re-submission of each of these postbacks, if any."""
     rows = cursor.execute(
@@ -56,3 +58,14 @@ def resubmissions_of(cursor: psycopg.Cursor, postback_ids: list[UUID]) -> dict[U
         (postback_ids,),
     ).fetchall()
     return {row["resubmit_of"]: row for row in rows}
+
+
+def has_live_resubmission(cursor: psycopg.Cursor, postback_id: UUID) -> bool:
+    """Whether this postback was already re-submitted with an outcome other than rejected."""
+    return (
+        cursor.execute(
+            "SELECT 1 FROM postback_log WHERE resubmit_of = %s AND outcome <> 'rejected' LIMIT 1",
+            (postback_id,),
+        ).fetchone()
+        is not None
+    )

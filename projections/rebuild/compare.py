@@ -13,8 +13,8 @@ import psycopg
 from psycopg import sql
 
 from domain.money import Money
+from projections.commission_ledger.differences import AccountKey, account_lines, lead_lines
 from projections.commission_ledger.projection import booked_position
-from projections.rebuild.differences import AccountKey, account_lines, lead_lines
 
 _BOOKED = ("status", "advertiser_amount", "advertiser_currency", "webmaster_amount",
            "webmaster_currency")  # fmt: skip

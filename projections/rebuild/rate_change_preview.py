@@ -17,20 +17,25 @@ from uuid import UUID, uuid4
 import psycopg
 from psycopg import sql
 
-from app.eventstore.application import LedgerApplication
 from domain.catalog import RetroactiveRateChange
 from domain.catalog_view import CatalogView
 from domain.lead_state import LeadState, amounts_of, fold
 from domain.ledger import Position
+from projections.commission_ledger import recalculations
+from projections.commission_ledger.differences import (
+    AccountKey,
+    account_lines,
+    lead_lines,
+    moved_balances,
+)
 from projections.commission_ledger.projection import PROJECTION_NAME, booked_position, position_for
+from projections.commission_ledger.recalculations import Recalculation
 from projections.eventlog.events import events_of
-from projections.rebuild import recalculations
-from projections.rebuild.differences import AccountKey, account_lines, lead_lines, moved_balances
-from projections.rebuild.recalculations import Recalculation
+from projections.eventlog.store import EventStore
 
 
 def preview_rate_changes(
-    app: LedgerApplication,
+    app: EventStore,
     changes: Sequence[RetroactiveRateChange],
     catalog: CatalogView,
     actor: str,

@@ -3,9 +3,9 @@
 A rebuild replays every lead event, priced with the current catalog, into fresh tables in a
 schema of its own (`projections.rebuild.schema`) while the live tables keep serving and the live
 runner keeps feeding them. Then, in one transaction that holds the runner off (a lock on the
-tracking table): it brings both sides to the same position, compares them, records the audit row
-(`projections.rebuild.recalculations`) and, unless it is a dry run, moves the new tables into place.
-Readers see the old tables or the new ones, never a mix. One rebuild runs at a time.
+tracking table): it brings both sides to the same position, compares them, records the audit
+row (`projections.commission_ledger.recalculations`) and, unless it is a dry run, moves the new
+tables into place. Readers see the old tables or the new ones, never a mix. One rebuild runs at a time.
 """
 
 from __future__ import annotations
@@ -19,18 +19,16 @@ from uuid import UUID, uuid4
 import psycopg
 from psycopg.rows import dict_row
 
-from app.eventstore.application import LedgerApplication
-from app.eventstore.database import DatabaseAddress
-from app.ops.metrics import publishing_rebuild_progress
 from domain.catalog_view import CatalogView
+from projections.commission_ledger import recalculations
 from projections.commission_ledger.projection import PROJECTION_NAME as LEDGER
 from projections.commission_ledger.projection import CommissionLedgerProjection
+from projections.commission_ledger.recalculations import Recalculation
 from projections.commission_ledger.schema import LEDGER_TABLES
 from projections.eventlog.pages import LeadEventPages, Page
+from projections.eventlog.store import EventStore, ServerAddress
 from projections.lead_view.projection import LeadViewProjection
-from projections.rebuild import recalculations
 from projections.rebuild.compare import lead_view_differences, ledger_differences
-from projections.rebuild.recalculations import Recalculation
 from projections.rebuild.schema import RebuildBusy, RebuildSchema
 
 log = logging.getLogger(__name__)
@@ -57,8 +55,8 @@ class Rebuild:
 
     def __init__(
         self,
-        app: LedgerApplication,
-        address: DatabaseAddress,
+        app: EventStore,
+        address: ServerAddress,
         target: str,
         actor: str,
         dry_run: bool = False,
@@ -72,7 +70,7 @@ class Rebuild:
         self._names = TARGETS[target]
         self._actor = actor
         self._dry_run = dry_run
-        self._progress = publishing_rebuild_progress(progress or (lambda done, total: None), target)
+        self._progress = progress or (lambda done, total: None)
         self._events = LeadEventPages(app, page_size)
         self.id: UUID = uuid4()
         self.events_processed = 0

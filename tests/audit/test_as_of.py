@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.audit.routes import balances_as_of_out
+from app.audit.answers import balances_as_of_out
 from tests.controls import ADMIN, change, create, new_click
 
 

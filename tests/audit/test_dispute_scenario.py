@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.audit.routes import balances_as_of_out
+from app.audit.answers import balances_as_of_out
 from tests.controls import ADMIN, DEMO_CATALOG, change, create, new_click
 
 DEP_RATE = (

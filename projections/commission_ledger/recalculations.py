@@ -2,7 +2,7 @@
 
 One row says when a recalculation ran, who asked for it, which projections it rebuilt, the rule
 versions in force, how many events it replayed and what it changed per lead and per account
-(`projections.rebuild.differences`). Rows are only ever inserted.
+(`projections.commission_ledger.differences`). Rows are only ever inserted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from domain.catalog_view import CatalogView
 from domain.money import Money
-from projections.rebuild.differences import summary
+from projections.commission_ledger.differences import summary
 
 TABLE = "recalculations"
 _COLUMNS = (
