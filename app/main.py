@@ -23,6 +23,7 @@ from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
+from app.eventstore.breaker import RETRY_AFTER_SECONDS
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
 from app.ops.gc_tuning import tune_garbage_collector
@@ -32,7 +33,7 @@ from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
 from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
-from app.postbacks.routes import RETRY_AFTER_SECONDS, PostbackController
+from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
 from app.services import Services
 from app.settings import Settings, ensure_admin_token

@@ -57,6 +57,7 @@ _LOCK_POSITIONS = (
 
 
 def tracked_positions(cursor: psycopg.Cursor, names: Sequence[str]) -> dict[str, int]:
+    """Each read model's processed position (0 for one that has not started); dict rows."""
     rows = cursor.execute(_READ_POSITIONS, (list(names),)).fetchall()
     found = {row["name"]: row["position"] for row in rows}
     return {name: found.get(name, 0) for name in names}
@@ -233,3 +234,8 @@ def wait_for_position(app: EventStore, name: str, position: int, timeout: float)
             return False
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+def tracked_position(connection: psycopg.Connection, name: str) -> int:
+    """The position up to which the read model `name` has processed the log (0: not yet)."""
+    return tracked_positions(connection.cursor(), [name])[name]

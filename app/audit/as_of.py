@@ -29,9 +29,8 @@ from domain.lead import Lead
 from domain.lead_state import LeadAmounts, LeadState, amounts_of, fold
 from domain.ledger import Bucket, entries_for, holder_view, position_of
 from domain.money import Money
-from projections.eventlog.events import PositionedEvent, events_of, table_exists, until
-
-RECALCULATIONS = "recalculations"
+from projections.commission_ledger import recalculations
+from projections.eventlog.events import PositionedEvent, events_of, until
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,7 @@ class Repricing:
 
 
 def repricings(cursor: psycopg.Cursor) -> list[Repricing]:
-    if not table_exists(cursor, RECALCULATIONS):
-        return []
-    rows = cursor.execute(
-        "SELECT id, started_at, finished_at FROM recalculations "
-        "WHERE NOT dry_run AND finished_at IS NOT NULL ORDER BY finished_at"
-    ).fetchall()
+    rows = recalculations.switched(cursor)
     return [Repricing(row["id"], row["started_at"], row["finished_at"]) for row in rows]
 
 

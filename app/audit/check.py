@@ -25,13 +25,13 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from app.audit.ledger_invariants import ledger_violations
 from app.eventstore.application import LedgerApplication
 from app.eventstore.database import DatabaseAddress
-from domain.catalog_view import CatalogView
-from domain.lead_state import LeadState, amounts_of, fold
-from projections.lead_view.projection import state_from_row
-from projections.runner import TRACKING_TABLE
+from domain.lead_state import LeadState, fold
+from projections.commission_ledger.invariants import ledger_violations
+from projections.lead_view.invariants import duplicate_lead_violations, lead_view_violations
+from projections.postback_log.invariants import postback_log_violations
+from projections.runner import tracked_position
 
 LEAD_TOPICS = "domain.lead:Lead.%"
 POSTBACK_TOPIC = "domain.postback:Postback.Received"
@@ -103,13 +103,7 @@ class Snapshot:
         return self.rows("SELECT to_regclass(%s) IS NOT NULL AS present", (table,))[0]["present"]
 
     def tracked(self, name: str) -> int:
-        found = self.rows(
-            sql.SQL("SELECT position FROM {} WHERE name = %s").format(
-                sql.Identifier(TRACKING_TABLE)
-            ),
-            (name,),
-        )
-        return found[0]["position"] if found else 0
+        return tracked_position(self.connection, name)
 
     def fold_leads(self, up_to: int) -> dict[UUID, LeadState]:
         states: dict[UUID, LeadState] = {}
@@ -140,73 +134,6 @@ class Snapshot:
     @property
     def events_table(self) -> sql.Identifier:
         return sql.Identifier(self._ledger.events_table)
-
-
-def lead_view_violations(
-    snapshot: Snapshot, folded: dict[UUID, LeadState], catalog: CatalogView, up_to: int
-) -> list[str]:
-    rows = {row["id"]: row for row in snapshot.rows("SELECT * FROM lead_view")}
-    problems = [
-        f"lead {lead_id}: in the lead view but it has no events up to position {up_to}"
-        for lead_id in rows.keys() - folded.keys()
-    ]
-    for lead_id, state in folded.items():
-        row = rows.get(lead_id)
-        if row is None:
-            problems.append(f"lead {lead_id}: has events but is missing from the lead view")
-            continue
-        problems += [
-            f"lead {lead_id}: lead view says {name}={seen!r}, its events say {wanted!r}"
-            for name, seen, wanted in _view_differences(row, state, catalog)
-        ]
-    return problems
-
-
-def _view_differences(row: dict, state: LeadState, catalog: CatalogView):
-    held = state_from_row(row)
-    for name in ("click", "exto", "flow", "offer", "advertiser", "webmaster", "goal", "status",
-                 "version", "last_postback_id", "advertiser_payout_override",
-                 "webmaster_commission_override"):  # fmt: skip
-        if getattr(held, name) != getattr(state, name):
-            yield name, getattr(held, name), getattr(state, name)
-    amounts = amounts_of(state, catalog)
-    for side, money in (
-        ("advertiser", amounts.advertiser_payout),
-        ("webmaster", amounts.webmaster_commission),
-    ):
-        seen = (row[f"{side}_amount"], row[f"{side}_currency"])
-        wanted = (None, None) if money is None else (money.amount, money.currency)
-        if seen != wanted:
-            yield f"{side} amount (rebuild needed after a rate change?)", seen, wanted
-
-
-def postback_log_violations(snapshot: Snapshot) -> list[str]:
-    up_to = snapshot.tracked("postback_log")
-    missing = snapshot.rows(
-        sql.SQL(
-            "SELECT originator_id AS id FROM {} WHERE topic = %s AND notification_id <= %s "
-            "EXCEPT SELECT id FROM postback_log"
-        ).format(snapshot.events_table),
-        (POSTBACK_TOPIC, up_to),
-    )
-    extra = snapshot.rows(
-        sql.SQL(
-            "SELECT id FROM postback_log EXCEPT SELECT originator_id FROM {} WHERE topic = %s"
-        ).format(snapshot.events_table),
-        (POSTBACK_TOPIC,),
-    )
-    return [f"postback {r['id']}: stored but missing from the postback log" for r in missing] + [
-        f"postback {r['id']}: in the postback log but not in the event store" for r in extra
-    ]
-
-
-def duplicate_lead_violations(snapshot: Snapshot) -> list[str]:
-    rows = snapshot.rows(
-        "SELECT coalesce(click, 'flow ' || flow) AS source, exto, count(*) AS leads "
-        "FROM lead_view WHERE exto IS NOT NULL OR click IS NOT NULL "
-        "GROUP BY 1, 2 HAVING count(*) > 1"
-    )
-    return [f"{r['leads']} leads for {r['source']} with exto {r['exto']!r}" for r in rows]
 
 
 def audit_check_command(args) -> int:

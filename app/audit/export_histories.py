@@ -5,30 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import msgspec
-from psycopg import sql
 
 from app.audit.as_of import LedgerClock
-from app.audit.exports import ExportFilter, where_clause
 from app.audit.history import lead_history
 from app.eventstore.application import LedgerApplication
 from domain.catalog_view import CatalogView
 from projections.eventlog.events import stream_rows
+from projections.lead_view.holders import ExportFilter, alive_lead_ids
 
 
 def history_rows(
     app: LedgerApplication, where: ExportFilter, catalog: CatalogView
 ) -> Iterator[msgspec.Struct]:
     """The history of each lead of the holder that was alive during the period."""
-    conditions, params = where.holder("l")
-    if where.end is not None:
-        conditions.append(sql.SQL("l.created_at < %s"))
-        params.append(where.end)
-    if where.start is not None:
-        conditions.append(sql.SQL("l.updated_at >= %s"))
-        params.append(where.start)
-    statement = sql.SQL("SELECT l.id FROM lead_view l{} ORDER BY l.created_at, l.id").format(
-        where_clause(conditions)
-    )
+    statement, params = alive_lead_ids(where)
     with app.recorder.datastore.get_connection() as connection:
         with connection.cursor() as cursor:
             clock = LedgerClock.load(app, cursor)

@@ -12,8 +12,11 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.audit.export_histories import HISTORY_COLUMNS, history_rows, history_steps
-from app.audit.exports import ExportFilter, csv_rows, ledger_rows, ndjson, postback_rows
+from app.audit.exports import csv_rows, ndjson
 from app.auth import require_admin
+from projections.commission_ledger.export import ledger_rows
+from projections.lead_view.holders import ExportFilter
+from projections.postback_log.export import postback_rows
 
 Dataset = Literal["postbacks", "ledger", "histories"]
 Format = Literal["csv", "ndjson"]

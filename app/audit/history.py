@@ -14,7 +14,7 @@ from uuid import UUID
 import psycopg
 
 from app.audit.as_of import LedgerClock, state_of
-from app.audit.history_sources import entries_for_lead, postbacks_for, recalculation_rows
+from app.audit.history_sources import entries_for_lead, recalculation_rows
 from app.audit.postback_log_routes import postback_out
 from app.audit.snapshots import event_data, snapshot
 from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadHistoryOut, RecalculationOut
@@ -23,6 +23,7 @@ from domain.catalog_view import CatalogView
 from domain.lead import Lead
 from domain.lead_state import amounts_of
 from projections.eventlog.events import PositionedEvent, events_of
+from projections.postback_log.search import postbacks_for
 
 _JUST_BEFORE = timedelta(microseconds=1)
 

@@ -36,6 +36,10 @@ from projections.eventlog.store import DATABASE_DOWN_ERRORS
 log = logging.getLogger(__name__)
 
 
+# What a sender hears while the database is down: try again in this many seconds.
+RETRY_AFTER_SECONDS = "2"
+
+
 class DatabaseUnreachable(BaseException):
     """Ends a batch that got no working connection in time, as a cancellation would.
 

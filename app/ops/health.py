@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
-from projections.runner import TRACKING_TABLE
+from projections.runner import tracked_positions
 
 
 class Readiness(msgspec.Struct):
@@ -31,14 +31,7 @@ def projection_positions(services) -> tuple[int, dict[str, int]]:
                 sql.Identifier(services.ledger.events_table)
             )
         ).fetchone()["latest"]
-        rows = cursor.execute(
-            sql.SQL("SELECT name, position FROM {} WHERE name = ANY(%s)").format(
-                sql.Identifier(TRACKING_TABLE)
-            ),
-            (names,),
-        ).fetchall()
-    found = {row["name"]: row["position"] for row in rows}
-    return latest, {name: found.get(name, 0) for name in names}
+        return latest, tracked_positions(cursor, names)
 
 
 def readiness(services) -> Readiness:

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from app.postbacks.routes import RETRY_AFTER_SECONDS
+from app.eventstore.breaker import RETRY_AFTER_SECONDS
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 CLICK_ID_BYTES = 16  # 128 random bits, URL-safe: unguessable, so clicks cannot be forged

@@ -15,13 +15,13 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
 from app.eventstore.application import DatabaseUnavailable
+from app.eventstore.breaker import RETRY_AFTER_SECONDS
 from app.ops.observability import request_id_of
 from app.postbacks.parsing import parse_parameters
 from app.postbacks.processing import CREATION, STATUS_CHANGE, PostbackRequest, PostbackResult
 from app.wire import ErrorBody, PostbackOk
 from domain.postback import Outcome
 
-RETRY_AFTER_SECONDS = "2"
 # Far above any real postback, so that an oversized parameter in a POST body is read, refused as
 # parameter_too_long and stored, instead of being answered 413 unseen. (A query string over 64 kB
 # never arrives: the HTTP server answers 414 itself.)

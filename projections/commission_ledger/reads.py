@@ -110,3 +110,14 @@ def bucket_sums(
         "WHERE {period} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
     ).format(key=_GROUPS[group_by], period=period)
     return cursor.execute(statement, params).fetchall()
+
+
+def entries_of_lead(cursor: psycopg.Cursor, lead_id: UUID) -> list[dict]:
+    """A lead's entries in the order they were booked (none before the ledger was installed)."""
+    if cursor.execute("SELECT to_regclass('ledger_entries') IS NULL AS absent").fetchone()[
+        "absent"
+    ]:
+        return []
+    return cursor.execute(
+        "SELECT * FROM ledger_entries WHERE lead_id = %s ORDER BY id", (lead_id,)
+    ).fetchall()

@@ -127,3 +127,15 @@ def _money(money: Money) -> str:
 
 def _table(schema: str | None) -> sql.Composable:
     return sql.Identifier(schema, TABLE) if schema else sql.Identifier(TABLE)
+
+
+def switched(cursor: psycopg.Cursor) -> list[dict]:
+    """Finished rebuilds that switched the read models, oldest first (none before the ledger
+    was installed)."""
+    if cursor.execute("SELECT to_regclass(%s) IS NULL AS absent", (TABLE,)).fetchone()["absent"]:
+        return []
+    return cursor.execute(
+        sql.SQL(
+            "SELECT * FROM {} WHERE NOT dry_run AND finished_at IS NOT NULL ORDER BY finished_at"
+        ).format(sql.Identifier(TABLE))
+    ).fetchall()

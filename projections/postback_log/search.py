@@ -12,6 +12,8 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from domain.lead_state import LeadState
+
 FILTERS = ("click", "exto", "site", "outcome", "error")
 # Filters on other columns, by their name in the API: lead and postback ids, and a time range.
 RANGE_AND_ID_FILTERS = (
@@ -69,3 +71,26 @@ def has_live_resubmission(cursor: psycopg.Cursor, postback_id: UUID) -> bool:
         ).fetchone()
         is not None
     )
+
+
+def postbacks_for(
+    cursor: psycopg.Cursor, lead_id: UUID, state: LeadState | None, flow_code: str | None
+) -> list[dict]:
+    """Every logged postback that was for this lead or named it, oldest first."""
+    conditions = [sql.SQL("lead_id = %s")]
+    params: list = [lead_id]
+    if state is not None and state.click:
+        conditions.append(sql.SQL("(click = %s AND (exto IS NULL OR exto = %s))"))
+        params += [state.click, state.exto or ""]
+    elif state is not None and state.exto:
+        conditions.append(
+            sql.SQL(
+                "(click IS NULL AND exto = %s AND "
+                "(params->'flow'->>0 = %s OR params->'code'->>0 = %s))"
+            )
+        )
+        params += [state.exto, str(state.flow), flow_code or ""]
+    statement = sql.SQL("SELECT * FROM postback_log WHERE {} ORDER BY position").format(
+        sql.SQL(" OR ").join(conditions)
+    )
+    return cursor.execute(statement, params).fetchall()

@@ -5,7 +5,8 @@ schema of its own (`projections.rebuild.schema`) while the live tables keep serv
 runner keeps feeding them. Then, in one transaction that holds the runner off (a lock on the
 tracking table): it brings both sides to the same position, compares them, records the audit
 row (`projections.commission_ledger.recalculations`) and, unless it is a dry run, moves the new
-tables into place. Readers see the old tables or the new ones, never a mix. One rebuild runs at a time.
+tables into place. Readers see the old tables or the new ones, never a mix. One rebuild runs at
+a time.
 """
 
 from __future__ import annotations
