@@ -51,7 +51,7 @@ def imported_modules(path: Path, name: str) -> set[str]:
 
 
 def room_of(module: str, modules: dict[str, Path]) -> str:
-    """`app.postbacks.writer` → `app.postbacks`; a module at a package's top is a room of its own."""
+    """`app.postbacks.writer` → `app.postbacks`; a module at a package's top is its own room."""
     parts = module.split(".")
     if parts[0] == "domain":
         return "domain"

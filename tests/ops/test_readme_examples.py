@@ -8,7 +8,8 @@ say `"status":"ok"`; every JSON refusal must carry an `error` code. The whole RE
 against one server: its examples must hold on a store that already has data. The blocks' shell
 variable lines (`CLICK=$(curl …)`) run too, in document order, so later lines see their values;
 other commands (`./scripts/serve`, `postback-ledger …`) do not. The documented address
-http://127.0.0.1:8000 becomes the test server's, and the commands run in a folder where `.ledger/admin-token` holds its admin token.
+http://127.0.0.1:8000 becomes the test server's, and the commands run in a folder where
+`.ledger/admin-token` holds its admin token.
 """
 
 from __future__ import annotations
