@@ -101,7 +101,7 @@ def test_support_staff_filter_the_postback_log_to_rejected_postbacks(chromium, s
 def test_support_staff_see_a_recalculation_in_the_timeline_of_a_disputed_lead(chromium, server):
     from datetime import UTC, datetime
 
-    from tests.test_dispute_scenario import fixed_dep_rate
+    from tests.audit.test_dispute_scenario import fixed_dep_rate
 
     fix_from = datetime.now(UTC)
     click, lead_id = disputed_lead(server)
