@@ -155,6 +155,12 @@ class Rules:
         return refusal.value
 
 
+def a_lead(rules: Rules, **params: str) -> tuple[str, UUID]:
+    """A new lead of a fresh click: (click, lead id)."""
+    click = rules.new_click()
+    return click, rules.create(click=click, **params).lead_id
+
+
 def with_token(params: dict[str, str]) -> dict[str, str]:
     """The parameters with the site token unless they name their own; None leaves one out."""
     merged = {"token": SITE_TOKEN, **params}
