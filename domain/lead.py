@@ -3,7 +3,9 @@
 Its events are the audit trail of the money: the ledger is a projection of them. Each event
 carries the id of the postback that caused it, so every figure can be traced to what a sender
 sent. Decisions (what a postback means) live in `domain.postback_rules`; the event methods here
-only assign state, because they run again on every replay and must accept every old event.
+only assign state, because they run again on every replay and must accept every old event. What
+each event sets is written once, in `domain.lead_effects`, which the read models' fold
+(`domain.lead_state`) applies too.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import lead_effects
 from domain.money import Money
 from domain.statuses import Status
 
 
 class Lead(Aggregate):
-    """A lead of one offer, reported by the advertiser through postbacks."""
+    """A lead of one offer, reported by the advertiser through postbacks.
+
+    Its fields are those `domain.lead_effects` names: click, exto, flow, offer, advertiser,
+    webmaster, goal, status, advertiser_payout_override, webmaster_commission_override and
+    last_postback_id.
+    """
 
     class Created(Aggregate.Created):
         postback_id: UUID
@@ -46,17 +54,19 @@ class Lead(Aggregate):
         goal: str,
         status: str,
     ) -> None:
-        self.click = click
-        self.exto = exto
-        self.flow = flow
-        self.offer = offer
-        self.advertiser = advertiser
-        self.webmaster = webmaster
-        self.goal = goal
-        self.status = Status(status)
-        self.advertiser_payout_override: Money | None = None
-        self.webmaster_commission_override: Money | None = None
-        self.last_postback_id = postback_id
+        vars(self).update(
+            lead_effects.created(
+                postback_id=postback_id,
+                click=click,
+                exto=exto,
+                flow=flow,
+                offer=offer,
+                advertiser=advertiser,
+                webmaster=webmaster,
+                goal=goal,
+                status=status,
+            )
+        )
 
     class StatusChanged(Aggregate.Event):
         postback_id: UUID
@@ -68,8 +78,7 @@ class Lead(Aggregate):
     def _change_status(
         self, postback_id: UUID, status: str, previous_status: str, status_word: str
     ) -> None:
-        self.status = Status(status)
-        self.last_postback_id = postback_id
+        vars(self).update(lead_effects.status_changed(postback_id, status))
 
     class GoalChanged(Aggregate.Event):
         postback_id: UUID
@@ -78,11 +87,7 @@ class Lead(Aggregate):
 
     @event(GoalChanged)
     def _change_goal(self, postback_id: UUID, goal: str, previous_goal: str) -> None:
-        self.goal = goal
-        # A new goal is paid at its own rate unless the same postback sets amounts again.
-        self.advertiser_payout_override = None
-        self.webmaster_commission_override = None
-        self.last_postback_id = postback_id
+        vars(self).update(lead_effects.goal_changed(postback_id, goal))
 
     class PayoutSet(Aggregate.Event):
         """Per-lead amounts sent with the postback (`pay`/`cc`, `wm`); None keeps the rate."""
@@ -102,11 +107,16 @@ class Lead(Aggregate):
         webmaster_amount: Decimal | None,
         webmaster_currency: str | None,
     ) -> None:
-        if advertiser_amount is not None and advertiser_currency is not None:
-            self.advertiser_payout_override = Money(advertiser_amount, advertiser_currency)
-        if webmaster_amount is not None and webmaster_currency is not None:
-            self.webmaster_commission_override = Money(webmaster_amount, webmaster_currency)
-        self.last_postback_id = postback_id
+        vars(self).update(
+            lead_effects.payout_set(
+                self,
+                postback_id,
+                advertiser_amount,
+                advertiser_currency,
+                webmaster_amount,
+                webmaster_currency,
+            )
+        )
 
     # Public commands: each records one fact the caller has already decided is a change.
 
