@@ -96,7 +96,7 @@ def test_a_duplicated_ledger_entry_is_reported(booked, services, database):
     assert "ledger: entries in USD sum to -10.00, not zero" in found
     assert (
         "ledger: balance of webmaster:wm-1 approved USD is -10.00, its entries sum to -20.00"
-        in (found)
+        in found
     )
 
 
