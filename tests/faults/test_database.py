@@ -25,6 +25,7 @@ from tests.fault_controls import (
     record_figures,
     wait_until,
 )
+from tests.natural_keys import assert_each_lead_and_entry_held_once
 from tests.servers import running_server
 
 pytestmark = pytest.mark.slow
@@ -73,6 +74,7 @@ def test_postgres_stopped_under_load_gives_503_within_5_s_and_the_service_recove
     assert recovered and ready, server.log_tail()
     assert recovery_seconds < ACCEPTING_AGAIN_WITHIN_SECONDS, server.log_tail(15)
     assert_stored_exactly_once(database, answers)
+    assert_each_lead_and_entry_held_once(database)
     checked = audit_check(database)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     record_figures(
@@ -138,6 +140,8 @@ def test_the_projection_runner_resumes_after_its_connections_are_terminated(
     assert wait_until(lambda: services.runner.position >= after["position"], 15)
     assert wait_until(lambda: services.runner.is_leader and _listening(database), 15)
     record_figures("projection connections terminated", terminated=killed, resumed=True)
+    services.runner.catch_up()
+    assert_each_lead_and_entry_held_once(database)
     checked = audit_check(database)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

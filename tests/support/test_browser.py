@@ -111,7 +111,8 @@ def test_support_staff_see_a_recalculation_in_the_timeline_of_a_disputed_lead(ch
         )
         assert catalog.json()["rebuild_needed"], catalog.text
         rebuild = {"projections": "all", "dry_run": False}
-        assert http.post("/api/recalculations", json=rebuild, headers=server.admin_headers)
+        started = http.post("/api/recalculations", json=rebuild, headers=server.admin_headers)
+        assert started.status_code == 200, started.text
     log_in(chromium, server)
     chromium.get(f"{server.base_url}/support/leads/{lead_id}")
 
