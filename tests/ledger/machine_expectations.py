@@ -59,7 +59,7 @@ class IndependentExpectations:
                 if row[f"{side}_amount"]:
                     key = (row["id"], side, row[f"{side}_currency"])
                     expected[key] = sign * row[f"{side}_amount"]
-        assert sums == expected
+        assert sums == expected, f"booked {sums}, its ledger rows say {expected}"
 
     @invariant()
     def before_any_rate_change_each_side_is_priced_at_the_demo_rate(self):
@@ -73,10 +73,11 @@ class IndependentExpectations:
                 _or_rate(state.advertiser_payout_override, payout),
                 _or_rate(state.webmaster_commission_override, commission),
             )
-            assert (
+            priced = (
                 (row["advertiser_amount"], row["advertiser_currency"]),
                 (row["webmaster_amount"], row["webmaster_currency"]),
-            ) == wanted
+            )
+            assert priced == wanted, f"lead {row['id']} priced at {priced}, the rates say {wanted}"
 
 
 def _or_rate(override, rate: str) -> tuple[Decimal, str]:
