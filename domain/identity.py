@@ -13,23 +13,26 @@ from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger")
-# A separator no sender can put inside a parameter value without us seeing it as two fields.
-_SEPARATOR = "\x1f"
+# Joins the fields of a key, so that flow 10 + exto "1x" and flow 101 + exto "x" stay two keys.
+# A postback parameter holding it is refused before any rule runs (app.postbacks.parsing): inside
+# a value it could make one key read as another. Never change it, nor the namespace or the field
+# order below: every stored lead is found again only by deriving its id the same way.
+SEPARATOR = "\x1f"
 
 
 # Cached: a batch asks for the same click's ids several times (prefetch, rules, attach).
 @lru_cache(maxsize=16384)
 def lead_id_for_click(click: str, exto: str | None) -> UUID:
-    return uuid5(_NAMESPACE, _SEPARATOR.join(("lead-by-click", click, exto or "")))
+    return uuid5(_NAMESPACE, SEPARATOR.join(("lead-by-click", click, exto or "")))
 
 
 def lead_id_for_flow(flow_id: int, exto: str) -> UUID:
-    return uuid5(_NAMESPACE, _SEPARATOR.join(("lead-by-flow", str(flow_id), exto)))
+    return uuid5(_NAMESPACE, SEPARATOR.join(("lead-by-flow", str(flow_id), exto)))
 
 
 @lru_cache(maxsize=16384)
 def click_aggregate_id(click: str) -> UUID:
-    return uuid5(_NAMESPACE, _SEPARATOR.join(("click", click)))
+    return uuid5(_NAMESPACE, SEPARATOR.join(("click", click)))
 
 
 def time_ordered_id() -> UUID:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from litestar.testing import TestClient
 
 from app.eventstore.database import DatabaseAddress, embedded_address, start_embedded
@@ -23,6 +25,24 @@ from app.services import Services
 from app.settings import Settings
 from tests.controls import ADMIN, ADMIN_TOKEN, DEMO_CATALOG
 from tests.servers import live_server  # noqa: F401 - a fixture for every test module
+
+# The stateful ledger machine's budget (tests/ledger/test_stateful.py). Every step is real HTTP,
+# real PostgreSQL and a projection catch-up, a few tenths of a second: "ci" is what every run
+# affords, "long" (`./scripts/test --long`, which sets TEST_BUDGET=long) explores for an hour or
+# so. Too slow is the only health check left out: a step is slow because it does real work.
+for budget, examples, steps in (("ci", 20, 30), ("long", 300, 50)):
+    hypothesis_settings.register_profile(
+        f"ledger-machine-{budget}",
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+@pytest.fixture
+def ledger_machine_settings() -> hypothesis_settings:
+    return hypothesis_settings.get_profile(f"ledger-machine-{os.environ.get('TEST_BUDGET', 'ci')}")
 
 
 @pytest.fixture(scope="session")

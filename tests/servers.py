@@ -134,19 +134,45 @@ def wait_until_serving(server: LiveServer, timeout: float = STARTUP_SECONDS) -> 
 
 
 def stop_server(server: LiveServer) -> None:
-    """SIGTERM to the server's process group, SIGKILL if it lingers."""
-    if server.process.poll() is None:
-        _signal_group(server.process, signal.SIGTERM)
-        try:
+    """SIGTERM to the server's process group, SIGKILL to whatever of it lingers.
+
+    The group is signalled even when its leader has already exited (a test killed it, or it
+    crashed): its granian workers and projection process may outlive it, still listening.
+    """
+    _signal_group(server.process, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        server.process.wait(STOP_SECONDS)
+    if not _group_ended(server.process.pid, STOP_SECONDS):
+        _signal_group(server.process, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
             server.process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            _signal_group(server.process, signal.SIGKILL)
-            server.process.wait(STOP_SECONDS)
+        assert _group_ended(server.process.pid, STOP_SECONDS), "the server's processes survive"
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signum)
+
+
+def _group_ended(group: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _live_members(group):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _live_members(group: int) -> list[int]:
+    """Pids of the processes of this group that still run (zombies wait only to be reaped)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, ValueError, IndexError):
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == group and state not in ("Z", "X"):
+                members.append(int(stat.parent.name))
+    return members
 
 
 @pytest.fixture

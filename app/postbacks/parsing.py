@@ -15,6 +15,7 @@ import msgspec
 
 from domain.catalog_view import mask_token
 from domain.errors import MalformedPostback
+from domain.identity import SEPARATOR
 
 MAX_VALUE_LENGTH = 2048
 MAX_PARAMETERS = 100
@@ -68,7 +69,18 @@ def _text(raw: bytes, problems: list[MalformedPostback]) -> str:
 
 def _storable(text: str, problems: list[MalformedPostback]) -> str:
     """Text PostgreSQL can store: a NUL character (valid UTF-8, but refused by PostgreSQL's text
-    and jsonb) is refused like bad UTF-8 and recorded escaped, so it cannot stall a projection."""
+    and jsonb) is refused like bad UTF-8 and recorded escaped, so it cannot stall a projection.
+
+    The separator of lead keys (`domain.identity.SEPARATOR`, U+001F) is refused too: inside a
+    click or exto it could make one lead's key derive another lead's id.
+    """
+    if SEPARATOR in text:
+        problems.append(
+            MalformedPostback(
+                "parameters must not contain the unit separator character (U+001F)",
+                code="reserved_character",
+            )
+        )
     if "\x00" not in text:
         return text
     problems.append(

@@ -223,6 +223,77 @@ def test_the_worked_example_ends_with_nothing_held():
     assert balances(entry for posting in postings for entry in posting) == {}
 
 
+# The worked example of domain/ledger.py's docstring, written out by hand: each step's status,
+# payout and commission, and the posting it must give as (account, bucket, amount, reverses).
+WORKED_EXAMPLE = [
+    (Status.NEW, "15.00", "10.00", [
+        ("advertiser:A", "pending", "15.00", False), ("network", "pending", "-15.00", False),
+        ("network", "pending", "10.00", False), ("webmaster:W", "pending", "-10.00", False),
+    ]),
+    (Status.HOLD, "15.00", "10.00", [
+        ("advertiser:A", "pending", "-15.00", True), ("network", "pending", "15.00", True),
+        ("network", "pending", "-10.00", True), ("webmaster:W", "pending", "10.00", True),
+        ("advertiser:A", "hold", "15.00", False), ("network", "hold", "-15.00", False),
+        ("network", "hold", "10.00", False), ("webmaster:W", "hold", "-10.00", False),
+    ]),
+    (Status.APPROVE, "15.00", "10.00", [
+        ("advertiser:A", "hold", "-15.00", True), ("network", "hold", "15.00", True),
+        ("network", "hold", "-10.00", True), ("webmaster:W", "hold", "10.00", True),
+        ("advertiser:A", "approved", "15.00", False), ("network", "approved", "-15.00", False),
+        ("network", "approved", "10.00", False), ("webmaster:W", "approved", "-10.00", False),
+    ]),
+    (Status.APPROVE, "55.00", "40.00", [
+        ("advertiser:A", "approved", "-15.00", True), ("network", "approved", "15.00", True),
+        ("network", "approved", "-10.00", True), ("webmaster:W", "approved", "10.00", True),
+        ("advertiser:A", "approved", "55.00", False), ("network", "approved", "-55.00", False),
+        ("network", "approved", "40.00", False), ("webmaster:W", "approved", "-40.00", False),
+    ]),
+    (Status.CANCEL, "55.00", "40.00", [
+        ("advertiser:A", "approved", "-55.00", True), ("network", "approved", "55.00", True),
+        ("network", "approved", "-40.00", True), ("webmaster:W", "approved", "40.00", True),
+    ]),
+]  # fmt: skip
+
+
+def written_out(posting: list[Entry]) -> list[tuple[str, str, str, bool]]:
+    return [(e.account, e.bucket.value, str(e.amount.amount), e.reverses) for e in posting]
+
+
+def test_the_worked_example_posts_exactly_the_entries_written_in_the_docstring():
+    previous = None
+    for status, payout, commission, expected in WORKED_EXAMPLE:
+        position = position_of(status, "A", "W", usd(payout), usd(commission))
+        assert written_out(posting_between(previous, position)) == expected, status
+        previous = position
+
+
+def test_after_the_goal_change_the_holders_read_55_owed_40_earned_and_15_margin():
+    ledger = [entry for *_, posting in WORKED_EXAMPLE[:4] for entry in posting]
+    sums: Counter = Counter()
+    for account, _, amount, _ in ledger:
+        sums[account] += Decimal(amount)
+
+    assert holder_view("advertiser:A", sums["advertiser:A"]) == Decimal("55.00")
+    assert holder_view("webmaster:W", sums["webmaster:W"]) == Decimal("40.00")
+    assert holder_view(NETWORK, sums[NETWORK]) == Decimal("15.00")
+
+
+def held_by_hand(position: Position | None) -> dict[tuple[str, Bucket, str], Decimal]:
+    """What a position must hold, from the rule in words: the advertiser owes the payout (debit),
+    the webmaster is owed the commission (credit), the network takes both the other way."""
+    if position is None:
+        return {}
+    bucket, payout, commission = (
+        position.bucket, position.advertiser_payout, position.webmaster_commission
+    )  # fmt: skip
+    held: Counter = Counter()
+    held[(f"advertiser:{position.advertiser}", bucket, payout.currency)] += payout.amount
+    held[(NETWORK, bucket, payout.currency)] -= payout.amount
+    held[(NETWORK, bucket, commission.currency)] += commission.amount
+    held[(f"webmaster:{position.webmaster}", bucket, commission.currency)] -= commission.amount
+    return {key: amount for key, amount in held.items() if amount != 0}
+
+
 CURRENCIES = ["USD", "EUR", "GBP", "RUB"]
 
 amounts = st.one_of(
@@ -253,5 +324,9 @@ def test_any_history_of_positions_keeps_the_ledger_balanced_and_equal_to_the_fin
     for position in history:
         ledger += posting_between(previous, position)
         assert all(total == 0 for total in sums_by_currency(ledger).values())
+        for (account, bucket, _), total in balances(ledger).items():
+            if account.startswith(("webmaster:", "advertiser:")):
+                # as its holder reads it: earned by a webmaster, owed by an advertiser
+                assert holder_view(account, total) > 0, (account, bucket, total)  # never negative
         previous = position
-    assert balances(ledger) == balances(entries_for(previous))
+    assert balances(ledger) == held_by_hand(previous)

@@ -1,15 +1,15 @@
-"""The postback writer while PostgreSQL is down: refused 503 in seconds, then at once.
+"""The postback writer while PostgreSQL is down: refused 503 after a few attempts, then at once.
 
 Each test runs a service on a PostgreSQL of its own, which it stops at the moments that used to
 hold the writer thread for up to half a minute: in the middle of a batch, after its reads (the
 append is retried by eventsourcing, 10 attempts), and when the pool has no connection left (each
-attempt then waited the pool's whole timeout).
+attempt then waited the pool's whole timeout). What is asserted is what the writer does (how
+many connections it asks for), not how long it takes, so a loaded machine changes nothing.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,8 +22,7 @@ from tests.controls import ADMIN, ADMIN_TOKEN, DEMO_CATALOG, create
 from tests.fault_controls import OwnPostgres
 
 pytestmark = pytest.mark.slow
-ANSWER_WITHIN_SECONDS = 5.0
-AT_ONCE_SECONDS = 1.0
+EVENTSOURCING_RETRIES = 10
 
 
 @pytest.fixture
@@ -51,40 +50,58 @@ def send(client: TestClient, exto: str):
     return create(client, flow="101", exto=exto)
 
 
-def timed(post) -> tuple[object, float]:
-    started = time.monotonic()
-    response = post()
-    return response, time.monotonic() - started
+class WriterConnections:
+    """Counts the connections the writer thread asks the pool for (through the breaker)."""
+
+    def __init__(self, pool) -> None:
+        self.asked = 0
+        ask = pool.getconn
+
+        def counted(*args, **kwargs):
+            if threading.current_thread().name == "postback-writer":
+                self.asked += 1
+            return ask(*args, **kwargs)
+
+        pool.getconn = counted
+
+    def during(self, post) -> tuple[object, int]:
+        before = self.asked
+        response = post()
+        return response, self.asked - before
 
 
-def test_a_postback_whose_database_stops_in_the_middle_of_its_batch_is_refused_503_in_seconds(
+def test_a_postback_whose_database_stops_in_the_middle_of_its_batch_is_refused_503_unretried(
     own_postgres, service
 ):
     client, services = service
+    pool = services.ledger.recorder.datastore.pool
     services.catalog.replace(services.catalog.current())  # fresh: the batch reads events first
-    _stop_after_the_writers_first_query(own_postgres, services.ledger.recorder.datastore.pool)
+    _stop_after_the_writers_first_query(own_postgres, pool)
+    connections = WriterConnections(pool)
 
-    response, seconds = timed(lambda: send(client, "stopped-mid-batch"))
+    response, asked = connections.during(lambda: send(client, "stopped-mid-batch"))
 
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"]
-    assert seconds < ANSWER_WITHIN_SECONDS
+    assert asked < EVENTSOURCING_RETRIES  # the retry window cut eventsourcing's retries short
 
 
-def test_postbacks_meeting_a_stopped_database_are_refused_503_in_seconds_then_at_once(
+def test_postbacks_meeting_a_stopped_database_are_refused_503_then_without_touching_it(
     own_postgres, service
 ):
     client, services = service
+    pool = services.ledger.recorder.datastore.pool
     own_postgres.stop()
-    services.ledger.recorder.datastore.pool.check()  # drops the dead connections: none left
+    pool.check()  # drops the dead connections: none left
+    connections = WriterConnections(pool)
 
-    first, first_seconds = timed(lambda: send(client, "first-while-down"))
-    then, then_seconds = timed(lambda: send(client, "next-while-down"))
+    first, asked_first = connections.during(lambda: send(client, "first-while-down"))
+    then, asked_then = connections.during(lambda: send(client, "next-while-down"))
 
     assert (first.status_code, then.status_code) == (503, 503), first.text
     assert first.headers["retry-after"] and then.headers["retry-after"]
-    assert first_seconds < ANSWER_WITHIN_SECONDS
-    assert then_seconds < AT_ONCE_SECONDS
+    assert asked_first == 1  # no connection within the wait is final for the batch: no retry
+    assert asked_then == 0  # the breaker is open: answered without asking for a connection
 
 
 def _stop_after_the_writers_first_query(postgres: OwnPostgres, pool) -> None:

@@ -12,6 +12,7 @@ import pytest
 from domain.lead import Lead
 from domain.postback import Postback
 from tests.fault_controls import audit_check, record_figures, stored_events
+from tests.natural_keys import assert_each_lead_and_entry_held_once
 
 pytestmark = pytest.mark.slow
 SENDERS = 50
@@ -43,6 +44,7 @@ def test_50_identical_creations_in_parallel_make_one_lead(live_server, database)
     assert len([e for e in events if isinstance(e, Lead.Created)]) == 1
     assert len([e for e in events if isinstance(e, Postback.Received)]) == SENDERS
     record_figures("identical creations", senders=SENDERS, leads=1)
+    assert_each_lead_and_entry_held_once(database)
     assert audit_check(database).returncode == 0
 
 
@@ -72,4 +74,5 @@ def test_50_changes_of_one_lead_in_parallel_are_all_recorded_and_the_last_one_wi
     assert Decimal(view["advertiser_payout"]["amount"]) == last.advertiser_amount
     assert view["version"] == last.originator_version
     record_figures("parallel changes of one lead", senders=SENDERS, events=len(payouts))
+    assert_each_lead_and_entry_held_once(database)
     assert audit_check(database).returncode == 0

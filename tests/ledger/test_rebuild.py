@@ -30,12 +30,24 @@ def _entries(services) -> list[tuple]:
 
 def _leads_before_and_after_a_moment(client) -> tuple[str, str, datetime]:
     before, _ = created_lead(client, exto="before")
-    time.sleep(0.01)
-    moment = datetime.now(UTC)
+    moment = _now_after(_created_at(client, before))
     after, _ = created_lead(client, exto="after")
+    assert _created_at(client, after) > moment
     # Booked before the rate changes: the ledger prices with the catalog it finds.
     commission(client, after, after=changed(client, exto="after", status="approve"))
     return before, after, moment
+
+
+def _created_at(client, lead_id: str) -> datetime:
+    return datetime.fromisoformat(lead(client, lead_id)["created_at"])
+
+
+def _now_after(moment: datetime) -> datetime:
+    """The first reading of the clock later than `moment` (the clock may not have moved yet)."""
+    deadline = time.monotonic() + 10
+    while (now := datetime.now(UTC)) <= moment:
+        assert time.monotonic() < deadline, "the clock does not move"
+    return now
 
 
 def _rebuild(services, target: str = "all", dry_run: bool = False):

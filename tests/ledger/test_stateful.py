@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -35,13 +35,14 @@ from projections.eventlog.events import events_of
 from projections.lead_view.projection import state_from_row
 from projections.rebuild.rebuilder import Rebuild
 from tests.controls import ADMIN_TOKEN, DEMO_CATALOG, change, create
+from tests.ledger.machine_expectations import IndependentExpectations
 from tests.ledger_controls import apply_catalog, balances, goal_rate_toml, personal_rate_toml
 
 STATUS_WORDS = ["new", "processing", "hold", "approve", "cancel", "trash"]
 ACCOUNTS = {"webmaster": ["wm-1", "wm-2"], "advertiser": ["adv-1"], "network": ["1"]}
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(IndependentExpectations, RuleBasedStateMachine):
     """One fresh database per example; projections caught up by hand after every step."""
 
     server_address = None  # set by the test below
@@ -68,6 +69,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger_priced: dict[uuid.UUID, object] = {}  # ... and its ledger position
         self.last_event: dict[uuid.UUID, int] = {}
         self.retroactive_since_rebuild = False
+        self.rates_changed = False
         self.extos = 0
 
     def teardown(self) -> None:
@@ -199,6 +201,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert set(views) == set(booked) == set(self.last_event)
 
     def _apply(self, toml: str, since: datetime | None, webmaster: str | None = None) -> None:
+        self.rates_changed = True
         answer = apply_catalog(self.client, toml)
         self.retroactive_since_rebuild |= answer["rebuild_needed"]
         if answer["rebuild_needed"]:
@@ -274,15 +277,9 @@ class LedgerMachine(RuleBasedStateMachine):
             return cursor.execute(statement).fetchall()
 
 
-def test_the_ledger_adds_up_after_any_postbacks_rate_changes_and_rebuilds(server_address, tmp_path):
+def test_the_ledger_adds_up_after_any_postbacks_rate_changes_and_rebuilds(
+    server_address, tmp_path, ledger_machine_settings
+):
     LedgerMachine.server_address = server_address
     LedgerMachine.folder = tmp_path
-    run_state_machine_as_test(
-        LedgerMachine,
-        settings=settings(
-            max_examples=12,
-            stateful_step_count=14,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    run_state_machine_as_test(LedgerMachine, settings=ledger_machine_settings)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -34,6 +35,17 @@ pytestmark = pytest.mark.slow
 
 LEADS = 2000
 PROJECTIONS = ("lead_view", "postback_log", "commission_ledger")
+# Worked out by hand from the demo catalog (flow 101: adv-1 pays 15.00 USD, wm-1 earns 10.00 USD)
+# rather than by the code under test: leads 0, 3, 6 ... 1998 (667) are cancelled, the other 1333
+# approved. An approved lead posted 4 entries (new) + 8 (hold) + 8 (approve), a cancelled one
+# 4 + 8 + 4 (the reversal alone); only the approved leads hold money, in the approved bucket.
+APPROVED = 1333
+ENTRIES = APPROVED * 20 + (LEADS - APPROVED) * 16  # 37 332
+HELD = {
+    ("advertiser:adv-1", "approved", "USD"): Decimal("19995.00"),  # 1333 x 15.00 owed
+    ("network", "approved", "USD"): Decimal("-6665.00"),  # 1333 x 5.00 margin (a credit)
+    ("webmaster:wm-1", "approved", "USD"): Decimal("-13330.00"),  # 1333 x 10.00 earned (a credit)
+}
 
 
 def _postback(endpoint: str, **params: str) -> PostbackRequest:
@@ -79,7 +91,8 @@ def _open_page_transaction(watch: psycopg.Connection, dbname: str) -> int | None
 
 def _outcome(watch: psycopg.Connection, xid: int) -> str:
     """Wait until the server has settled the killed session's transaction: its fate."""
-    for _ in range(200):
+    deadline = time.monotonic() + 60  # generous: the machine may be loaded
+    while time.monotonic() < deadline:
         status = watch.execute("SELECT txid_status(%s)", (xid,)).fetchone()[0]
         if status != "in progress":
             return status
@@ -157,6 +170,15 @@ def test_a_projection_process_killed_mid_batch_resumes_without_duplicate_or_gap(
                 ).fetchall()
             )
             assert entries == _expected_entries(services)
+            assert sum(entries.values()) == ENTRIES
+            held = {
+                (account, bucket, currency): amount
+                for account, bucket, currency, amount in watch.execute(
+                    "SELECT account, bucket, currency, amount FROM ledger_balances "
+                    "WHERE amount <> 0"
+                ).fetchall()
+            }
+            assert held == HELD
             postbacks = watch.execute(
                 "SELECT count(*), count(DISTINCT id) FROM postback_log"
             ).fetchone()

@@ -93,5 +93,6 @@ def test_projections_off_starts_no_projection_process(database, tmp_path):
     with running_server(
         database, tmp_path / "server", env={"LEDGER_RUN_PROJECTIONS": "0"}
     ) as server:
-        time.sleep(1)  # the process would have been started before the server answered
+        # `serve` starts the projection process before granian serves (its Popen returns once
+        # the child has exec'd), so it would be there by the time the server answered.
         assert _projection_processes_of(server.process.pid) == []
