@@ -83,8 +83,8 @@ class Catalog(Aggregate):
     ) -> CatalogChanges:
         """Make the catalog say what the file says; raise CatalogError and change nothing if
         the file has problems. `actor` (an admin token's name) is kept with each rate."""
-        log = ChangeLog(utc(now), actor)
         held = self.view()
+        log = ChangeLog(utc(now), actor, held.version)
         problems = document_problems(doc) + reference_problems(doc, held)
         problems += period_problems(doc.personal_rates, held.personal_rates, log.now)
         if problems:

@@ -24,6 +24,7 @@ class CatalogChanges:
 
     lines: tuple[str, ...] = ()
     retroactive_rate_changes: tuple[RetroactiveRateChange, ...] = ()
+    version_before: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -36,6 +37,7 @@ class ChangeLog:
 
     now: datetime
     actor: str = ""
+    version_before: int = 0
     lines: list[str] = field(default_factory=list)
     retroactive: list[RetroactiveRateChange] = field(default_factory=list)
 
@@ -44,7 +46,7 @@ class ChangeLog:
             self.retroactive.append(change)
 
     def changes(self) -> CatalogChanges:
-        return CatalogChanges(tuple(self.lines), tuple(self.retroactive))
+        return CatalogChanges(tuple(self.lines), tuple(self.retroactive), self.version_before)
 
 
 def verb(known: object) -> str:

@@ -189,7 +189,7 @@ def _catalog_apply(args) -> int:
     services = _open_services()
     try:
         document = parse_catalog(args.file.read_bytes())
-        changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+        changes = services.ledger.apply_catalog(document, datetime.now(UTC), cli_actor())
         preview = preview_after_apply(services, changes, cli_actor(), catch_up=True)
     except CatalogError as error:
         print(f"catalog not applied: {error}", file=sys.stderr)
