@@ -27,6 +27,7 @@ from app.eventstore.application import DatabaseUnavailable, LedgerApplication
 from app.eventstore.recorder import CatalogMoved
 from app.postbacks.aggregate_loading import AggregateLoader, aggregate_ids_for, leads_of_clicks
 from app.postbacks.catalog_cache import CatalogCache
+from app.postbacks.screening import check_screen_still_holds
 from domain.catalog import CATALOG_ID
 from domain.catalog_view import CatalogView
 from domain.click import Click
@@ -64,6 +65,10 @@ class PostbackRequest:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     parse_error: Rejection | None = None
     resubmit_of: UUID | None = None
+    # The catalog version the screen (address, signature) used, and whether it checked a
+    # signature: a batch decided with a newer catalog checks the screen's rules again.
+    screened_version: int | None = None
+    signature_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,10 @@ class PostbackProcessor:
         if request.parse_error is not None:
             return _rejected(postback_id, request.parse_error)
         try:
+            if request.screened_version not in (None, catalog.version):
+                check_screen_still_holds(
+                    request.params, request.source_ip, request.signature_verified, catalog
+                )
             decision = self._decide_with_catalog(request, postback_id, source, catalog)
         except Rejection as rejection:
             return _rejected(postback_id, rejection)

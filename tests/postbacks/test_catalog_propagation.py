@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.controls import DEMO_CATALOG, GLOBAL_TOKEN, SITE_TOKEN
+from app.postbacks.parsing import parse_parameters
+from app.postbacks.processing import CREATION, PostbackRequest
+from tests.controls import ADMIN, DEMO_CATALOG, GLOBAL_TOKEN, SITE_TOKEN
 from tests.servers import running_server
 
 WORKERS = 3
@@ -64,3 +66,22 @@ def test_right_after_the_answer_every_worker_follows_the_new_catalog(database, t
     assert {o for o in outcomes if o[0] == NEW_SITE_TOKEN} == {(NEW_SITE_TOKEN, 200, None)}
     assert {o for o in outcomes if o[0] == GLOBAL_TOKEN} == {(GLOBAL_TOKEN, 401, "invalid_token")}
     assert {o for o in outcomes if o[0] == SITE_TOKEN} == {(SITE_TOKEN, 401, "invalid_token")}
+
+
+def test_a_postback_screened_under_an_older_catalog_meets_the_newer_ones_access_rules(
+    demo, services
+):
+    screened_with = services.catalog.current().version
+    signed = b'key = "s3cr3t"\n  require_signature = true'
+    signed_only = DEMO_CATALOG.replace(b'key = "s3cr3t"', signed)
+    assert demo.post("/api/admin/catalog", content=signed_only, headers=ADMIN).status_code == 200
+    query = f"token={SITE_TOKEN}&flow=101&exto=late-rule".encode()
+    parsed = parse_parameters(query, b"", "")
+    request = PostbackRequest(
+        CREATION, "GET", parsed.values, parsed.recorded, "127.0.0.1", "test",
+        screened_version=screened_with,
+    )  # fmt: skip
+
+    (result,) = services.processor.process([request])
+
+    assert (result.http_status, result.error) == (401, "bad_signature")

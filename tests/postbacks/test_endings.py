@@ -22,7 +22,7 @@ def demo_with(old: bytes, new: bytes) -> bytes:
     return DEMO_CATALOG.replace(old, new)
 
 
-SITE_7 = b'  id = 7\n'
+SITE_7 = b"  id = 7\n"
 OFFER_1 = b'id = "offer-1"\n'
 FLOW_101 = b'code = "cc-traffic"\n'
 
