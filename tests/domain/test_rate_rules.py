@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import rate_history
 from domain.catalog import CATALOG_ID, Catalog
 from domain.catalog_document import parse_catalog
 from domain.lead_state import LeadState, Pricing, amounts_of
@@ -244,3 +245,26 @@ def _without(event: StoredEvent, names: set[str]) -> StoredEvent:
     return StoredEvent(
         event.originator_id, event.originator_version, event.topic, json.dumps(kept).encode()
     )
+
+
+def test_the_worked_timeline_of_the_documentation():
+    """docs/commission-rules.md, "Worked timeline": four applies, then who is paid what."""
+    catalog = Catalog()
+    day = lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC)  # noqa: E731
+    catalog.apply_document(parse_catalog(goal_file("10.00")), day("2026-11-01"))
+    catalog.apply_document(parse_catalog(goal_file("11.00", day("2027-01-01"))), day("2026-11-20"))
+    catalog.apply_document(parse_catalog(goal_file("12.00", day("2020-01-01"))), day("2026-12-01"))
+    catalog.apply_document(parse_catalog(goal_file("13.00", day("2026-12-15"))), day("2026-12-02"))
+    view = catalog.view()
+
+    def paid(at: str) -> tuple[int, str] | None:
+        terms = view.commission_terms("offer-1", "reg", "wm-1", day(at))
+        return None if terms is None else (terms.goal_rate_version, f"{terms.webmaster.amount}")
+
+    assert paid("2019-12-31") is None
+    assert paid("2020-01-01") == paid("2026-12-14") == (3, "12.00")
+    assert paid("2026-12-15") == paid("2027-06-01") == (4, "13.00")
+    history = {line["version"]: line["superseded_by"] for line in rate_history.history(
+        view.offers["offer-1"].goals["reg"].rates
+    )}  # fmt: skip
+    assert history == {1: 3, 2: 3, 3: None, 4: None}
