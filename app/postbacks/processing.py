@@ -199,7 +199,11 @@ class PostbackProcessor:
         return [_with_position(result, positions.get(result.postback_id)) for result in results]
 
     def _decide(
-        self, request: PostbackRequest, postback_id: UUID, source: BatchSource, catalog
+        self,
+        request: PostbackRequest,
+        postback_id: UUID,
+        source: BatchSource,
+        catalog: CatalogView,
     ) -> PostbackResult:
         if request.parse_error is not None:
             return _rejected(postback_id, request.parse_error)
@@ -214,7 +218,11 @@ class PostbackProcessor:
         return PostbackResult(postback_id, 200, decision.outcome, decision.lead_id)
 
     def _decide_with_catalog(
-        self, request: PostbackRequest, postback_id: UUID, source: BatchSource, catalog
+        self,
+        request: PostbackRequest,
+        postback_id: UUID,
+        source: BatchSource,
+        catalog: CatalogView,
     ) -> Decision:
         decide = decide_creation if request.endpoint == CREATION else decide_status_change
         try:

@@ -89,8 +89,8 @@ def test_a_rebuild_after_a_back_dated_change_equals_the_incremental_ledger(demo,
     _rebuild(services)
     created_lead(demo, exto="inc-2")
     changed(demo, exto="inc-1", status="approve", goal="dep")
-    position = changed(demo, exto="inc-2", status="approve")
-    lead_id = created_lead(demo, exto="inc-3")[0]
+    changed(demo, exto="inc-2", status="approve")
+    lead_id, position = created_lead(demo, exto="inc-3")
     commission(demo, lead_id, after=position)
     incremental = _entries(services)
 

@@ -58,7 +58,7 @@ def test_after_any_rate_history_a_rebuild_prices_every_lead_by_the_rule(
     for lead_id, created in leads.items():
         booked = commission(demo, lead_id)["webmaster_commission"]
         assert (booked and booked["amount"]) == reference_price(said, created), (lead_id, created)
-    last = max(changed(demo, exto=demo.rate_extos[lead_id], status="approve") for lead_id in new)
+    last = max(changed(demo, exto=demo.rate_extos[lead_id], status="cancel") for lead_id in new)
     commission(demo, next(iter(new)), after=last)
     check = Rebuild(services.ledger, services.address, "all", "tester", True).run()
     assert check.differences["leads"] == [] and check.differences["accounts"] == []
