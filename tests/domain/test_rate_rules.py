@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 from hypothesis import given, settings
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from domain import rate_history
 from domain.catalog import CATALOG_ID, Catalog
-from domain.catalog_document import parse_catalog
+from domain.catalog_document import CatalogError, parse_catalog
 from domain.lead_state import LeadState, Pricing, amounts_of
 from domain.statuses import Status
 
@@ -268,3 +269,26 @@ def test_the_worked_timeline_of_the_documentation():
         view.offers["offer-1"].goals["reg"].rates
     )}  # fmt: skip
     assert history == {1: 3, 2: 3, 3: None, 4: None}
+
+
+def test_a_goal_with_both_a_rate_and_a_schedule_is_refused_naming_its_place():
+    both = (
+        goal_file("10.00")
+        + """
+    [[offers.goals.rates]]
+    effective_from = 2020-01-01T00:00:00Z
+    webmaster = { amount = "10.00", currency = "USD" }
+    advertiser = { amount = "20.00", currency = "USD" }
+"""
+    )
+    with pytest.raises(CatalogError, match=r"\$\.offers\[0\]\.goals\[0\]: give either"):
+        parse_catalog(both)
+
+
+def test_a_personal_rate_ending_before_it_starts_is_refused():
+    with pytest.raises(CatalogError, match=r"personal_rates\[0\]\.effective_until"):
+        parse_catalog(personal_file("12.00", APPLIED, BASE))
+    catalog = Catalog()
+    catalog.apply_document(parse_catalog(goal_file("10.00")), APPLIED)
+    with pytest.raises(CatalogError, match="must be after the rate starts"):
+        catalog.apply_document(parse_catalog(personal_file("12.00", None, BASE)), APPLIED)
