@@ -19,6 +19,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.admin.lead_routes import LeadController
+from app.admin.rates import CatalogRatesController
 from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             RecalculationController,
             AdminController,
             PostbackLogController,
+            CatalogRatesController,
             HistoryController,
             ResubmitController,
             ExportController,

@@ -42,7 +42,7 @@ class Services:
         address = address or database_address(settings)
         with schema_lock(address):  # both create their tables if missing
             ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
-            catalog = CatalogCache(ledger)
+            catalog = CatalogCache(ledger, settings.catalog_reload_seconds)
             projections = build_projections(catalog)
             runner = ProjectionRunner(
                 ledger, address, projections, before_page=_refresh_on_catalog(catalog)

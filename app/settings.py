@@ -27,6 +27,9 @@ class Settings:
     rate_limit_per_second: float = 1000.0  # per token and per process; 0 turns it off
     rate_limit_burst: int = 2000
     ready_max_lag: int = 10_000  # /health/ready fails when projections lag more events
+    # How old a worker's catalog snapshot may grow before it looks for a newer one. Only a cost:
+    # postbacks are saved only under the catalog version they were decided with.
+    catalog_reload_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,6 +46,7 @@ class Settings:
             rate_limit_per_second=float(env.get("LEDGER_RATE_LIMIT", "1000")),
             rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
+            catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
         )
 
 

@@ -75,6 +75,14 @@ class PostbackPage(msgspec.Struct):
     next_cursor: int | None
 
 
+class AccountDifference(msgspec.Struct):
+    """What a rebuild would change in one account, in one currency, as its holder reads it."""
+
+    account: str
+    currency: str
+    difference: str
+
+
 class CatalogApplied(msgspec.Struct):
     """What applying a catalog file changed, and whether a rebuild is needed."""
 
@@ -85,6 +93,10 @@ class CatalogApplied(msgspec.Struct):
     # The recorded dry run (GET /api/recalculations/{id}) and the leads a rebuild would reprice.
     rebuild_preview: str | None = None
     leads_to_change: list[str] = []
+    # How many leads, and per account and currency how much more (negative: less) its holder
+    # reads once rebuilt, all buckets together.
+    leads_to_reprice: int = 0
+    account_differences: list[AccountDifference] = []
 
 
 class ResubmissionOut(msgspec.Struct):

@@ -2,195 +2,46 @@
 
 `Catalog.view()` builds one from the aggregate's state. Callers cache it by `version` and take a
 new one when the catalog changes, so a snapshot is shared between requests without locks.
-Secrets exist here only as SHA-256 digests, compared in constant time.
+Secrets exist here only as SHA-256 digests, compared in constant time. The values it holds are
+in `domain.catalog_entities`, token handling in `domain.catalog_tokens`, and which rate version
+applies when in `domain.rate_schedule`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, Protocol, TypeVar
-from urllib.parse import quote
 
 from domain.access import SiteAccess
+from domain.catalog_entities import (
+    Advertiser,
+    Flow,
+    Goal,
+    Offer,
+    PersonalRateVersion,
+    RateVersion,
+    Site,
+    Webmaster,
+)
+from domain.catalog_tokens import (
+    MAX_ID_DIGITS,
+    TokenGrant,
+    mask_token,
+    parse_numeric_id,
+    sha256_hex,
+    split_site_token,
+)
 from domain.money import Money
+from domain.rate_schedule import active, change_instants, in_force, in_force_on, latest
 
-# Longer digit runs are never ids; the cap also keeps int() far from its 4,300-digit limit.
-MAX_ID_DIGITS = 18
-
-
-def sha256_hex(secret: str) -> str:
-    """The only form in which a site key or a global token is kept."""
-    # surrogatepass: a token from the wire may hold lone surrogates; it must not crash the check.
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def parse_numeric_id(text: str) -> int | None:
-    """The id a string of ASCII digits names, or None for anything else."""
-    if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
-        return int(text)
-    return None
-
-
-def split_site_token(token: str) -> tuple[int, str] | None:
-    """(site id, key) of a `<siteId>-<siteKey>` token, or None if it does not have that shape."""
-    site, separator, key = token.partition("-")
-    site_id = parse_numeric_id(site)
-    if not separator or site_id is None or not key:
-        return None
-    return site_id, key
-
-
-def mask_token(token: str) -> str:
-    """The token as a stored postback may show it: the site id at most, never a key."""
-    site = split_site_token(token)
-    if site is not None:
-        return f"{site[0]}-***"
-    # Two characters of a long token help support tell tokens apart and reveal next to nothing.
-    return (token[:2] if len(token) > 8 else "") + "***"
-
-
-class _Versioned(Protocol):
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def effective_from(self) -> datetime: ...
-
-
-_V = TypeVar("_V", bound=_Versioned)
-
-
-def in_force(versions: Iterable[_V], when: datetime) -> _V | None:
-    """The version with the latest effective_from not after `when` (ties: the highest version)."""
-    started = [version for version in versions if version.effective_from <= when]
-    return max(started, key=lambda version: (version.effective_from, version.version), default=None)
-
-
-def latest(versions: Iterable[_V]) -> _V | None:
-    """The version added last, whatever its effective_from."""
-    return max(versions, key=lambda version: version.version, default=None)
-
-
-@dataclass(frozen=True)
-class Advertiser:
-    """A company that pays the network for conversions."""
-
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Webmaster:
-    """A traffic source that the network pays for conversions."""
-
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class RateVersion:
-    """What one goal pays on both sides from `effective_from` on."""
-
-    version: int
-    effective_from: datetime
-    advertiser: Money
-    webmaster: Money
-
-
-@dataclass(frozen=True)
-class PersonalRateVersion:
-    """A webmaster's own payout for one goal of one offer from `effective_from` on."""
-
-    version: int
-    effective_from: datetime
-    webmaster: Money
-
-
-@dataclass(frozen=True)
-class Goal:
-    """A conversion an offer pays for, named by its id or any alias, with its rate history."""
-
-    id: str
-    aliases: tuple[str, ...]
-    is_default: bool
-    rates: tuple[RateVersion, ...] = ()
-
-    def rate_at(self, when: datetime) -> RateVersion | None:
-        return in_force(self.rates, when)
-
-    def with_rate(self, rate: RateVersion) -> Goal:
-        return replace(self, rates=(*self.rates, rate))
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What an advertiser buys: its goals and where its traffic lands."""
-
-    id: str
-    name: str
-    advertiser: str
-    landing_url: str
-    goals: Mapping[str, Goal] = field(default_factory=dict)
-    default_goal: str = field(init=False)
-    _goal_words: Mapping[str, str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        words = {}
-        for goal in self.goals.values():
-            for word in (goal.id, *goal.aliases):
-                words.setdefault(word.casefold(), goal.id)
-        defaults = [goal.id for goal in self.goals.values() if goal.is_default]
-        object.__setattr__(self, "goals", MappingProxyType(dict(self.goals)))
-        object.__setattr__(self, "_goal_words", words)
-        # Empty only between an offer's first event and its goals' events.
-        object.__setattr__(self, "default_goal", defaults[0] if defaults else "")
-
-    def resolve_goal(self, word: str) -> Goal | None:
-        """The goal a postback's word names: its id or an alias, case and spaces ignored."""
-        goal_id = self._goal_words.get(word.strip().casefold())
-        return None if goal_id is None else self.goals[goal_id]
-
-    def landing_for(self, click_id: str) -> str:
-        return self.landing_url.replace("{click}", quote(click_id, safe=""))
-
-    def with_goal(self, goal: Goal) -> Offer:
-        return replace(self, goals={**self.goals, goal.id: goal})
-
-
-@dataclass(frozen=True)
-class Site:
-    """An advertiser's site that sends postbacks for one offer, known by its key's digest."""
-
-    id: int
-    offer: str
-    key_sha256: str
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A webmaster's traffic stream into one offer, named by a numeric id or a code."""
-
-    id: int
-    code: str
-    offer: str
-    webmaster: str
-
-
-@dataclass(frozen=True)
-class TokenGrant:
-    """What an accepted postback token may touch: any offer, or the offer of its site."""
-
-    kind: Literal["global", "site"]
-    site_id: int | None = None
-    offer: str | None = None
-
-    def allows(self, offer_id: str) -> bool:
-        return self.kind == "global" or self.offer == offer_id
+__all__ = [
+    "MAX_ID_DIGITS", "Advertiser", "CatalogView", "CommissionTerms", "Flow", "Goal", "Offer",
+    "PersonalRateKey", "PersonalRateVersion", "RateVersion", "Site", "TokenGrant", "Webmaster",
+    "in_force", "latest", "mask_token", "parse_numeric_id", "sha256_hex", "split_site_token",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -233,6 +84,9 @@ class CatalogView:
     # Optional access rules (domain.access): site id -> rules; global token digest -> CIDRs.
     site_access: Mapping[int, SiteAccess] = field(default_factory=dict)
     global_token_allowed_ips: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    _personal_schedules: Mapping[PersonalRateKey, tuple[PersonalRateVersion, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Copies, so that the aggregate changing later cannot change a snapshot in use.
@@ -243,6 +97,8 @@ class CatalogView:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         by_code = MappingProxyType({flow.code: flow for flow in self.flows.values()})
         object.__setattr__(self, "_flows_by_code", by_code)
+        schedules = {key: active(rates) for key, rates in self.personal_rates.items()}
+        object.__setattr__(self, "_personal_schedules", MappingProxyType(schedules))
 
     @classmethod
     def empty(cls) -> CatalogView:
@@ -258,6 +114,7 @@ class CatalogView:
         return self.flows.get(flow_id)
 
     def authorise(self, token: str) -> TokenGrant | None:
+        """The grant of a known token; a retired site's right key is a grant marked retired."""
         digest = sha256_hex(token)
         if any(hmac.compare_digest(digest, known) for known in self.global_token_sha256s):
             return TokenGrant("global")
@@ -268,18 +125,21 @@ class CatalogView:
         site = self.sites.get(site_id)
         if site is None or not hmac.compare_digest(sha256_hex(key), site.key_sha256):
             return None
-        return TokenGrant("site", site.id, site.offer)
+        return TokenGrant("site", site.id, site.offer, retired=not site.active)
+
+    def personal_schedule(self, key: PersonalRateKey) -> tuple[PersonalRateVersion, ...]:
+        return self._personal_schedules.get(key, ())
 
     def terms_change_at(self, offer: str, goal: str, webmaster: str) -> list[datetime]:
-        """The instants, in order, at which `commission_terms` of these three can change: the
-        `effective_from` of each version of the goal's rates and of the webmaster's personal
-        rates. Between two of them (and before the first) the terms stay the same."""
+        """The instants, in order, at which `commission_terms` of these three can change: where
+        a version of the goal's rates or of the webmaster's personal rate starts or ends.
+        Between two of them (and before the first) the terms stay the same."""
         found = self.offers.get(offer)
         resolved = None if found is None else found.resolve_goal(goal)
         if resolved is None:
             return []
-        personal = self.personal_rates.get((webmaster, offer, resolved.id), ())
-        return sorted({version.effective_from for version in (*resolved.rates, *personal)})
+        personal = self.personal_schedule((webmaster, offer, resolved.id))
+        return sorted({*change_instants(resolved.schedule), *change_instants(personal)})
 
     def commission_terms(
         self, offer: str, goal: str, webmaster: str, at: datetime
@@ -290,7 +150,7 @@ class CatalogView:
         rate = None if resolved is None else resolved.rate_at(at)
         if resolved is None or rate is None:
             return None
-        personal = in_force(self.personal_rates.get((webmaster, offer, resolved.id), ()), at)
+        personal = in_force_on(self.personal_schedule((webmaster, offer, resolved.id)), at)
         return CommissionTerms(
             advertiser=rate.advertiser,
             webmaster=rate.webmaster if personal is None else personal.webmaster,

@@ -47,3 +47,11 @@ class AmbiguousLead(Rejection):
 class Unprocessable(Rejection):
     http_status = 422
     code = "unprocessable"
+
+
+class Gone(Rejection):
+    """What the postback asks for is switched off in the catalog: a paused offer or flow, a
+    retired goal. Leads already there keep settling; nothing new is taken."""
+
+    http_status = 410
+    code = "gone"

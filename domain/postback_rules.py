@@ -22,6 +22,7 @@ from domain.catalog_view import CatalogView, Goal, Offer, TokenGrant
 from domain.errors import MissingParameter, NotFound, TokenRefused, Unprocessable
 from domain.lead import Lead
 from domain.lead_matching import Clicks, Target, find_target
+from domain.new_business import check_goal_open, check_not_retired, check_takes_new_leads
 from domain.payouts import differs_from_overrides, payout_from
 from domain.postback import Outcome
 from domain.statuses import Status, StatusOverrides, matches_new_lead_word, recognise
@@ -70,6 +71,7 @@ def authorise(params: Mapping[str, str], catalog: CatalogView) -> TokenGrant:
     grant = catalog.authorise(token)
     if grant is None:
         raise TokenRefused("the token is not a site token or a global token of this network")
+    check_not_retired(grant)
     return grant
 
 
@@ -89,6 +91,7 @@ def decide_creation(
     existing = source.lead(target.lead_id)
     if existing is not None:
         return Decision(Outcome.DUPLICATE, existing.id)
+    check_takes_new_leads(target.offer, target.flow, goal)
     payout = payout_from(params, catalog, target, goal, now)
     lead = _create_lead(target, goal, Status.NEW, postback_id)
     if payout != (None, None):
@@ -131,6 +134,7 @@ def decide_status_change(
     effective_goal = goal or target.offer.goals[lead.goal]
     payout = payout_from(params, catalog, target, effective_goal, lead.created_at)
     if goal_changes:
+        check_goal_open(target.offer, effective_goal)
         lead.change_goal(postback_id, effective_goal.id)
     if differs_from_overrides(lead, payout):
         lead.set_payout(postback_id, *payout)
@@ -173,6 +177,7 @@ def _create_on_status(
             code="lead_not_found",
         )
     goal = goal or target.offer.goals[target.offer.default_goal]
+    check_takes_new_leads(target.offer, target.flow, goal)
     payout = payout_from(params, catalog, target, goal, now)
     lead = _create_lead(target, goal, initial, postback_id)
     if payout != (None, None):

@@ -10,7 +10,7 @@ from litestar.params import RawBody
 
 from app.auth import require_admin
 from app.ledger.rate_change_warning import preview_after_apply
-from app.wire import CatalogApplied
+from app.wire import AccountDifference, CatalogApplied
 from domain.catalog_document import CatalogError, parse_catalog
 
 MAX_PAGE = 500
@@ -32,13 +32,13 @@ class AdminController(Controller):
     )
     def apply_catalog(self, request: Request, body: RawBody) -> CatalogApplied:
         services = request.app.state.services
+        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
         try:
             document = parse_catalog(body)
-            changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+            changes = services.ledger.apply_catalog(document, datetime.now(UTC), actor)
         except CatalogError as error:
             raise ClientException(str(error), status_code=422) from error
         view = services.catalog.refresh()
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
         return catalog_applied(changes, view.version, preview_after_apply(services, changes, actor))
 
 
@@ -56,4 +56,8 @@ def catalog_applied(changes, version: int, preview=None) -> CatalogApplied:
         retroactive_rate_changes=retroactive,
         rebuild_preview=str(preview.id) if preview else None,
         leads_to_change=preview.leads_changed if preview else [],
+        leads_to_reprice=len(preview.leads_changed) if preview else 0,
+        account_differences=[
+            AccountDifference(**line) for line in (preview.account_differences if preview else [])
+        ],
     )

@@ -189,7 +189,7 @@ def _catalog_apply(args) -> int:
     services = _open_services()
     try:
         document = parse_catalog(args.file.read_bytes())
-        changes = services.ledger.apply_catalog(document, datetime.now(UTC))
+        changes = services.ledger.apply_catalog(document, datetime.now(UTC), cli_actor())
         preview = preview_after_apply(services, changes, cli_actor(), catch_up=True)
     except CatalogError as error:
         print(f"catalog not applied: {error}", file=sys.stderr)
@@ -222,13 +222,15 @@ def _projections_run(args) -> int:
     from app.ops.gc_tuning import tune_garbage_collector
     from app.ops.projection_process import parent_is_gone
 
+    # Read first: if the server dies while the services open, we are already orphaned, and a
+    # parent read afterwards would be the process that adopted us, never gone.
+    parent = os.getppid()
     services = _open_services(Settings.from_env())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     services.runner.start()
     tune_garbage_collector()
     log.info("projections running; Ctrl-C to stop")
-    parent = os.getppid()
     with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(1.0):
             if args.exit_with_parent and parent_is_gone(parent):

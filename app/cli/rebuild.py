@@ -76,11 +76,26 @@ def projections_rebuild(services, name: str, dry_run: bool) -> int:
     return 0
 
 
+def _signed(amount: str) -> str:
+    return amount if amount.startswith("-") else f"+{amount}"
+
+
+def _price(priced: dict | None) -> str:
+    if priced is None:
+        return "nothing booked"
+    return f"{priced['bucket']} advertiser {priced['advertiser']}, webmaster {priced['webmaster']}"
+
+
 def print_preview(preview: Recalculation | None) -> None:
     """After a retroactive rate change: what a rebuild would change (a recorded dry run)."""
     if preview is None:
         return
     print(f"dry run {preview.id} (GET /api/recalculations/{preview.id}):")
+    print(f"{len(preview.leads_changed)} leads would be repriced")
+    for line in preview.account_differences:
+        print(f"  {line['account']:<24} {line['currency']}  {_signed(line['difference'])}")
+    for line in preview.differences.get("repriced", ())[:_SHOWN_LINES]:
+        print(f"  lead {line['lead']}: {_price(line['before'])} -> {_price(line['after'])}")
     print_differences(preview)
     print("run `postback-ledger projections rebuild all` to apply the new rates to these leads")
 

@@ -47,7 +47,9 @@ class LedgerApplication(BatchSaving, Application[UUID]):
         ip: str,
         user_agent: str,
         subs: dict[str, str],
+        catalog_version: int | None = None,
     ) -> Click:
+        """`catalog_version`: saved only if the catalog is still there (else CatalogMoved)."""
         recorded = Click(
             click=click,
             flow=flow,
@@ -57,7 +59,8 @@ class LedgerApplication(BatchSaving, Application[UUID]):
             user_agent=user_agent,
             subs=subs,
         )
-        self.save(recorded)
+        guard = None if catalog_version is None else (Catalog.create_id(), catalog_version)
+        self.save(recorded, catalog_version=guard)
         return recorded
 
     def catalog_view(self) -> CatalogView:
@@ -73,9 +76,11 @@ class LedgerApplication(BatchSaving, Application[UUID]):
             row = connection.execute(statement, (Catalog.create_id(),)).fetchone()
         return row["max"] or 0
 
-    def apply_catalog(self, document: CatalogDocument, now: datetime) -> CatalogChanges:
+    def apply_catalog(
+        self, document: CatalogDocument, now: datetime, actor: str = ""
+    ) -> CatalogChanges:
         catalog = self.get_or_none(Catalog.create_id()) or Catalog()
-        changes = catalog.apply_document(document, now)
+        changes = catalog.apply_document(document, now, actor)
         self.save(catalog)
         return changes
 

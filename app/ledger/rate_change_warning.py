@@ -28,5 +28,9 @@ def preview_after_apply(
             services.ledger, PROJECTION_NAME, head, services.settings.projection_wait_seconds
         )
     return preview_rate_changes(
-        services.ledger, changes.retroactive_rate_changes, services.catalog.refresh(), actor
+        services.ledger,
+        changes.retroactive_rate_changes,
+        services.catalog.refresh(),
+        actor,
+        changes.version_before,
     )

@@ -5,6 +5,11 @@ later postback of the batch sees what an earlier one did. Everything the batch c
 record of every postback in it, is saved by one `Application.save`: one lock, one commit. If
 another process wrote one of the same aggregates meanwhile, the save fails as a whole and each
 postback of the batch is decided and saved again on its own, so a conflict never fails the others.
+
+A batch is decided with one catalog snapshot, and saved only if the catalog is still at that
+version when the events go in (`app.eventstore.recorder`): a catalog applied by any process is
+in force for every postback saved after it, whatever snapshot this process held. If it moved,
+the snapshot is reloaded and the batch decided again.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
 from app.eventstore.application import DatabaseUnavailable, LedgerApplication
+from app.eventstore.recorder import CatalogMoved
 from app.postbacks.aggregate_loading import AggregateLoader, aggregate_ids_for, leads_of_clicks
 from app.postbacks.catalog_cache import CatalogCache
+from app.postbacks.screening import check_screen_still_holds
+from domain.catalog import CATALOG_ID
 from domain.catalog_view import CatalogView
 from domain.click import Click
 from domain.errors import Rejection
@@ -35,8 +43,12 @@ log = logging.getLogger(__name__)
 CREATION = "click"
 STATUS_CHANGE = "status"
 # Rejections that a just-applied catalog could turn into acceptances.
-_CATALOG_DEPENDENT = {"invalid_token", "token_not_for_offer", "unknown_flow", "unknown_goal"}
+_CATALOG_DEPENDENT = {
+    "invalid_token", "token_not_for_offer", "unknown_flow", "unknown_goal", "site_retired",
+    "offer_paused", "flow_paused", "goal_retired",
+}  # fmt: skip
 _CONFLICT_RETRIES = 8
+_CATALOG_RETRIES = 8
 _POSTBACK_TOPIC = get_topic(Postback)
 
 
@@ -53,6 +65,10 @@ class PostbackRequest:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     parse_error: Rejection | None = None
     resubmit_of: UUID | None = None
+    # The catalog version the screen (address, signature) used, and whether it checked a
+    # signature: a batch decided with a newer catalog checks the screen's rules again.
+    screened_version: int | None = None
+    signature_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,15 +166,28 @@ class PostbackProcessor:
         raise DatabaseUnavailable("the lead kept changing under this postback; retry")
 
     def _save_together(self, requests: list[PostbackRequest]) -> list[PostbackResult]:
+        for _ in range(_CATALOG_RETRIES):
+            try:
+                return self._save_with(requests, self._catalog.current())
+            except (CatalogMoved, _Fresher):
+                self._catalog.refresh()
+        raise DatabaseUnavailable("the catalog kept changing under this batch; retry")
+
+    def _save_with(
+        self, requests: list[PostbackRequest], catalog: CatalogView
+    ) -> list[PostbackResult]:
         source = BatchSource(self.loader)
-        source.prefetch(requests, self._catalog.current())
+        source.prefetch(requests, catalog)
         decided = [(request, Postback.new_id()) for request in requests]
-        results = [self._decide(request, postback_id, source) for request, postback_id in decided]
+        results = [
+            self._decide(request, postback_id, source, catalog) for request, postback_id in decided
+        ]
         records = [
             self._record(request, result)
             for (request, _), result in zip(decided, results, strict=True)
         ]
-        recordings = self._app.save(*source.changed(), *records)
+        guard = (CATALOG_ID, catalog.version)
+        recordings = self._app.save(*source.changed(), *records, catalog_version=guard)
         self.loader.remember(source.loaded())
         positions: dict[UUID, int] = {}
         for recording in recordings:
@@ -170,28 +199,40 @@ class PostbackProcessor:
         return [_with_position(result, positions.get(result.postback_id)) for result in results]
 
     def _decide(
-        self, request: PostbackRequest, postback_id: UUID, source: BatchSource
+        self,
+        request: PostbackRequest,
+        postback_id: UUID,
+        source: BatchSource,
+        catalog: CatalogView,
     ) -> PostbackResult:
         if request.parse_error is not None:
             return _rejected(postback_id, request.parse_error)
         try:
-            decision = self._decide_with_catalog(request, postback_id, source)
+            if request.screened_version not in (None, catalog.version):
+                check_screen_still_holds(
+                    request.params, request.source_ip, request.signature_verified, catalog
+                )
+            decision = self._decide_with_catalog(request, postback_id, source, catalog)
         except Rejection as rejection:
             return _rejected(postback_id, rejection)
         return PostbackResult(postback_id, 200, decision.outcome, decision.lead_id)
 
     def _decide_with_catalog(
-        self, request: PostbackRequest, postback_id: UUID, source: BatchSource
+        self,
+        request: PostbackRequest,
+        postback_id: UUID,
+        source: BatchSource,
+        catalog: CatalogView,
     ) -> Decision:
         decide = decide_creation if request.endpoint == CREATION else decide_status_change
-        now = request.received_at
         try:
-            return decide(request.params, self._catalog.current(), source, postback_id, now)
+            return decide(request.params, catalog, source, postback_id, request.received_at)
         except Rejection as rejection:
             if rejection.code not in _CATALOG_DEPENDENT:
                 raise
-            fresher = self._catalog.refresh(min_interval=0.5)
-            return decide(request.params, fresher, source, postback_id, now)
+            if self._catalog.refresh(min_interval=0.5).version != catalog.version:
+                raise _Fresher from rejection  # the whole batch again, with the new catalog
+            raise
 
     @staticmethod
     def _record(request: PostbackRequest, result: PostbackResult) -> Postback.Received:
@@ -215,6 +256,10 @@ class PostbackProcessor:
             lead_id=result.lead_id,
             resubmit_of=request.resubmit_of,
         )
+
+
+class _Fresher(Exception):
+    """A newer catalog than the batch's was found while deciding: decide the batch again."""
 
 
 def _rejected(postback_id: UUID, rejection: Rejection) -> PostbackResult:

@@ -61,7 +61,9 @@ def vouched(view: CatalogView) -> CatalogView:
             site_id = parse_numeric_id(site)
             if dash and site_id is not None and secret == "***":
                 found = view.sites.get(site_id)
-                return None if found is None else TokenGrant("site", found.id, found.offer)
+                if found is None:
+                    return None
+                return TokenGrant("site", found.id, found.offer, retired=not found.active)
             return TokenGrant("global") if token.endswith("***") else view.authorise(token)
 
     return Vouched()  # type: ignore[return-value]

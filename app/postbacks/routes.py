@@ -75,9 +75,12 @@ _ERRORS = {
     status: ResponseSpec(data_container=ErrorBody, description=description)
     for status, description in {
         400: "Malformed postback or missing parameter",
-        401: "Missing or wrong token; missing, wrong or replayed signature (bad_signature)",
+        401: "Missing or wrong token, a retired site's token (site_retired); missing, wrong or "
+        "replayed signature (bad_signature)",
         404: "Unknown click, flow or lead",
         409: "The click has several leads; send exto",
+        410: "A paused offer or flow, a retired goal: no new leads (offer_paused, flow_paused, "
+        "goal_retired)",
         403: "The token may not send from this address (ip_not_allowed)",
         413: "Request body over 1 MiB",
         429: "Too many postbacks for this token; retry after Retry-After seconds",
@@ -124,9 +127,8 @@ async def receive(request: Request, endpoint: str) -> Response:
         request.scope.get("query_string", b""), body, request.headers.get("content-type", "")
     )
     services = request.app.state.services
-    refusal = await request.app.state.screen.screen(
-        request, parsed.values, body, services.catalog.cached() or services.catalog.current()
-    )
+    screened_with = services.catalog.cached() or services.catalog.current()
+    refusal = await request.app.state.screen.screen(request, parsed.values, body, screened_with)
     postback = PostbackRequest(
         endpoint=endpoint,
         method=request.method,
@@ -135,6 +137,8 @@ async def receive(request: Request, endpoint: str) -> Response:
         source_ip=request.client.host if request.client else "",
         request_id=request_id_of(request),
         parse_error=refusal or parsed.error,
+        screened_version=screened_with.version,
+        signature_verified=request.scope.get("state", {}).get("signature_verified", False),
     )
     try:
         result = await request.app.state.services.writer.submit(postback)

@@ -74,6 +74,7 @@ class PostbackScreen:
             check_ip(source_ip, access.allowed_ips, _holder(grant))
             if access.require_signature and grant.site_id is not None:
                 await self._check_signature(request, grant.site_id, body)
+                request.scope.setdefault("state", {})["signature_verified"] = True
         except Rejection as rejection:
             return rejection
         return None
@@ -103,6 +104,21 @@ class PostbackScreen:
         )
         if not await asyncio.to_thread(self._replays.first_use, signature):
             raise BadSignature("this signature was used before: sign every attempt anew")
+
+
+def check_screen_still_holds(
+    params: dict[str, str], source_ip: str, signed: bool, catalog: CatalogView
+) -> None:
+    """The address and signature rules again, under a catalog newer than the one that screened
+    the postback (a key or a rule applied in between): raises the Rejection to record."""
+    token = params.get("token", "").strip()
+    grant = catalog.authorise(token) if token else None
+    if grant is None:
+        return  # the rules refuse it with the right code
+    access = _access_of(grant, token, catalog)
+    check_ip(source_ip, access.allowed_ips, _holder(grant))
+    if access.require_signature and grant.site_id is not None and not signed:
+        raise BadSignature(f"site {grant.site_id} sends signed postbacks only: sign it and retry")
 
 
 def _access_of(grant: TokenGrant, token: str, catalog: CatalogView) -> SiteAccess:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
@@ -31,6 +31,7 @@ from app.audit.answers import lead_as_of_out, read_history
 from app.audit.postback_log_routes import postback_out
 from app.auth import admin_name
 from app.postbacks.resubmission import NotResubmittable, resubmit
+from app.support.rates import RatesPage
 from app.support.views import step_view
 from projections.lead_view.queries import find_leads
 from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
@@ -202,6 +203,12 @@ def support_routes() -> list:
     return [
         LoginController,
         SupportController,
+        Router(
+            "/",
+            route_handlers=[RatesPage],
+            guards=[require_login],
+            exception_handlers={LoginRequired: to_login},
+        ),  # fmt: skip
         create_static_files_router(path="/static", directories=[HERE / "static"]),
     ]
 

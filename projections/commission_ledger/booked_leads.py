@@ -12,12 +12,14 @@ from domain.ledger import Position
 
 @dataclass
 class Booked:
-    """One lead while a page is applied: its folded state and the position its entries book."""
+    """One lead while a page is applied: its folded state, the position its entries book and
+    the rule that priced that position (what a reversal of it is labelled with)."""
 
     state: LeadState | None
     position: Position | None
     amounts: LeadAmounts | None = None
     at: int = 0
+    rule: str = ""
 
 
 class BookedMemory:

@@ -63,6 +63,36 @@ def moved_balances(
     return new
 
 
+def price_line(lead_id: UUID, old: Position | None, new: Position | None) -> dict[str, Any]:
+    """A lead's booked position before → after: what a dry run lists for every lead it moves."""
+    return {"lead": str(lead_id), "before": _priced(old), "after": _priced(new)}
+
+
+def _priced(position: Position | None) -> dict[str, str] | None:
+    if position is None:
+        return None
+    payout, commission = position.advertiser_payout, position.webmaster_commission
+    return {
+        "bucket": position.bucket.value,
+        "advertiser": f"{shown(payout.amount, payout.currency)} {payout.currency}",
+        "webmaster": f"{shown(commission.amount, commission.currency)} {commission.currency}",
+    }
+
+
+def account_totals(lines: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Per account and currency, all buckets together: how much more (or less, negative) the
+    holder reads after the change than before."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        key = (line["account"], line["currency"])
+        moved = Decimal(line["new"]) - Decimal(line["old"])
+        totals[key] = totals.get(key, Decimal(0)) + moved
+    return [
+        {"account": account, "currency": currency, "difference": shown(amount, currency)}
+        for (account, currency), amount in sorted(totals.items())
+    ]
+
+
 def summary(differences: Mapping[str, list]) -> dict[str, int]:
     leads = {line["lead"] for name in ("leads", "lead_view") for line in differences.get(name, ())}
     return {"leads_changed": len(leads), "accounts_changed": len(differences.get("accounts", ()))}

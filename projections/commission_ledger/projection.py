@@ -127,8 +127,9 @@ class CommissionLedgerProjection:
             new = position_for(lead.state, lead.amounts)
             posted = posting_between(lead.position, new)
             if posted:
-                entries.extend(self._rows(at, event, lead.amounts.rule_version, posted))
-            lead.position, lead.at = new, at
+                rules = (lead.rule, lead.amounts.rule_version)
+                entries.extend(self._rows(at, event, rules, posted))
+            lead.position, lead.at, lead.rule = new, at, lead.amounts.rule_version
         # Every lead loaded has an event in this page, so each one is priced by now.
         rows = [view_row(b.state, b.amounts, b.at) for b in leads.values()]
         upsert_rows(cursor, LEADS_TABLE, rows, created)
@@ -142,16 +143,20 @@ class CommissionLedgerProjection:
         leads.update(_load(cursor, ids - leads.keys()))
         return leads
 
-    def _rows(self, at: int, event: Any, rule_version: str, posted: list[Entry]) -> Iterator[tuple]:
-        """Entry rows for COPY; `at` is the event's position in the store."""
+    def _rows(
+        self, at: int, event: Any, rules: tuple[str, str], posted: list[Entry]
+    ) -> Iterator[tuple]:
+        """Entry rows for COPY; `at` is the event's position in the store. A reversal carries
+        the rule of the entries it reverses (`rules[0]`), a new entry the rule now (`rules[1]`)."""
         posting = posting_id_for(at)
         event_type = type(event).__qualname__
         lead, postback, recorded_at = event.originator_id, event.postback_id, event.timestamp
         for entry in posted:
+            rule = rules[0] if entry.reverses else rules[1]
             yield (
-                posting, lead, at, event_type, postback, rule_version, entry.account,
-                entry.bucket.value, entry.amount.amount, entry.amount.currency, entry.reverses,
-                recorded_at, self._recalculation_id,
+                posting, lead, at, event_type, postback, rule, entry.account, entry.bucket.value,
+                entry.amount.amount, entry.amount.currency, entry.reverses, recorded_at,
+                self._recalculation_id,
             )  # fmt: skip
 
 
@@ -162,7 +167,10 @@ def _load(cursor: psycopg.Cursor, ids: set[UUID]) -> dict[UUID, Booked]:
     if not ids:
         return {}
     rows = cursor.execute(_LOAD, (list(ids),)).fetchall()
-    return {row["id"]: Booked(state_from_row(row), booked_position(row)) for row in rows}
+    return {
+        row["id"]: Booked(state_from_row(row), booked_position(row), rule=row["rule_version"])
+        for row in rows
+    }
 
 
 def _append(cursor: psycopg.Cursor, rows: list[tuple]) -> None:

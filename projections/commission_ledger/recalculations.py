@@ -17,8 +17,8 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from domain.catalog_view import CatalogView
-from domain.money import Money
-from projections.commission_ledger.differences import summary
+from domain.rate_history import rate_histories
+from projections.commission_ledger.differences import account_totals, summary
 
 TABLE = "recalculations"
 _COLUMNS = (
@@ -46,6 +46,11 @@ class Recalculation:
         lines = [*self.differences.get("leads", ()), *self.differences.get("lead_view", ())]
         return sorted({line["lead"] for line in lines})
 
+    @property
+    def account_differences(self) -> list[dict[str, str]]:
+        """Per account and currency, what the holder reads more (negative: less) after."""
+        return account_totals(self.differences.get("accounts", ()))
+
 
 def create_table(cursor: psycopg.Cursor, schema: str | None = None) -> None:
     cursor.execute(
@@ -60,9 +65,13 @@ def create_table(cursor: psycopg.Cursor, schema: str | None = None) -> None:
 
 
 def insert(cursor: psycopg.Cursor, record: Recalculation, schema: str | None = None) -> None:
+    """Inserts the record; its rule versions name the catalog version before and after (before:
+    the one the last rebuild used, unless the record says, as a preview does)."""
+    versions = {**record.rule_versions}
+    versions.setdefault("catalog_version_before", _last_rebuilt_version(cursor, schema))
     values = (
         record.id, record.started_at, record.finished_at, record.actor, record.dry_run,
-        record.projections, Jsonb(record.rule_versions), record.events_processed,
+        record.projections, Jsonb(versions), record.events_processed,
         Jsonb({**record.differences, "summary": summary(record.differences)}),
     )  # fmt: skip
     cursor.execute(
@@ -73,6 +82,16 @@ def insert(cursor: psycopg.Cursor, record: Recalculation, schema: str | None = N
         ),
         values,
     )
+
+
+def _last_rebuilt_version(cursor: psycopg.Cursor, schema: str | None) -> int | None:
+    row = cursor.execute(
+        sql.SQL(
+            "SELECT rule_versions->'catalog_version' AS version FROM {} WHERE NOT dry_run "
+            "ORDER BY started_at DESC LIMIT 1"
+        ).format(_table(schema))
+    ).fetchone()
+    return None if row is None else row["version"]
 
 
 def newest(cursor: psycopg.Cursor, before: datetime | None, limit: int) -> list[dict]:
@@ -92,37 +111,16 @@ def one(cursor: psycopg.Cursor, recalculation_id: UUID) -> dict | None:
 
 
 def rule_versions(catalog: CatalogView) -> dict[str, Any]:
-    """Every rate version the catalog holds, so a record says which rules were in force."""
-    goals = {
-        f"{offer.id}/{goal.id}": [
-            {
-                "version": rate.version,
-                "effective_from": rate.effective_from.isoformat(),
-                "advertiser": _money(rate.advertiser),
-                "webmaster": _money(rate.webmaster),
-            }
-            for rate in goal.rates
-        ]
-        for offer in catalog.offers.values()
-        for goal in offer.goals.values()
-    }
+    """Every rate version the catalog holds (`domain.rate_history`), so a record says which
+    rules were in force, which were superseded and by what."""
+    histories = rate_histories(catalog)
+    goals = {f"{h['offer']}/{h['goal']}": h["versions"] for h in histories if not h["webmaster"]}
     personal = {
-        f"{webmaster} {offer}/{goal}": [
-            {
-                "version": rate.version,
-                "effective_from": rate.effective_from.isoformat(),
-                "webmaster": _money(rate.webmaster),
-            }
-            for rate in rates
-        ]
-        for (webmaster, offer, goal), rates in catalog.personal_rates.items()
+        f"{h['webmaster']} {h['offer']}/{h['goal']}": h["versions"]
+        for h in histories
+        if h["webmaster"]
     }
     return {"catalog_version": catalog.version, "goal_rates": goals, "personal_rates": personal}
-
-
-def _money(money: Money) -> str:
-    wire = money.to_wire()
-    return f"{wire['amount']} {wire['currency']}"
 
 
 def _table(schema: str | None) -> sql.Composable:

@@ -27,6 +27,7 @@ from projections.commission_ledger.differences import (
     account_lines,
     lead_lines,
     moved_balances,
+    price_line,
 )
 from projections.commission_ledger.projection import PROJECTION_NAME, booked_position, position_for
 from projections.commission_ledger.recalculations import Recalculation
@@ -39,6 +40,7 @@ def preview_rate_changes(
     changes: Sequence[RetroactiveRateChange],
     catalog: CatalogView,
     actor: str,
+    version_before: int | None = None,
 ) -> Recalculation | None:
     """The recorded dry run of what a rebuild would change; None when nothing is retroactive."""
     if not changes:
@@ -64,7 +66,10 @@ def preview_rate_changes(
             actor=actor,
             dry_run=True,
             projections=[PROJECTION_NAME],
-            rule_versions=recalculations.rule_versions(catalog),
+            rule_versions={
+                **recalculations.rule_versions(catalog),
+                "catalog_version_before": version_before,
+            },
             events_processed=sum(len(lead_events) for lead_events in events.values()),
             differences={
                 "leads": [
@@ -73,6 +78,10 @@ def preview_rate_changes(
                     for line in lead_lines(lead_id, before, after)
                 ],
                 "accounts": account_lines(old, moved_balances(old, repriced.values())),
+                "repriced": [
+                    price_line(lead_id, before, after)
+                    for lead_id, (before, after) in sorted(repriced.items())
+                ],
             },
         )
         recalculations.insert(cursor, record)

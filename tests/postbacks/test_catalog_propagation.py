@@ -1,0 +1,87 @@
+"""A catalog change is in force when `POST /api/admin/catalog` answers, in every process.
+
+Each worker holds its own catalog snapshot, reloaded now and then; the postback path saves only
+if the catalog is still at the version it decided with (`app.eventstore.recorder`). So right
+after the answer, over many connections spread across several workers, a site's new key is
+accepted and a revoked global token, or the site's old key, refused: no answer follows the
+catalog that was just replaced.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from app.postbacks.parsing import parse_parameters
+from app.postbacks.processing import CREATION, PostbackRequest
+from tests.controls import ADMIN, DEMO_CATALOG, GLOBAL_TOKEN, SITE_TOKEN
+from tests.servers import running_server
+
+WORKERS = 3
+PARALLEL = 24
+NEW_SITE_TOKEN = "7-n3w-key"
+
+
+def changed_catalog() -> bytes:
+    document = DEMO_CATALOG.replace(b'key = "s3cr3t"', b'key = "n3w-key"')
+    document = document.replace(
+        b'global_tokens = ["demo-global-token"]', b'global_tokens = ["next-global-token"]'
+    )
+    assert document.count(b"n3w-key") == 1 and b'"demo-global-token"]' not in document
+    return document
+
+
+def send_all(server, tokens: list[str], label: str) -> list:
+    start = threading.Barrier(len(tokens), timeout=60)
+
+    def send(i: int, token: str):
+        start.wait()
+        with server.client() as own:  # a connection of its own: any worker may answer
+            params = {"token": token, "flow": "101", "exto": f"{label}-{i}"}
+            return own.get("/api/site/click.json", params=params)
+
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        futures = [pool.submit(send, i, token) for i, token in enumerate(tokens)]
+        return [future.result() for future in futures]
+
+
+def test_right_after_the_answer_every_worker_follows_the_new_catalog(database, tmp_path):
+    # Snapshots never grow old enough to reload by themselves: only the rule keeps them honest.
+    slow_reload = {"LEDGER_CATALOG_RELOAD_SECONDS": "600"}
+    with running_server(database, tmp_path / "server", workers=WORKERS, env=slow_reload) as server:
+        # Every worker holds the old catalog: its tokens are accepted everywhere.
+        warm = send_all(server, [SITE_TOKEN, GLOBAL_TOKEN] * (PARALLEL // 2), "warm")
+        assert {response.status_code for response in warm} == {200}
+        with server.client() as http:
+            applied = http.post(
+                "/api/admin/catalog", content=changed_catalog(), headers=server.admin_headers
+            )
+        assert applied.status_code == 200, applied.text
+
+        tokens = [NEW_SITE_TOKEN, GLOBAL_TOKEN, SITE_TOKEN] * (PARALLEL // 3)
+        answers = send_all(server, tokens, "after")
+
+    pairs = zip(tokens, answers, strict=True)
+    outcomes = [(token, r.status_code, r.json().get("error")) for token, r in pairs]
+    assert {o for o in outcomes if o[0] == NEW_SITE_TOKEN} == {(NEW_SITE_TOKEN, 200, None)}
+    assert {o for o in outcomes if o[0] == GLOBAL_TOKEN} == {(GLOBAL_TOKEN, 401, "invalid_token")}
+    assert {o for o in outcomes if o[0] == SITE_TOKEN} == {(SITE_TOKEN, 401, "invalid_token")}
+
+
+def test_a_postback_screened_under_an_older_catalog_meets_the_newer_ones_access_rules(
+    demo, services
+):
+    screened_with = services.catalog.current().version
+    signed = b'key = "s3cr3t"\n  require_signature = true'
+    signed_only = DEMO_CATALOG.replace(b'key = "s3cr3t"', signed)
+    assert demo.post("/api/admin/catalog", content=signed_only, headers=ADMIN).status_code == 200
+    query = f"token={SITE_TOKEN}&flow=101&exto=late-rule".encode()
+    parsed = parse_parameters(query, b"", "")
+    request = PostbackRequest(
+        CREATION, "GET", parsed.values, parsed.recorded, "127.0.0.1", "test",
+        screened_version=screened_with,
+    )  # fmt: skip
+
+    (result,) = services.processor.process([request])
+
+    assert (result.http_status, result.error) == (401, "bad_signature")
