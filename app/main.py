@@ -28,6 +28,7 @@ from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
+from app.ops.lifeline import end_with_parent
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
@@ -104,6 +105,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
     )
     return app
+
+
+def create_served_app() -> Litestar:
+    """What each granian worker of `serve` builds: tied to the server's life first."""
+    end_with_parent()
+    return create_app()
 
 
 def _json(body: ErrorBody, status: int, headers: dict | None = None) -> Response:
