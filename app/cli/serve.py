@@ -42,10 +42,10 @@ def register(commands) -> None:
     serve.add_argument(
         "--apply-catalog", type=Path, metavar="FILE", help="apply this catalog TOML file first"
     )
-    serve.set_defaults(handler=serve)
+    serve.set_defaults(handler=run_server)
 
 
-def serve(args) -> int:
+def run_server(args) -> int:
     from app.cli.catalog import apply_file
     from app.cli.opening import database_address
     from app.ops.lifeline import serve_names_itself
