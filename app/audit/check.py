@@ -16,7 +16,6 @@ Checks (each violation is one line of the report):
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import UUID

@@ -16,7 +16,7 @@ from app.settings import Settings
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn a bad address or an unreachable database into a CommandError."""
-    from app.eventstore.application import DATABASE_DOWN_ERRORS
+    from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
     try:
         yield

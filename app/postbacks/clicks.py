@@ -1,4 +1,11 @@
-"""Click tracking: `GET /go/{flow}` records a click and redirects to the offer's landing page."""
+"""Click tracking: `GET /go/{flow}` records a click and redirects to the offer's landing page.
+
+With the database down the click cannot be recorded now. A visitor is a person following a link,
+and the landing page is the advertiser's, not ours: when the worker's cached catalog knows the
+flow, the visitor is still sent on at once, and the click is recorded when the database is back
+(`app.postbacks.deferred_clicks`). A link the cache does not know (it could be a new flow, or
+none) gets a 503 page with Retry-After that reloads the same link by itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from app.eventstore.breaker import RETRY_AFTER_SECONDS
+from app.eventstore.application import DatabaseUnavailable
+from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 CLICK_ID_BYTES = 16  # 128 random bits, URL-safe: unguessable, so clicks cannot be forged
@@ -32,36 +40,59 @@ class ClickController(Controller):
         sub5: FromQuery[str | None] = None,
     ) -> Response:
         services = request.app.state.services
-        try:
-            catalog = services.catalog.current()
-            flow = catalog.flow(flow_ref) or services.catalog.refresh(min_interval=0.5).flow(
-                flow_ref
-            )
-            if flow is None:
-                return _not_found(flow_ref)
-            offer = catalog.offers.get(flow.offer) or services.catalog.current().offers[flow.offer]
-            click = secrets.token_urlsafe(CLICK_ID_BYTES)
-            subs = {k: v for k, v in zip(_SUBS, (sub1, sub2, sub3, sub4, sub5), strict=True) if v}
-            services.ledger.record_click(
-                click=click,
-                flow=flow.id,
-                offer=offer.id,
-                webmaster=flow.webmaster,
-                ip=request.client.host if request.client else "",
-                user_agent=request.headers.get("user-agent", "")[:512],
-                subs={k: v[:512] for k, v in subs.items()},
-            )
-        except DATABASE_DOWN_ERRORS:
-            return Response(
-                "Temporarily unavailable, please retry.",
-                status_code=503,
-                media_type="text/plain",
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-            )
-        return Redirect(offer.landing_for(click), status_code=302)
+        subs = {k: v for k, v in zip(_SUBS, (sub1, sub2, sub3, sub4, sub5), strict=True) if v}
+        visit = {
+            "ip": request.client.host if request.client else "",
+            "user_agent": request.headers.get("user-agent", "")[:512],
+            "subs": {k: v[:512] for k, v in subs.items()},
+        }
+        if not services.breaker.is_open:
+            try:
+                return _recorded(services, flow_ref, visit)
+            except (*DATABASE_DOWN_ERRORS, DatabaseUnavailable) as error:
+                if means_database_down(error):
+                    services.breaker.trip(error)
+        return _sent_on_without_database(services, flow_ref, visit)
 
 
 _SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+
+
+def _recorded(services, flow_ref: str, visit: dict) -> Response:
+    catalog = services.catalog.current()
+    flow = catalog.flow(flow_ref) or services.catalog.refresh(min_interval=0.5).flow(flow_ref)
+    if flow is None:
+        return _not_found(flow_ref)
+    offer = catalog.offers.get(flow.offer) or services.catalog.current().offers[flow.offer]
+    click = secrets.token_urlsafe(CLICK_ID_BYTES)
+    services.ledger.record_click(
+        click=click, flow=flow.id, offer=offer.id, webmaster=flow.webmaster, **visit
+    )
+    if len(services.deferred_clicks):
+        services.deferred_clicks.record()
+    return Redirect(offer.landing_for(click), status_code=302)
+
+
+def _sent_on_without_database(services, flow_ref: str, visit: dict) -> Response:
+    """The flow known from the cached catalog: on to the landing page, the click kept to record
+    later (app.postbacks.deferred_clicks); otherwise a page that retries by itself."""
+    catalog = services.catalog.cached()
+    flow = catalog.flow(flow_ref) if catalog is not None else None
+    offer = catalog.offers.get(flow.offer) if catalog is not None and flow is not None else None
+    if offer is None:
+        return Response(
+            f'<!doctype html><meta http-equiv="refresh" content="{RETRY_AFTER_SECONDS}">'
+            "<title>One moment</title><h1>One moment, please</h1>"
+            "<p>This page reloads by itself in a few seconds.</p>",
+            status_code=503,
+            media_type="text/html",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    click = secrets.token_urlsafe(CLICK_ID_BYTES)
+    services.deferred_clicks.add(
+        click=click, flow=flow.id, offer=offer.id, webmaster=flow.webmaster, **visit
+    )
+    return Redirect(offer.landing_for(click), status_code=302)
 
 
 def _not_found(flow_ref: str) -> Response:
