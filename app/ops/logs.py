@@ -49,7 +49,7 @@ def configure_logging(level: str | None = None, style: str | None = None) -> Non
     Unset, a terminal gets short text lines for a person and anything else (a file, a log
     collector, a pipe) JSON lines for a machine.
     """
-    handler = logging.StreamHandler()
+    handler = _Stderr()
     if (style or log_style()) == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -57,6 +57,19 @@ def configure_logging(level: str | None = None, style: str | None = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a record comes: a test that captured stderr and
+    closed it again must not leave background threads writing into a closed file."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
