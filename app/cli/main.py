@@ -1,9 +1,9 @@
 """The `postback-ledger` command: serve the API, apply catalogs, run projections, audit.
 
 Each command group lives in a module of its own (`serve`, `catalog`, `projections`, `audit`,
-`sites`, `lead`) that adds its parsers and handlers; this module only assembles them and runs
-one. Every command has --help. Commands that touch the database open the same `Services` the
-server uses, on `DATABASE_URL` or the embedded PostgreSQL in `LEDGER_DATA_DIR`.
+`sites`, `lead`, `database`) that adds its parsers and handlers; this module only assembles them
+and runs one. Every command has --help. Commands that touch the database open the same `Services`
+the server uses, on `DATABASE_URL` or the embedded PostgreSQL in `LEDGER_DATA_DIR`.
 
 A user's mistake (a missing file, an invalid catalog, a bad DATABASE_URL) ends with one line on
 stderr and exit code 2, like argparse's own usage errors; a failure of the surroundings (the
@@ -16,11 +16,11 @@ import argparse
 import logging
 import sys
 
-from app.cli import audit, catalog, lead, projections, serve, sites
+from app.cli import audit, catalog, database, lead, projections, serve, sites
 from app.cli.output import CommandError
 from app.ops.logs import configure_logging
 
-GROUPS = (serve, catalog, projections, audit, sites, lead)
+GROUPS = (serve, catalog, projections, audit, sites, lead, database)
 
 
 def main(argv: list[str] | None = None) -> int:

