@@ -33,8 +33,8 @@ def register(commands) -> None:
 
 def print_history(args) -> int:
     """Exit 0 with the history, 1 when no lead or several match."""
+    from app.audit.answers import read_history
     from app.audit.history_table import history_table
-    from app.audit.routes import read_history
 
     services = open_services()
     try:
@@ -54,7 +54,7 @@ def print_history(args) -> int:
 
 
 def _one_lead(services, query: str):
-    from projections.postback_log.search import find_leads
+    from projections.lead_view.queries import find_leads
 
     with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
         leads = find_leads(cursor, query)
