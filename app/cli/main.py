@@ -17,7 +17,7 @@ import logging
 import sys
 
 from app.cli import audit, catalog, database, lead, projections, serve, sites
-from app.cli.output import CommandError
+from app.cli.output import USAGE, CommandError
 from app.ops.logs import configure_logging
 
 GROUPS = (serve, catalog, projections, audit, sites, lead, database)
@@ -50,7 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
     for group in GROUPS:
         group.register(commands)
+    for group_parser in commands.choices.values():  # `postback-ledger catalog`: its own help
+        if group_parser.get_default("handler") is None:
+            group_parser.set_defaults(handler=_help_of(group_parser))
     return parser
+
+
+def _help_of(parser: argparse.ArgumentParser):
+    def print_help(_args) -> int:
+        parser.print_help(sys.stderr)
+        return USAGE
+
+    return print_help
 
 
 if __name__ == "__main__":

@@ -51,6 +51,12 @@ def test_every_command_has_help(capsys):
         assert "usage: postback-ledger " + " ".join(command) in capsys.readouterr().out
 
 
+def test_a_command_group_without_its_command_prints_the_group_help_and_exit_code_2(capsys):
+    assert main(["database"]) == 2
+
+    assert "usage: postback-ledger database" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "command",
     [
