@@ -122,6 +122,19 @@ def test_lead_history_finds_the_lead_by_click_or_exto(history_lead, named_by, ca
     assert f"Lead {history_lead['id']}" in capsys.readouterr().out
 
 
+def test_lead_history_lists_the_leads_an_exto_names_when_there_are_several(
+    demo, database, monkeypatch, capsys
+):
+    ids = [create(demo, flow=flow, exto="shared-exto").json()["id"] for flow in ("101", "102")]
+    monkeypatch.setenv("DATABASE_URL", database.url())
+
+    assert main(["lead", "history", "shared-exto"]) == 1
+
+    told = capsys.readouterr().err
+    assert all(lead_id in told for lead_id in ids)
+    assert "2 leads match 'shared-exto'; name one by its id" in told
+
+
 def test_lead_history_in_a_pipe_prints_whole_values(history_lead, capsys):
     assert main(["lead", "history", history_lead["id"]]) == 0
 
