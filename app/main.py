@@ -24,11 +24,14 @@ from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
-from app.eventstore.breaker import RETRY_AFTER_SECONDS
+from app.eventstore.application import DatabaseUnavailable
+from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
+from app.ops.database_gate import database_gate
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
+from app.ops.lifeline import end_with_parent
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
@@ -84,14 +87,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HealthController,
         ],
         lifespan=[lifespan],
-        middleware=[observe_requests(metrics)],
+        middleware=[observe_requests(metrics), database_gate],
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         template_config=support_templates(),
         exception_handlers={
             HTTPException: http_error,
             ValidationException: validation_error,
-            **{error: database_down for error in DATABASE_DOWN_ERRORS},
+            **{error: database_down for error in (*DATABASE_DOWN_ERRORS, DatabaseUnavailable)},
             psycopg.DataError: value_refused_by_database,
             # eventsourcing re-raises psycopg's DataError as its own type.
             eventsourcing.persistence.DataError: value_refused_by_database,
@@ -106,6 +109,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
     )
     return app
+
+
+def create_served_app() -> Litestar:
+    """What each granian worker of `serve` builds: tied to the server's life first."""
+    end_with_parent()
+    return create_app()
 
 
 def _json(body: ErrorBody, status: int, headers: dict | None = None) -> Response:
@@ -135,8 +144,12 @@ def validation_error(_: Request, error: ValidationException) -> Response:
     return _json(ErrorBody("invalid_parameter", details or str(error.detail)), 400)
 
 
-def database_down(_: Request, error: Exception) -> Response:
+def database_down(request: Request, error: Exception) -> Response:
+    """503 with Retry-After; the breaker opens, so the next requests need not try."""
     log.warning("database unavailable: %s", error)
+    services = getattr(request.app.state, "services", None)
+    if services is not None and means_database_down(error):
+        services.breaker.trip(error)
     return _json(
         ErrorBody("database_unavailable", "the database is unavailable; retry"),
         503,

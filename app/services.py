@@ -13,6 +13,7 @@ from app.eventstore.application import LedgerApplication
 from app.eventstore.breaker import DatabaseBreaker
 from app.eventstore.database import DatabaseAddress, database_address, schema_lock
 from app.postbacks.catalog_cache import CatalogCache
+from app.postbacks.deferred_clicks import DeferredClicks
 from app.postbacks.processing import PostbackProcessor
 from app.postbacks.writer import PostbackWriter
 from app.settings import Settings
@@ -36,6 +37,8 @@ class Services:
     processor: PostbackProcessor
     writer: PostbackWriter
     runner: ProjectionRunner
+    breaker: DatabaseBreaker  # the writer's, also bounding every HTTP request (database_gate)
+    deferred_clicks: DeferredClicks  # visitors sent on while the database was down
 
     @classmethod
     def open(cls, settings: Settings, address: DatabaseAddress | None = None) -> Services:
@@ -50,7 +53,8 @@ class Services:
         processor = PostbackProcessor(ledger, catalog)
         breaker = DatabaseBreaker(ledger.recorder.datastore.pool, address.conninfo())
         writer = PostbackWriter(processor, max_batch=settings.max_batch, breaker=breaker)
-        return cls(settings, address, ledger, catalog, processor, writer, runner)
+        deferred = DeferredClicks(ledger)
+        return cls(settings, address, ledger, catalog, processor, writer, runner, breaker, deferred)
 
     def start(self) -> None:
         self.writer.start()
@@ -58,6 +62,7 @@ class Services:
             self.runner.start()
 
     def close(self) -> None:
+        self.deferred_clicks.close()
         self.writer.stop()
         self.runner.stop()
         self.ledger.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +23,9 @@ from app.eventstore.database import DatabaseAddress, embedded_address, start_emb
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings
+from tests import leftovers
 from tests.controls import ADMIN, ADMIN_TOKEN, DEMO_CATALOG
+from tests.leftovers import temp_folder
 from tests.servers import live_server  # noqa: F401 - a fixture for every test module
 
 # The stateful ledger machine's budget (tests/ledger/test_stateful.py). Every step is real HTTP,
@@ -51,10 +53,11 @@ def server_address() -> Iterator[DatabaseAddress]:
         yield DatabaseAddress.from_url(os.environ["DATABASE_URL"])
         return
     # A short path: PostgreSQL's Unix socket path must stay under ~107 bytes.
-    folder = Path(tempfile.mkdtemp(prefix="plt-", dir="/tmp"))
+    folder = temp_folder("plt")
     server = start_embedded(folder)
     yield embedded_address(server)
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -107,3 +110,24 @@ def paused_projections(settings, database) -> Iterator[tuple[TestClient, Service
         assert client.post("/api/admin/catalog", content=DEMO_CATALOG, headers=ADMIN).is_success
         yield client, services
     services.close()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest removed the tmp_path folders of passed tests
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it leaves a process or temporary data of its own behind."""
+    processes = leftovers.processes_left_after(leftovers.SETTLE_SECONDS)
+    folders = leftovers.folders_left()
+    factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    basetemp = factory._basetemp
+    if exitstatus == 0 and factory._given_basetemp is None and basetemp and basetemp.exists():
+        folders.append(basetemp)
+    if not processes and not folders:
+        return
+    leftovers.end(processes)
+    report = session.config.get_terminal_writer()
+    report.line("\nthe test run left behind (processes were killed now):", red=True)
+    for pid, command in processes:
+        report.line(f"  process {pid}: {command[:200]}")
+    for folder in folders:
+        report.line(f"  folder {folder}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

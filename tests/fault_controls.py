@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from app.eventstore.application import LedgerApplication
 from app.eventstore.database import DatabaseAddress, embedded_address, start_embedded
 from domain.lead import Lead
 from domain.postback import Postback
+from tests.leftovers import temp_folder
 from tests.natural_keys import duplicated_leads
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ class OwnPostgres:
 
     def __init__(self) -> None:
         # A short path: the Unix socket path must stay under ~107 bytes.
-        self._folder = Path(tempfile.mkdtemp(prefix="plf-", dir="/tmp"))
+        self._folder = temp_folder("plf")
         self._server = start_embedded(self._folder)
         self.address = embedded_address(self._server)
         self.running = True

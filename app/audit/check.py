@@ -16,7 +16,6 @@ Checks (each violation is one line of the report):
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -134,19 +133,3 @@ class Snapshot:
     @property
     def events_table(self) -> sql.Identifier:
         return sql.Identifier(self._ledger.events_table)
-
-
-def audit_check_command(args) -> int:
-    """`postback-ledger audit check`: print the report; exit 1 on any violation."""
-    from app.eventstore.database import database_address
-    from app.settings import Settings
-
-    address = database_address(Settings.from_env())
-    ledger = LedgerApplication(env=address.eventsourcing_env(pool_size=2))
-    try:
-        report = audit(address, ledger)
-    finally:
-        ledger.close()
-    for line in report.lines():
-        print(line, file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get
+from litestar.concurrency import sync_to_thread
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -53,7 +55,9 @@ class ExportController(Controller):
     ) -> Stream:
         services = request.app.state.services
         where = ExportFilter(from_, to, advertiser, webmaster)
-        content = _content(services, dataset, format, where)
+        # The first rows are read before the answer starts: a database that is down then gives a
+        # 503, instead of a 200 whose body breaks off.
+        content = await sync_to_thread(_started, _content(services, dataset, format, where))
         name = "-".join(
             part for part in (dataset, advertiser or webmaster, _day(from_), _day(to)) if part
         )
@@ -78,6 +82,11 @@ def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterat
     if format == "csv":
         return csv_rows(history_steps(histories), HISTORY_COLUMNS)
     return ndjson(histories)
+
+
+def _started(content: Iterator[bytes]) -> Iterator[bytes]:
+    first = next(content, None)
+    return content if first is None else itertools.chain((first,), content)
 
 
 def _day(moment: datetime | None) -> str | None:

@@ -1,50 +1,72 @@
-"""The audit subcommands of `postback-ledger`: `audit verify` and `lead history ID`.
+"""`postback-ledger audit verify|check`: is the stored data as it was written, and consistent?
 
-Kept apart from `app.cli.main` so the parser stays a table of contents; each handler opens what it
-needs and returns the process exit code.
+Both exit 0 when all holds and 1 otherwise, so that a cron job or a restore script can act on
+the code; `--json` prints the report for scripts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from uuid import UUID
 
-from app.settings import Settings
+from app.cli.opening import database_address, database_errors
+from app.cli.output import add_json_option, print_json
 
 
-def audit_verify(args) -> int:
+def register(commands) -> None:
+    audit = commands.add_parser(
+        "audit", help="check the stored data", description="Check the stored data."
+    ).add_subparsers(title="audit commands")
+    verify = audit.add_parser(
+        "verify",
+        help="recompute the hash chain over stored events; exit 1 at the first broken link",
+        description="Recompute the tamper-evidence hash chain from ledger_events and report the "
+        "first event changed, deleted or inserted after it was stored.",
+    )
+    add_json_option(verify)
+    verify.set_defaults(handler=verify_chain)
+    check = audit.add_parser(
+        "check",
+        help="check the invariants (ledger sums, balances, views against events); exit 1 on "
+        "any violation",
+        description="Check on one consistent snapshot: the ledger sums to zero per currency and "
+        "per posting, balances equal entries, lead views and ledger positions equal the fold of "
+        "each lead's events, every stored postback is in the postback log, no lead is duplicated.",
+    )
+    add_json_option(check)
+    check.set_defaults(handler=check_invariants)
+
+
+def verify_chain(args) -> int:
     """Exit 0 when the chain holds, 1 at the first broken link."""
     from app.audit.verify import describe, verify_chain
-    from app.eventstore.database import database_address
 
-    address = database_address(Settings.from_env())
-    report = verify_chain(address.conninfo())
-    for line in describe(report):
-        print(line, file=sys.stdout if report.intact else sys.stderr)
+    address = database_address()
+    with database_errors():
+        report = verify_chain(address.conninfo())
+    if args.json:
+        print_json({"intact": report.intact, **dataclasses.asdict(report)})
+    else:
+        for line in describe(report):
+            print(line, file=sys.stdout if report.intact else sys.stderr)
     return 0 if report.intact else 1
 
 
-def lead_history(args) -> int:
-    """Print a lead's history as a table; exit 1 when the lead is unknown."""
-    from rich.console import Console
+def check_invariants(args) -> int:
+    """Exit 0 when every invariant holds, 1 on any violation."""
+    from app.audit.check import audit
+    from app.eventstore.application import LedgerApplication
 
-    from app.audit.history_table import history_table
-    from app.audit.routes import read_history
-    from app.services import Services
-
-    try:
-        lead_id = UUID(args.lead_id)
-    except ValueError:
-        print(f"not a lead id: {args.lead_id!r}", file=sys.stderr)
-        return 2
-    services = Services.open(Settings.from_env())
-    try:
-        services.runner.catch_up()
-        found = read_history(services, lead_id)
-    finally:
-        services.ledger.close()
-    if found is None:
-        print(f"lead {lead_id} is not known", file=sys.stderr)
-        return 1
-    Console(width=args.width).print(history_table(found))
-    return 0
+    address = database_address()
+    with database_errors():
+        ledger = LedgerApplication(env=address.eventsourcing_env(pool_size=2))
+        try:
+            report = audit(address, ledger)
+        finally:
+            ledger.close()
+    if args.json:
+        print_json({"ok": report.ok, "checked": report.checked, "violations": report.violations})
+    else:
+        for line in report.lines():
+            print(line, file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1

@@ -1,15 +1,20 @@
-"""`postback-ledger projections rebuild NAME [--dry-run]`: a rebuild with a progress bar.
+"""`postback-ledger projections rebuild NAME [--dry-run] [--json]`: a rebuild with a progress bar.
 
 The bar counts lead events replayed, with their rate (events/s) and the time left. At the end
 the command prints what the rebuild changed, per lead and per account, and where the audit
-record is.
+record is. While the bar is drawn, log records are printed through the same console, above the
+bar, instead of breaking into it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import (
@@ -25,6 +30,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from app.cli.output import print_json
 from app.ops.metrics import publishing_rebuild_progress
 from projections.commission_ledger.recalculations import Recalculation
 from projections.rebuild.rebuilder import Rebuild, RebuildBusy
@@ -41,10 +47,10 @@ def cli_actor() -> str:
     return f"cli:{user}"
 
 
-def projections_rebuild(services, name: str, dry_run: bool) -> int:
+def projections_rebuild(services, name: str, dry_run: bool, as_json: bool = False) -> int:
     console = Console(stderr=True)
     try:
-        with _progress_bar(console) as bar:
+        with _progress_bar(console) as bar, _logs_through(console):
             task = bar.add_task("rebuild " + name, total=None)
 
             def show(done: int, total: int) -> None:
@@ -66,6 +72,9 @@ def projections_rebuild(services, name: str, dry_run: bool) -> int:
         return 1
     finally:
         services.ledger.close()
+    if as_json:
+        print_json({**recalculation_document(record), "seconds": round(elapsed, 3)})
+        return 0
     rate = record.events_processed / elapsed if elapsed > 0 else 0.0
     print(f"{record.events_processed} events replayed in {elapsed:.1f} s ({rate:,.0f} events/s)")
     print_differences(record)
@@ -84,6 +93,11 @@ def _price(priced: dict | None) -> str:
     if priced is None:
         return "nothing booked"
     return f"{priced['bucket']} advertiser {priced['advertiser']}, webmaster {priced['webmaster']}"
+
+
+def recalculation_document(record: Recalculation) -> dict:
+    """The audit record as `--json` prints it (the same fields as GET /api/recalculations/ID)."""
+    return {**dataclasses.asdict(record), "leads_changed": record.leads_changed}
 
 
 def print_preview(preview: Recalculation | None) -> None:
@@ -116,6 +130,20 @@ def print_differences(record: Recalculation) -> None:
             f"  account {line['account']} {line['bucket']}: "
             f"{line['old']} -> {line['new']} {line['currency']}"
         )
+
+
+@contextmanager
+def _logs_through(console: Console) -> Iterator[None]:
+    """Log records go through the bar's console while it is drawn, then back to stderr."""
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    before = root.handlers[:]
+    root.handlers[:] = [RichHandler(console=console, show_path=False, markup=False)]
+    try:
+        yield
+    finally:
+        root.handlers[:] = before
 
 
 def _progress_bar(console: Console) -> Progress:

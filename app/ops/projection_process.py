@@ -7,13 +7,13 @@ only accept and write postbacks (measured in README, "Server setup").
 
 `serve` starts `postback-ledger projections run --exit-with-parent`, restarts it if it ever dies,
 and stops it when the server stops. The child also ends by itself when its parent is gone (even
-after a kill -9), so a crashed server never leaves an orphan runner holding the leader lock.
+after a kill -9: `app.ops.lifeline`), so a crashed server never leaves an orphan runner holding the
+leader lock.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -80,8 +80,3 @@ class ProjectionProcess:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-
-
-def parent_is_gone(parent_pid: int) -> bool:
-    """True once the process that started us has ended (we were handed to another parent)."""
-    return os.getppid() != parent_pid

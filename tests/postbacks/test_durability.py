@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import UUID
 
+import httpx
 import psycopg
 import pytest
 from litestar.testing import TestClient
@@ -123,12 +124,40 @@ def test_while_the_database_is_down_postbacks_and_admin_reads_answer_503_with_re
         assert response.json()["error"] == "database_unavailable", name
 
 
-@pytest.mark.slow  # eventsourcing retries a failing save ten times: about 20 s
-def test_while_the_database_is_down_a_tracking_link_answers_503_not_a_redirect(demo, outage):
+def test_while_the_database_is_down_a_known_tracking_link_still_sends_the_visitor_on(
+    demo, services, outage
+):
     response = demo.get("/go/cc-traffic", follow_redirects=False)
+
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("https://acme.example/land?click=")
+    assert len(services.deferred_clicks) == 1, "the click waits to be recorded"
+
+
+def test_while_the_database_is_down_an_unknown_tracking_link_answers_503_not_a_redirect(
+    demo, outage
+):
+    assert_retry_later(change(demo, click=outage, status="hold"))  # the service knows it is down
+    response = demo.get("/go/no-such-flow", follow_redirects=False)
 
     assert_retry_later(response)
     assert "location" not in response.headers
+
+
+def test_a_click_sent_on_while_the_database_was_down_is_recorded_once_it_is_back(
+    demo, services, database
+):
+    new_click(demo)  # the catalog is in the cache
+    with database_refusing_connections(database):
+        landing = demo.get("/go/cc-traffic", follow_redirects=False).headers["location"]
+    click = httpx.URL(landing).params["click"]
+
+    deadline = time.monotonic() + 60
+    while services.deferred_clicks and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the breaker's probe finds the database back
+        demo.get("/go/cc-traffic", follow_redirects=False)
+
+    assert accepted(create(demo, click=click, exto="after-outage"))["outcome"] == "created"
 
 
 def test_postbacks_are_accepted_again_once_the_database_is_back(demo, services, database):

@@ -1,0 +1,122 @@
+"""`postback-ledger serve`: the HTTP API in granian workers, and the read models' own process.
+
+Before anything starts, the port is tried: granian binds with SO_REUSEPORT, so a second server
+on a busy port would otherwise start beside the first (or beside an orphan of a killed one) and
+share its traffic. Every child ends when this process ends (`app.ops.lifeline`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import socket
+from pathlib import Path
+
+from app.cli.output import CommandError
+from app.settings import Settings, ensure_admin_token
+
+
+def register(commands) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve the HTTP API", description="Serve the HTTP API."
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="HTTP worker processes (default: one per CPU, here %(default)s)",
+    )
+    serve.add_argument(
+        "--projections",
+        choices=["process", "workers", "off"],
+        default=None,
+        help="where the read models are fed: 'process' (default) one process of their own beside "
+        "the workers; 'workers' a runner thread in each worker (one leads); 'off' elsewhere "
+        "(`postback-ledger projections run` on another node). LEDGER_RUN_PROJECTIONS=0 means off",
+    )
+    serve.add_argument(
+        "--apply-catalog", type=Path, metavar="FILE", help="apply this catalog TOML file first"
+    )
+    serve.set_defaults(handler=run_server)
+
+
+def run_server(args) -> int:
+    from app.cli.catalog import apply_file
+    from app.cli.opening import database_address
+    from app.ops.lifeline import serve_names_itself
+    from app.ops.projection_process import ProjectionProcess
+    from app.postbacks.screening import ensure_signing_key
+
+    check_port_free(args.host, args.port)
+    settings = ensure_admin_token(Settings.from_env())
+    address = database_address(settings)  # starts the embedded server here, once, for all workers
+    os.environ["DATABASE_URL"] = address.url()
+    if not os.environ.get("LEDGER_ADMIN_TOKEN") and not os.environ.get("LEDGER_ADMIN_TOKENS"):
+        os.environ["LEDGER_ADMIN_TOKEN"] = settings.admin_tokens["admin"]
+    # Every worker must derive the same site signing secrets.
+    os.environ["LEDGER_SIGNING_KEY"] = ensure_signing_key(settings)
+    if args.apply_catalog:
+        apply_file(argparse.Namespace(file=args.apply_catalog, json=False))
+    projections = args.projections or ("process" if settings.run_projections else "off")
+    os.environ["LEDGER_RUN_PROJECTIONS"] = "1" if projections == "workers" else "0"
+    serve_names_itself()
+    _print_welcome(args, settings, projections)
+    runner = ProjectionProcess() if projections == "process" else None
+    if runner is not None:
+        runner.start()
+    try:
+        _granian(args).serve()
+    finally:
+        if runner is not None:
+            runner.stop()
+    return 0
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message when something already listens on host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # ignore TIME_WAIT only
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {port} on {host} is already in use (another server?); stop it, or "
+                    f"choose another port with --port"
+                ) from error
+            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+
+
+def _granian(args):
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    return Granian(
+        "app.main:create_served_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_access=False,
+    )
+
+
+def _print_welcome(args, settings: Settings, projections: str) -> None:
+    base = f"http://{args.host}:{args.port}"
+    token = next(iter(settings.admin_tokens.values()))
+    print(
+        f"\npostback-ledger serving on {base}  (API docs: {base}/schema)\n"
+        f"  processes   : {args.workers} HTTP worker(s), read models: {projections}\n"
+        f"  admin token : {token}\n"
+        "  demo tokens : site 7-s3cr3t (offer-1), site 8-l0an-key (offer-2),"
+        " global demo-global-token\n"
+        f"  try         : curl '{base}/api/site/click.json?token=7-s3cr3t&flow=101&exto=demo-1'\n",
+        flush=True,
+    )
