@@ -5,13 +5,20 @@ from __future__ import annotations
 import secrets
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from app.eventstore.breaker import RETRY_AFTER_SECONDS
+from app.openapi.errors import error_responses
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 CLICK_ID_BYTES = 16  # 128 random bits, URL-safe: unguessable, so clicks cannot be forged
+
+
+def _page(description: str, media_type: str) -> ResponseSpec:
+    """A response for the visitor's browser, not JSON."""
+    return ResponseSpec(str, False, description, media_type)
 
 
 class ClickController(Controller):
@@ -20,7 +27,20 @@ class ClickController(Controller):
     path = "/go"
     tags = ["clicks"]
 
-    @get("/{flow_ref:str}", sync_to_thread=True, summary="Record a click and redirect")
+    @get(
+        "/{flow_ref:str}",
+        sync_to_thread=True,
+        summary="Record a click and redirect",
+        description="Answers 302 to the offer's landing page with `click=<id>` added: a "
+        "browser follows it. An unknown flow is a 404 HTML page for the visitor.",
+        status_code=302,
+        response_description="To the offer's landing page, with the new click id",
+        responses={
+            **error_responses(),
+            404: _page("Unknown flow: a page for the visitor", "text/html"),
+            503: _page("Database unavailable: retry after `Retry-After` s", "text/plain"),
+        },
+    )
     def follow(
         self,
         request: Request,
@@ -30,7 +50,7 @@ class ClickController(Controller):
         sub3: FromQuery[str | None] = None,
         sub4: FromQuery[str | None] = None,
         sub5: FromQuery[str | None] = None,
-    ) -> Response:
+    ) -> Redirect:
         services = request.app.state.services
         try:
             catalog = services.catalog.current()
@@ -59,6 +79,12 @@ class ClickController(Controller):
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             )
         return Redirect(offer.landing_for(click), status_code=302)
+
+
+def _page(description: str, media_type: str) -> ResponseSpec:
+    return ResponseSpec(
+        str, generate_examples=False, description=description, media_type=media_type
+    )
 
 
 _SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5")
