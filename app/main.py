@@ -16,7 +16,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 
 from app.admin.lead_routes import LeadController
 from app.admin.rates import CatalogRatesController
@@ -28,6 +28,9 @@ from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
+from app.openapi.docs import SCHEMA_PATH, OfflineSwagger
+from app.openapi.document import SECURITY_SCHEMES, finish_document
+from app.openapi.options import allow_every_method
 from app.ops.database_gate import database_gate
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         opened = services or Services.open(ensure_admin_token(settings or Settings.from_env()))
         app.state.services = opened
         app.state.screen = open_screen(opened)
+        finish_document(app)
         if own:
             configure_logging()  # in each server worker: JSON lines with request ids
             opened.start()
@@ -104,10 +108,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             title="postback-ledger",
             version="0.1.0",
             description="Postbacks in, an audited commission ledger out.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            path=SCHEMA_PATH,
+            render_plugins=[OfflineSwagger()],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
     )
+    allow_every_method(app)
     return app
 
 
@@ -127,7 +133,8 @@ def _json(body: ErrorBody, status: int, headers: dict | None = None) -> Response
 
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "request_too_large", 422: "unprocessable"}  # fmt: skip
+          405: "method_not_allowed", 409: "conflict", 413: "request_too_large",
+          422: "unprocessable"}  # fmt: skip
 
 
 def http_error(_: Request, error: HTTPException) -> Response:

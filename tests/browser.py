@@ -17,6 +17,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LAPTOP = (1366, 860)
+# No host name resolves but the loopback address: the page gets no CDN, as on a machine offline.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",)
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -24,28 +26,28 @@ FLAGS = (
 )  # fmt: skip
 
 
-def open_chromium(profile: Path):
+def open_chromium(profile: Path, extra_flags: tuple[str, ...] = ()):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     os.environ.setdefault("SE_AVOID_STATS", "true")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*FLAGS, *extra_flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     driver.set_page_load_timeout(30)
     return driver
 
 
-def chromium_session(tmp_path: Path) -> Iterator:
+def chromium_session(tmp_path: Path, extra_flags: tuple[str, ...] = ()) -> Iterator:
     """For a fixture: `yield from chromium_session(tmp_path)`; skips (fails on CI) without it."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         message = "Debian's chromium and chromium-driver are needed: run ./scripts/install-browser"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    driver = open_chromium(tmp_path / "chromium-profile")
+    driver = open_chromium(tmp_path / "chromium-profile", extra_flags)
     try:
         yield driver
     finally:

@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from app.audit.answers import lead_as_of_out
 from app.auth import require_admin
 from app.ledger.answers import money_out
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import LeadOut
 from domain.lead import Lead
 from projections.lead_view.queries import lead_row
@@ -26,18 +27,23 @@ class LeadController(Controller):
     guards = [require_admin]
     tags = ["leads"]
 
-    @get("/{lead_id:uuid}", sync_to_thread=True, summary="A lead's current state and amounts")
+    @get(
+        "/{lead_id:uuid}",
+        sync_to_thread=True,
+        summary="A lead's current state and amounts",
+        responses=error_responses(*ADMIN_ROUTE, "not_found"),
+    )
     def get_lead(
         self,
         request: Request,
         lead_id: FromPath[UUID],
         after: Annotated[
-            int | None,
+            int,
             QueryParameter(
                 ge=0,
                 description="Wait (up to 5 s) until the projection has processed this position",
             ),
-        ] = None,
+        ] = 0,
         as_of: Annotated[
             datetime | None,
             QueryParameter(description="The lead as the ledger stood at this moment (ISO 8601)"),

@@ -14,6 +14,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery
 
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from domain.rate_history import rate_histories
 
 
@@ -51,7 +52,12 @@ class CatalogRatesController(Controller):
     guards = [require_admin]
     tags = ["admin"]
 
-    @get("/rates", sync_to_thread=True, summary="Every version of the rates, with its history")
+    @get(
+        "/rates",
+        sync_to_thread=True,
+        summary="Every version of the rates, with its history",
+        responses=error_responses(*ADMIN_ROUTE),
+    )
     def rates(
         self,
         request: Request,

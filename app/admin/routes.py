@@ -10,10 +10,9 @@ from litestar.params import RawBody
 
 from app.auth import require_admin
 from app.ledger.rate_change_warning import preview_after_apply
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import AccountDifference, CatalogApplied
 from domain.catalog_document import CatalogError, parse_catalog
-
-MAX_PAGE = 500
 
 
 class AdminController(Controller):
@@ -29,6 +28,7 @@ class AdminController(Controller):
         status_code=200,
         summary="Apply a catalog TOML file (the request body)",
         request_max_body_size=1_000_000,
+        responses=error_responses(*ADMIN_ROUTE, "unprocessable", "request_too_large"),
     )
     def apply_catalog(self, request: Request, body: RawBody) -> CatalogApplied:
         services = request.app.state.services

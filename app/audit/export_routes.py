@@ -5,17 +5,22 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get
 from litestar.concurrency import sync_to_thread
+from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.audit.export_histories import HISTORY_COLUMNS, history_rows, history_steps
 from app.audit.exports import csv_rows, ndjson
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.commission_ledger.export import ledger_rows
 from projections.lead_view.holders import ExportFilter
 from projections.postback_log.export import postback_rows
@@ -27,7 +32,26 @@ ENTRY_COLUMNS = [
     "id", "posting_id", "lead_id", "position", "event_type", "postback_id", "rule_version",
     "account", "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id",
 ]  # fmt: skip
-_MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
+# Litestar adds "; charset=utf-8" to a text/ type itself (naming it here too sent it twice).
+_MEDIA = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
+
+
+@dataclass
+class ExportOperation(Operation):
+    """The 200 of an export is CSV or NDJSON text, as `format` asks (Litestar would say JSON)."""
+
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING)
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The rows, streamed, as an attachment (Content-Disposition)",
+                content={
+                    "text/csv; charset=utf-8": OpenAPIMediaType(schema=text),
+                    "application/x-ndjson": OpenAPIMediaType(schema=text),
+                },
+            ),
+        }
 
 
 class ExportController(Controller):
@@ -42,6 +66,8 @@ class ExportController(Controller):
         summary="Export postbacks, ledger entries or lead histories as CSV or NDJSON",
         description="Filters: from (inclusive) and to (exclusive) on the postback's time, the "
         "entry's time, or the lead's life; advertiser or webmaster selects that holder's leads.",
+        operation_class=ExportOperation,
+        responses=error_responses(*ADMIN_ROUTE),
     )
     async def export(
         self,
@@ -53,6 +79,8 @@ class ExportController(Controller):
         advertiser: FromQuery[str | None] = None,
         webmaster: FromQuery[str | None] = None,
     ) -> Stream:
+        if "\x00" in f"{advertiser}{webmaster}":  # refused before the stream starts, not within
+            raise ValidationException("advertiser and webmaster cannot hold a NUL character")
         services = request.app.state.services
         where = ExportFilter(from_, to, advertiser, webmaster)
         # The first rows are read before the answer starts: a database that is down then gives a

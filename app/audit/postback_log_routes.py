@@ -11,10 +11,17 @@ from litestar.exceptions import ClientException
 from litestar.params import FromQuery, QueryParameter
 
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import PostbackOut, PostbackPage
 from projections.postback_log.search import search_postbacks
 
 MAX_PAGE = 500
+# A uuid in hex, hyphens optional, or nothing (an empty filter filters nothing).
+UUID_OR_EMPTY = (
+    r"^([0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})?$"
+)
+# Documented only: `_uuid` checks it, with a message that says what a lead id is.
+UUID_FILTER = {"schema_extra": {"pattern": UUID_OR_EMPTY}}
 
 
 class PostbackLogController(Controller):
@@ -24,16 +31,22 @@ class PostbackLogController(Controller):
     guards = [require_admin]
     tags = ["admin"]
 
-    @get("/postbacks", sync_to_thread=True, summary="The postback log, newest first, paged")
+    @get(
+        "/postbacks",
+        sync_to_thread=True,
+        summary="The postback log, newest first, paged",
+        responses=error_responses(*ADMIN_ROUTE, "bad_request"),
+    )
     def list_postbacks(
         self,
         request: Request,
         click: FromQuery[str | None] = None,
         exto: FromQuery[str | None] = None,
         site: FromQuery[str | None] = None,
-        lead: FromQuery[str | None] = None,
+        lead: Annotated[str | None, QueryParameter(description="A lead id", **UUID_FILTER)] = None,
         resubmit_of: Annotated[
-            str | None, QueryParameter(description="Re-submissions of this postback id")
+            str | None,
+            QueryParameter(description="Re-submissions of this postback id", **UUID_FILTER),
         ] = None,
         outcome: FromQuery[str | None] = None,
         error: FromQuery[str | None] = None,

@@ -12,6 +12,7 @@ from litestar.params import FromPath, QueryParameter
 from app.audit.answers import read_history
 from app.audit.wire import LeadHistoryOut
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 
 
 class HistoryController(Controller):
@@ -25,15 +26,16 @@ class HistoryController(Controller):
         "/{lead_id:uuid}/history",
         sync_to_thread=True,
         summary="Every postback for a lead, its events, the money before and after, recalculations",
+        responses=error_responses(*ADMIN_ROUTE, "not_found"),
     )
     def history(
         self,
         request: Request,
         lead_id: FromPath[UUID],
         after: Annotated[
-            int | None,
+            int,
             QueryParameter(ge=0, description="Wait (up to 5 s) until the log has this position"),
-        ] = None,
+        ] = 0,
     ) -> LeadHistoryOut:
         found = read_history(request.app.state.services, lead_id, after)
         if found is None:

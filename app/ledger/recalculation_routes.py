@@ -21,6 +21,7 @@ from app.ledger.wire import (
     RecalculationRequest,
     RecalculationSummary,
 )
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.ops.metrics import publishing_rebuild_progress
 from projections.commission_ledger import recalculations
 from projections.rebuild.rebuilder import TARGETS, Rebuild, RebuildBusy
@@ -35,7 +36,11 @@ class RecalculationController(Controller):
     guards = [require_admin]
     tags = ["ledger"]
 
-    @get(sync_to_thread=True, summary="Rebuilds and dry runs, newest first")
+    @get(
+        sync_to_thread=True,
+        summary="Rebuilds and dry runs, newest first",
+        responses=error_responses(*ADMIN_ROUTE),
+    )
     def list_recalculations(
         self,
         request: Request,
@@ -50,7 +55,12 @@ class RecalculationController(Controller):
         more = len(rows) > limit
         return RecalculationPage(items, items[-1].started_at.isoformat() if more else None)
 
-    @get("/{recalculation_id:uuid}", sync_to_thread=True, summary="One rebuild in full")
+    @get(
+        "/{recalculation_id:uuid}",
+        sync_to_thread=True,
+        summary="One rebuild in full",
+        responses=error_responses(*ADMIN_ROUTE, "not_found"),
+    )
     def get_recalculation(
         self, request: Request, recalculation_id: FromPath[UUID]
     ) -> RecalculationOut:
@@ -64,6 +74,7 @@ class RecalculationController(Controller):
         sync_to_thread=True,
         status_code=200,
         summary="Rebuild projections under the current rules (dry run by default)",
+        responses=error_responses(*ADMIN_ROUTE, "bad_request", "conflict", "request_too_large"),
     )
     def start_recalculation(
         self, request: Request, data: JSONBody[RecalculationRequest]

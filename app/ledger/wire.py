@@ -8,7 +8,7 @@ signed, debit positive, so that each posting sums to zero per currency.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -117,5 +117,5 @@ class RecalculationPage(msgspec.Struct):
 class RecalculationRequest(msgspec.Struct):
     """`projections`: leads, commissions or all."""
 
-    projections: str = "all"
+    projections: Literal["leads", "commissions", "all"] = "all"
     dry_run: bool = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
@@ -58,7 +59,12 @@ class HealthController(Controller):
     async def live(self) -> dict[str, str]:
         return {"status": "live"}
 
-    @get("/health/ready", sync_to_thread=True, summary="Database reachable, projections current")
+    @get(
+        "/health/ready",
+        sync_to_thread=True,
+        summary="Database reachable, projections current",
+        responses={503: ResponseSpec(Readiness, description="Not ready; see `problems`")},
+    )
     def ready(self, request: Request) -> Response[Readiness]:
         answer = readiness(request.app.state.services)
         status = 200 if answer.status == "ready" else 503

@@ -16,16 +16,23 @@ from __future__ import annotations
 import secrets
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from app.eventstore.recorder import CatalogMoved
+from app.openapi.errors import error_responses
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 CLICK_ID_BYTES = 16  # 128 random bits, URL-safe: unguessable, so clicks cannot be forged
 _CATALOG_RETRIES = 5
+
+
+def _page_spec(description: str) -> ResponseSpec:
+    """A response for the visitor's browser, not JSON."""
+    return ResponseSpec(str, False, description, "text/html")
 
 
 class ClickController(Controller):
@@ -34,7 +41,26 @@ class ClickController(Controller):
     path = "/go"
     tags = ["clicks"]
 
-    @get("/{flow_ref:str}", sync_to_thread=True, summary="Record a click and redirect")
+    @get(
+        "/{flow_ref:str}",
+        sync_to_thread=True,
+        summary="Record a click and redirect",
+        description="Answers 302 to the offer's landing page with `click=<id>` added: a "
+        "browser follows it. An unknown flow is a 404 HTML page for the visitor, a paused one "
+        "a 410 page. With the database down, a flow this worker knows still redirects (the "
+        "click is recorded when the database is back).",
+        status_code=302,
+        response_description="To the offer's landing page, with the new click id",
+        responses={
+            **error_responses(),
+            404: _page_spec("Unknown flow: a page for the visitor"),
+            410: _page_spec("The flow or its offer is paused: a page for the visitor"),
+            503: _page_spec(
+                "Database unavailable and the flow not in this worker's catalog, or the catalog "
+                "changing: a page that reloads itself after `Retry-After` s"
+            ),
+        },
+    )
     def follow(
         self,
         request: Request,
@@ -44,7 +70,7 @@ class ClickController(Controller):
         sub3: FromQuery[str | None] = None,
         sub4: FromQuery[str | None] = None,
         sub5: FromQuery[str | None] = None,
-    ) -> Response:
+    ) -> Redirect:
         services = request.app.state.services
         subs = {k: v for k, v in zip(_SUBS, (sub1, sub2, sub3, sub4, sub5), strict=True) if v}
         visit = {

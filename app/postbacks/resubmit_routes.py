@@ -9,6 +9,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.postbacks.resubmission import NotResubmittable, resubmit
 from app.wire import ResubmissionOut
 from projections.postback_log.search import has_live_resubmission
@@ -30,6 +31,7 @@ class ResubmitController(Controller):
         description="The stored token is masked, so the admin vouches for it: a site token "
         "still needs its site in the catalog, belonging to the lead's offer. Malformed or "
         "token-less postbacks, and postbacks already re-submitted successfully, are refused (409).",
+        responses=error_responses(*ADMIN_ROUTE, "not_found", "conflict"),
     )
     def resubmit(self, request: Request, postback_id: FromPath[UUID]) -> ResubmissionOut:
         services = request.app.state.services

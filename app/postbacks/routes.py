@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import msgspec
 from litestar import Controller, Request, Response, route
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation, Parameter, Schema
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS
+from app.openapi.errors import error_responses
 from app.ops.observability import request_id_of
-from app.postbacks.parsing import parse_parameters
+from app.postbacks.parsing import MAX_PARAMETERS, MAX_VALUE_LENGTH, parse_parameters
 from app.postbacks.processing import CREATION, STATUS_CHANGE, PostbackRequest, PostbackResult
 from app.wire import ErrorBody, PostbackOk
 from domain.postback import Outcome
@@ -29,12 +29,14 @@ POSTBACK_MAX_BODY_BYTES = 1_048_576
 
 _PARAMETERS = {
     "token": "Site token `<siteId>-<siteKey>` of the lead's offer, or a global token",
-    "click": "Click id the network gave the advertiser",
+    "click": "Click id the network gave the advertiser. Name the lead with click (+exto), or "
+    "with flow or code plus exto; click.json may also create a lead from flow or code alone",
     "exto": "Advertiser's own lead id; click+exto or flow+exto names one lead",
-    "flow": "Numeric flow id, for leads without a click",
+    "flow": "Numeric flow id, for leads without a click (give flow or code, not both)",
     "code": "Symbolic flow code, for leads without a click",
-    "goal": "Goal id or alias",
-    "status": "Status word, recognised automatically or by sta/stc/stt/sth/stw/stn",
+    "goal": "Goal id or alias of the offer; unknown: 422 `unknown_goal`",
+    "status": "Status word, recognised automatically or by sta/stc/stt/sth/stw/stn; "
+    "unknown: 422 `unknown_status`. status.json needs a status, goal, pay or wm",
     "sta": "Comma list of words meaning approve",
     "stc": "Comma list of words meaning cancel",
     "stt": "Comma list of words meaning trash",
@@ -42,10 +44,20 @@ _PARAMETERS = {
     "stw": "Comma list of words meaning processing",
     "stn": "Comma list of words meaning a new lead (creates it)",
     "auto": "1: a status change for an unknown lead creates it in that status",
-    "pay": "Advertiser's payout for this lead",
-    "cc": "Currency of pay (ISO 4217); default: the goal's advertiser rate currency",
+    "pay": "Advertiser's payout for this lead, a decimal amount such as `12.50` with no more "
+    "decimals than its currency has; otherwise 422 `invalid_amount`",
+    "cc": "Currency of pay (ISO 4217, such as `USD`); default: the goal's advertiser rate "
+    "currency; unknown: 422 `unknown_currency`",
     "wm": "Webmaster's commission for this lead, in the goal's webmaster rate currency",
 }
+_RULES = (
+    "Parameters come in the query string, a form body or a JSON object body (a POST may mix "
+    "them; a name given twice with different values is 400 `repeated_parameter`). Values are "
+    f"UTF-8 text of at most {MAX_VALUE_LENGTH} characters, at most {MAX_PARAMETERS} parameters; "
+    "a value that is a literal macro such as `{status}` is 422 `unsubstituted_macro`. Which "
+    "parameters go together (a click, or a flow or code with exto) cannot be said in OpenAPI: "
+    "see each parameter's description and the error codes."
+)
 
 
 @dataclass
@@ -54,8 +66,17 @@ class PostbackOperation(Operation):
 
     def __post_init__(self) -> None:
         # Litestar passes `parameters=None` (the handler declares none), so a field default
-        # would never show: add the protocol's parameters here.
+        # would never show: add the protocol's parameters (and, for a POST, its bodies) here.
         self.parameters = [*(self.parameters or []), *_protocol_parameters()]
+        self.description = _RULES
+        self.security = [{"siteToken": []}]
+        if _is_post(self):
+            self.request_body = _body()
+
+
+def _is_post(operation: Operation) -> bool:
+    # Litestar names one operation per method of the route: ApiSiteClickJson{Get,Post}CreateLead
+    return "JsonPost" in (operation.operation_id or "")
 
 
 def _protocol_parameters() -> list[Parameter]:
@@ -65,29 +86,50 @@ def _protocol_parameters() -> list[Parameter]:
             param_in="query",
             required=False,
             description=f"{description} (or in a form or JSON body)",
-            schema=Schema(type=OpenAPIType.STRING),
+            schema=Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH),
         )
         for name, description in _PARAMETERS.items()
     ]
 
 
-_ERRORS = {
-    status: ResponseSpec(data_container=ErrorBody, description=description)
-    for status, description in {
-        400: "Malformed postback or missing parameter",
-        401: "Missing or wrong token, a retired site's token (site_retired); missing, wrong or "
-        "replayed signature (bad_signature)",
-        404: "Unknown click, flow or lead",
-        409: "The click has several leads; send exto",
-        410: "A paused offer or flow, a retired goal: no new leads (offer_paused, flow_paused, "
-        "goal_retired)",
-        403: "The token may not send from this address (ip_not_allowed)",
-        413: "Request body over 1 MiB",
-        429: "Too many postbacks for this token; retry after Retry-After seconds",
-        422: "Unknown status, goal or currency; bad amount; unsubstituted macro",
-        503: "Database unavailable; retry after Retry-After seconds",
-    }.items()
-}
+def _body() -> RequestBody:
+    scalar = [OpenAPIType.STRING, OpenAPIType.NUMBER, OpenAPIType.BOOLEAN, OpenAPIType.NULL]
+    json_value = Schema(type=scalar, max_length=MAX_VALUE_LENGTH)
+    form_value = Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH)
+    return RequestBody(
+        required=False,
+        description="The same parameters as the query string, as a form or one JSON object "
+        "of scalar values (numbers and booleans are read as text, null as empty)",
+        content={
+            "application/x-www-form-urlencoded": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties=dict.fromkeys(_PARAMETERS, form_value),
+                    additional_properties=form_value,
+                    max_properties=MAX_PARAMETERS,
+                )
+            ),
+            "application/json": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties=dict.fromkeys(_PARAMETERS, json_value),
+                    additional_properties=json_value,
+                    max_properties=MAX_PARAMETERS,
+                )
+            ),
+        },
+    )
+
+
+_ERRORS = error_responses(
+    "malformed", "invalid_encoding", "malformed_json", "parameter_too_long", "repeated_parameter",
+    "too_many_parameters", "missing_parameter", "missing_token", "invalid_token",
+    "token_not_for_offer", "bad_signature", "ip_not_allowed", "unknown_click", "unknown_flow",
+    "unknown_offer", "lead_not_found", "ambiguous_lead", "request_too_large",
+    "unsubstituted_macro", "unknown_status", "unknown_goal", "unknown_currency", "invalid_amount",
+    "rate_limited", "reserved_character", "site_retired", "offer_paused", "flow_paused",
+    "goal_retired",
+)  # fmt: skip
 
 
 class PostbackController(Controller):
