@@ -62,6 +62,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "offer_paused": (410, "the offer is paused: no new leads; its leads keep settling"),
     "flow_paused": (410, "the flow is paused: no new leads; its leads keep settling"),
     "goal_retired": (410, "the goal is retired: no new leads for it"),
+    "gone": (410, "switched off in the catalog (the default of paused and retired refusals)"),
 }
 
 # Every route answers these; admin routes also 401.

@@ -83,7 +83,8 @@ def test_the_docs_page_is_served(client):
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 # Answers for a person's browser or a load balancer, not for a client's code.
-NOT_ERROR_BODY = {("/go/{flow_ref}", "get", "404"), ("/go/{flow_ref}", "get", "503"),
+NOT_ERROR_BODY = {("/go/{flow_ref}", "get", "404"), ("/go/{flow_ref}", "get", "410"),
+                  ("/go/{flow_ref}", "get", "503"),
                   ("/health/ready", "get", "503")}  # fmt: skip
 PATH_SAMPLES = {"lead_id": str(uuid4()), "recalculation_id": str(uuid4()),
                 "postback_id": str(uuid4()), "dataset": "ledger",
