@@ -10,13 +10,14 @@ pixel position of a point is a float.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 
 from markupsafe import Markup
 
 from domain.ledger import Bucket
+from projections.commission_ledger.reads import UNITS
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 78, 16, 14, 30
@@ -31,6 +32,11 @@ class Series:
     unit: str
     times: list[datetime]
     values: dict[str, list[Decimal]]  # bucket -> balance at the end of each interval
+
+    @property
+    def end(self) -> datetime:
+        """The end of the last interval: where the chart's time axis stops."""
+        return self.times[-1] + timedelta(seconds=dict(UNITS).get(self.unit, 86400))
 
 
 def series_per_currency(unit: str, rows: list[dict]) -> list[Series]:
@@ -54,16 +60,16 @@ def series_per_currency(unit: str, rows: list[dict]) -> list[Series]:
 def balance_chart(series: Series) -> Markup:
     low, high = _range(series)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    first, last = series.times[0], series.times[-1]
-    span = (last - first).total_seconds()
+    first = series.times[0]
+    span = (series.end - first).total_seconds()
 
     def x(at: datetime) -> float:
-        return LEFT + (plot_w * (at - first).total_seconds() / span if span else 0)
+        return LEFT + plot_w * (at - first).total_seconds() / span
 
     def y(value: Decimal) -> float:
         return TOP + plot_h * float((high - value) / (high - low))
 
-    parts = [_axes(low, high, y), _time_labels(series, x if span else None)]
+    parts = [_axes(low, high, y), _time_labels(series)]
     for bucket, line in series.values.items():
         points = _steps([x(at) for at in series.times], [y(value) for value in line])
         parts.append(f'<polyline class="series series-{bucket}" points="{points}"/>')
@@ -81,12 +87,11 @@ def _range(series: Series) -> tuple[Decimal, Decimal]:
 
 
 def _steps(xs: list[float], ys: list[float]) -> str:
-    """A step line: each balance held until the next interval; a lone point spans the plot."""
-    if len(xs) == 1:
-        xs, ys = [LEFT, WIDTH - RIGHT], ys * 2
+    """A step line: each balance held until the next interval, the last to the axis' end."""
     points = [(xs[0], ys[0])]
     for index in range(1, len(xs)):
         points += [(xs[index], ys[index - 1]), (xs[index], ys[index])]
+    points.append((WIDTH - RIGHT, ys[-1]))
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
 
 
@@ -101,14 +106,11 @@ def _axes(low: Decimal, high: Decimal, y) -> str:
     return "".join(lines)
 
 
-def _time_labels(series: Series, x) -> str:
+def _time_labels(series: Series) -> str:
     shown = _TIME_FORMATS.get(series.unit, "%Y-%m-%d")
-    first, last = series.times[0], series.times[-1]
     base = HEIGHT - BOTTOM + 18
-    if x is None:
-        return f'<text class="tick" x="{LEFT}" y="{base}">{first:{shown}} UTC</text>'
     return (
-        f'<text class="tick" x="{x(first):.1f}" y="{base}">{first:{shown}}</text>'
-        f'<text class="tick" x="{x(last):.1f}" y="{base}" text-anchor="end">'
-        f"{last:{shown}} UTC</text>"
+        f'<text class="tick" x="{LEFT}" y="{base}">{series.times[0]:{shown}}</text>'
+        f'<text class="tick" x="{WIDTH - RIGHT}" y="{base}" text-anchor="end">'
+        f"{series.end:{shown}} UTC</text>"
     )

@@ -82,7 +82,7 @@ def _entry_clause(where: EntryFilter, cursor_condition: tuple[str, int | None]):
 
 
 # date_trunc units, the shortest first, and their length in seconds (a month as 1/12 year).
-_UNITS = (
+UNITS = (
     ("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400),
     ("week", 604800), ("month", 2629746),
 )  # fmt: skip
@@ -105,7 +105,7 @@ def balance_series(cursor: psycopg.Cursor, account: str) -> tuple[str, list[dict
     if span is None or span["first"] is None:
         return "day", []
     seconds = (span["last"] - span["first"]).total_seconds()
-    unit = next((name for name, size in _UNITS if seconds / size <= MAX_POINTS), "month")
+    unit = next((name for name, size in UNITS if seconds / size <= MAX_POINTS), "month")
     rows = cursor.execute(
         "SELECT at, bucket, currency, sum(moved) OVER (PARTITION BY bucket, currency ORDER BY at) "
         "AS amount FROM (SELECT date_trunc(%s, recorded_at, 'UTC') AS at, bucket, currency, "

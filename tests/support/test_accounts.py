@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.controls import change, create, new_click
+from tests.controls import ADMIN, change, create, new_click
 from tests.support.test_page import logged_in
 
 
@@ -34,3 +34,30 @@ def test_an_unknown_account_is_a_page_saying_so(demo, services):
 
     assert page.status_code == 404
     assert "No account webmaster nobody" in page.text
+
+
+def test_the_account_entries_come_newest_first_a_page_at_a_time(demo, services, monkeypatch):
+    approved_lead(demo, services)
+    logged_in(demo)
+    monkeypatch.setattr("app.support.accounts.PAGE", 2)
+
+    first = demo.get("/support/accounts/webmaster/wm-1")
+    older = first.text.split('id="older-entries" href="')[1].split('"')[0]
+    second = demo.get(older)
+
+    assert first.text.count("<tr><td") == 2 + 1  # two entries and the balances row
+    assert "Older entries" in second.text and "Newest entries" in second.text
+
+
+def test_the_lead_downloads_are_that_leads_only(demo, services):
+    lead_id = approved_lead(demo, services)
+    approved_lead(demo, services)  # another lead of the same advertiser and webmaster
+    logged_in(demo)
+
+    history = demo.get(f"/support/leads/{lead_id}/history.csv").text.splitlines()
+    entries = demo.get(f"/support/leads/{lead_id}/entries.csv").text.splitlines()
+
+    assert len(history) == 1 + 3 and all(lead_id in line for line in history[1:])
+    assert entries[0].endswith(",holder_amount")
+    booked = demo.get(f"/api/leads/{lead_id}/commission", headers=ADMIN).json()["entries"]
+    assert len(entries) == 1 + len(booked) and all(lead_id in line for line in entries[1:])

@@ -97,7 +97,11 @@ def test_the_lead_header_shows_the_current_amounts_and_each_postback_its_request
     open_lead(chromium, server, lead_id)
 
     current = chromium.find_element(By.ID, "current").text
-    assert "cancel" in current and "55.00 USD" in current and "40.00 USD" in current
+    assert "dep" in current and "55.00 USD" in current and "40.00 USD" in current
+    assert chromium.find_element(By.CSS_SELECTOR, ".lead-head .badge.big").text == "cancel"
+    assert (
+        "holds nothing in the ledger" in chromium.find_element(By.CSS_SELECTOR, ".lead-head").text
+    )
     calls = chromium.find_elements(By.CSS_SELECTOR, "#timeline .request-id")
     assert len(calls) == 5 and all(call.text.startswith("request id ") for call in calls)
     screenshot(chromium, "support-lead-header")
