@@ -1,7 +1,9 @@
 """The support staff's web page: search a lead, read its timeline, browse the postback log.
 
 Server-rendered Jinja templates (`app/support/templates/`) and one stylesheet
-(`app/support/static/`), served by the same Litestar app, no front-end build. Login is the admin
+(`app/support/static/`), served by the same Litestar app, no front-end build. Account pages
+(`accounts.py`) and a lead's downloads (`downloads.py`) are their own controllers; what every
+view shares (the login guard, the template context) is in `session.py`. Login is the admin
 token typed once into a form; it is kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`,
 which `app.auth` accepts like the Bearer header (so the export links work from the page).
 SameSite=Strict is also what keeps another site from making a signed-in browser post a

@@ -97,14 +97,16 @@ def balance_series(cursor: psycopg.Cursor, account: str) -> tuple[str, list[dict
     moved with its balance at the interval's end: `{"at", "bucket", "currency", "amount"}`,
     oldest first. One pass over the account's entries (its index serves the account condition).
     """
+    # The first and last entries by id (two index probes): their times bound the history.
     span = cursor.execute(
-        "SELECT min(recorded_at) AS first, max(recorded_at) AS last "
-        "FROM ledger_entries WHERE account = %s",
-        (account,),
+        "SELECT (SELECT recorded_at FROM ledger_entries WHERE account = %(a)s ORDER BY id "
+        "LIMIT 1) AS first, (SELECT recorded_at FROM ledger_entries WHERE account = %(a)s "
+        "ORDER BY id DESC LIMIT 1) AS last",
+        {"a": account},
     ).fetchone()
     if span is None or span["first"] is None:
         return "day", []
-    seconds = (span["last"] - span["first"]).total_seconds()
+    seconds = abs((span["last"] - span["first"]).total_seconds())
     unit = next((name for name, size in UNITS if seconds / size <= MAX_POINTS), "month")
     rows = cursor.execute(
         "SELECT at, bucket, currency, sum(moved) OVER (PARTITION BY bucket, currency ORDER BY at) "

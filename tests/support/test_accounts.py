@@ -61,3 +61,14 @@ def test_the_lead_downloads_are_that_leads_only(demo, services):
     assert entries[0].endswith(",holder_amount")
     booked = demo.get(f"/api/leads/{lead_id}/commission", headers=ADMIN).json()["entries"]
     assert len(entries) == 1 + len(booked) and all(lead_id in line for line in entries[1:])
+
+
+def test_an_advertisers_account_page_shows_what_it_owes_with_a_plus(demo, services):
+    approved_lead(demo, services)
+    logged_in(demo)
+
+    page = demo.get("/support/accounts/advertiser/adv-1")
+
+    balances = page.text.split('id="balances"')[1].split("</table>")[0]
+    assert page.status_code == 200 and "55.00" in balances and "−" not in balances
+    assert "What this advertiser owes the network" in page.text
