@@ -150,8 +150,12 @@ def after_the_lead_was_cancelled() -> str:
 
 
 @pytest.mark.parametrize(
-    "page", ["/support", "/support/postbacks", "lead", "/support/accounts/webmaster/wm-1"]
-)
+    "page",
+    [
+        "/support/login", "/support", "/support/postbacks", "lead",
+        "/support/accounts/webmaster/wm-1", "/support/accounts/advertiser/adv-1",
+    ],
+)  # fmt: skip
 def test_every_support_page_fits_a_400_px_wide_screen(chromium, server, page):
     _, lead_id = disputed_lead(server)
     with server.client() as http:  # a long exto: ids must wrap, not widen the page
