@@ -130,3 +130,14 @@ def test_the_lead_page_reads_yesterday_and_explains_what_it_cannot_read(demo, se
 
     assert "did not exist yet at" in yesterday.text and "it was created at" in yesterday.text
     assert "is not a date and time this page can read" in nonsense.text
+
+
+def test_a_re_submission_without_a_page_to_return_to_opens_the_leads_page(demo, services):
+    click = refused_twice(demo, services)
+    logged_in(demo)
+    [refused] = postbacks(demo, click=click, error="invalid_token")
+
+    response = demo.post(f"/support/postbacks/{refused['id']}/resubmit", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/support/leads/")
