@@ -38,6 +38,11 @@ class Moment:
         return self.at.strftime("%Y-%m-%dT%H:%M:%S") if self.at else ""
 
     @property
+    def relative(self) -> bool:
+        """Asked in words ("yesterday"), not as a date: worth repeating beside the date."""
+        return not self.asked[:1].isdigit()
+
+    @property
     def shown(self) -> str:
         return self.at.strftime("%Y-%m-%d %H:%M:%S UTC") if self.at else self.asked
 

@@ -30,6 +30,7 @@ def test_a_picker_value_has_no_zone_and_is_read_as_utc():
 
     assert moment.at == datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
     assert moment.picker_value == "2026-11-03T12:00:00"
+    assert not moment.relative and moment_of("yesterday", NOW).relative
 
 
 def test_a_time_with_an_offset_is_converted_to_utc():
