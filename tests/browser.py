@@ -54,12 +54,19 @@ def chromium_session(tmp_path: Path, extra_flags: tuple[str, ...] = ()) -> Itera
         driver.quit()
 
 
-def screenshot(driver, name: str) -> Path:
-    """The whole page as a PNG in test-artifacts/, at laptop width."""
+def screenshot(driver, name: str, width: int = LAPTOP[0]) -> Path:
+    """The whole page as a PNG in test-artifacts/, at laptop width unless told (a phone: 400)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    driver.set_window_size(width, LAPTOP[1])
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(LAPTOP[0], max(LAPTOP[1], min(height + 40, 6000)))
+    driver.set_window_size(width, max(LAPTOP[1], min(height + 40, 6000)))
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     driver.set_window_size(*LAPTOP)
     return path
+
+
+def page_width_at(driver, width: int) -> tuple[int, int]:
+    """(viewport width, page width) with the window `width` px wide: the page fits if equal."""
+    driver.set_window_size(width, LAPTOP[1])
+    return driver.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")

@@ -1,7 +1,9 @@
 """The support staff's web page: search a lead, read its timeline, browse the postback log.
 
 Server-rendered Jinja templates (`app/support/templates/`) and one stylesheet
-(`app/support/static/`), served by the same Litestar app, no front-end build. Login is the admin
+(`app/support/static/`), served by the same Litestar app, no front-end build. Account pages
+(`accounts.py`) and a lead's downloads (`downloads.py`) are their own controllers; what every
+view shares (the login guard, the template context) is in `session.py`. Login is the admin
 token typed once into a form; it is kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`,
 which `app.auth` accepts like the Bearer header (so the export links work from the page).
 SameSite=Strict is also what keeps another site from making a signed-in browser post a
@@ -12,15 +14,14 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 from litestar import Controller, Request, Response, Router, get, post
-from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.handlers.base import BaseRouteHandler
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -29,10 +30,16 @@ from litestar.template.config import TemplateConfig
 
 from app.audit.answers import lead_as_of_out, read_history
 from app.audit.postback_log_routes import postback_out
-from app.auth import admin_name
-from app.postbacks.resubmission import NotResubmittable, resubmit
+from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
+from app.support.accounts import AccountController
+from app.support.downloads import LeadDownloads
+from app.support.moments import CHOICES, moment_of
 from app.support.rates import RatesPage
-from app.support.views import step_view
+from app.support.session import LoginRequired, require_login, to_login
+from app.support.session import local_target as _local
+from app.support.session import page_context as _context
+from app.support.session import read_cursor as _cursor
+from app.support.views import account_url, current_amounts, step_view
 from projections.lead_view.queries import find_leads
 from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
 
@@ -40,22 +47,10 @@ HERE = Path(__file__).parent
 COOKIE = "ledger_admin"
 SESSION_SECONDS = 8 * 3600
 PAGE = 50
+# Where the lead page's "as the ledger stood at" comes from: a relative choice, the picker, or
+# text (older links and typed words), the first one given.
+ASKED = ("ago", "at", "as_of")
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-class LoginRequired(NotAuthorizedException):
-    """No valid admin cookie: the page sends the browser to the login form."""
-
-
-def require_login(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    name = admin_name(connection)
-    if name is None:
-        raise LoginRequired("log in with the admin token")
-    connection.scope["admin_name"] = name  # type: ignore[typeddict-unknown-key]
-
-
-def to_login(request: Request, _: Exception) -> Response:
-    return Redirect("/support/login", query_params={"next": request.url.path})
 
 
 class LoginController(Controller):
@@ -108,21 +103,25 @@ class SupportController(Controller):
         return Template("search.html", context=_context(request, q=query, leads=leads))
 
     @get("/leads/{lead_id:uuid}", sync_to_thread=True)
-    def lead(
-        self, request: Request, lead_id: FromPath[UUID], as_of: FromQuery[str] = ""
-    ) -> Template:
+    def lead(self, request: Request, lead_id: FromPath[UUID]) -> Template:
         services = request.app.state.services
         history = read_history(services, lead_id)
-        moment = _moment(as_of)
+        asked = next(
+            (request.query_params.get(k, "") for k in ASKED if request.query_params.get(k)), ""
+        )
+        moment = moment_of(asked)
         figure = None
-        if history is not None and moment is not None:
-            figure = _as_of_or_none(services, lead_id, moment)
+        if history is not None and moment is not None and moment.problem is None:
+            figure = _as_of_or_none(services, lead_id, moment.at)
         context = _context(
             request,
             history=history,
             lead_id=str(lead_id),
             steps=[step_view(step) for step in history.steps] if history else [],
-            as_of=as_of,
+            current=current_amounts(history.steps) if history else None,
+            accounts=_holder_urls(history),
+            moment=moment,
+            choices=CHOICES,
             figure=figure,
         )
         return Template("lead.html", context=context, status_code=200 if history else 404)
@@ -142,49 +141,35 @@ class SupportController(Controller):
             filters=filters,
             items=[postback_out(row) for row in rows],
             resubmitted={str(k): str(v["id"]) for k, v in resubmitted.items()},
+            resubmittable=RESUBMITTABLE,
+            here=_without_notice(str(request.url.path), request.url.query),
             next_cursor=next_cursor,
         )
         return Template("postbacks.html", context=context)
 
     @post("/postbacks/{postback_id:uuid}/resubmit", sync_to_thread=True, status_code=303)
-    def resubmit(self, request: Request, postback_id: FromPath[UUID]) -> Response:
+    def resubmit(self, request: Request, postback_id: FromPath[UUID], data: Form) -> Response:
+        """Decide a refused postback again; back to the page it was asked from, filters kept."""
         services = request.app.state.services
         client = request.client.host if request.client else ""
+        back = data.get("back", "")
         try:
             result = resubmit(
                 services.ledger, services.catalog, postback_id, request.scope["admin_name"], client
             )
         except NotResubmittable as refusal:
-            return Redirect("/support/postbacks", query_params={"notice": refusal.message})
+            return _back_with(back or "/support/postbacks", refusal.message)
         notice = f"Re-submitted: {result.outcome}" + (f" ({result.error})" if result.error else "")
-        target = f"/support/leads/{result.lead_id}" if result.lead_id else "/support/postbacks"
-        return Redirect(target, query_params={"notice": notice}, status_code=303)
+        if result.lead_id:
+            notice += f" — lead {str(result.lead_id)[:8]}"
+        lead_page = f"/support/leads/{result.lead_id}" if result.lead_id else "/support/postbacks"
+        return _back_with(back or lead_page, notice)
 
     @get("/export")
     async def export(self, request: Request) -> Redirect:
         params = {k: v for k, v in request.query_params.items() if v and k != "dataset"}
         dataset = request.query_params.get("dataset", "postbacks")
         return Redirect(f"/api/exports/{dataset}", query_params=params)
-
-
-def _context(request: Request, **values: Any) -> dict[str, Any]:
-    return {
-        "admin": request.scope.get("admin_name"),
-        "notice": request.query_params.get("notice"),
-        "path": request.url.path,
-        **values,
-    }
-
-
-def _cursor(request: Request):
-    return request.app.state.services.ledger.recorder.datastore.transaction(commit=False)
-
-
-def _moment(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.strip()) if text.strip() else None
-    except ValueError:
-        return None
 
 
 def _as_of_or_none(services, lead_id: UUID, moment: datetime):
@@ -194,9 +179,26 @@ def _as_of_or_none(services, lead_id: UUID, moment: datetime):
         return None
 
 
-def _local(target: str) -> str:
-    """Only redirect within the support page (never to another site)."""
-    return target if target.startswith("/support") and "//" not in target else "/support"
+def _holder_urls(history) -> dict[str, str | None]:
+    if history is None:
+        return {}
+    return {
+        "advertiser": account_url(f"advertiser:{history.advertiser}"),
+        "webmaster": account_url(f"webmaster:{history.webmaster}"),
+    }
+
+
+def _without_notice(path: str, query: str) -> str:
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "notice"]
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _back_with(target: str, notice: str) -> Redirect:
+    """A redirect to a support page (never elsewhere) keeping its query, with a new notice."""
+    parts = urlsplit(_local(target))
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "notice"]
+    query = urlencode([*kept, ("notice", notice)])
+    return Redirect(f"{parts.path}?{query}", status_code=303)
 
 
 def support_routes() -> list:
@@ -209,6 +211,8 @@ def support_routes() -> list:
             guards=[require_login],
             exception_handlers={LoginRequired: to_login},
         ),  # fmt: skip
+        AccountController,
+        LeadDownloads,
         create_static_files_router(path="/static", directories=[HERE / "static"]),
     ]
 

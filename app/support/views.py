@@ -2,17 +2,24 @@
 
 Templates stay dumb: every decision about how a step reads (which money moved and by how much,
 which colour a status gets, what an event means in words) is made here, where it can be tested.
+
+One sign convention everywhere on the page: amounts are shown as their holder reads them
+(`domain.ledger.holder_view`), so + means the holder's balance grew (the webmaster earned more,
+the advertiser owes more, the network's margin grew) and − that it shrank. The ledger stores
+entries debit positive (a webmaster's earning is stored as −10.00); the page shows that stored
+figure only in a tooltip, and its CSV downloads carry both columns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import quote
 
 from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadSnapshot
 from app.postbacks.resubmission import RESUBMITTABLE
 from app.wire import MoneyOut, PostbackOut
-from domain.ledger import holder_view
+from domain.ledger import NETWORK, holder_view
 
 ENDPOINT_LABELS = {"click": "creation", "status": "status change"}
 
@@ -26,6 +33,61 @@ class MoneyChange:
     after: str
     delta: str | None  # "+2.00" / "−10.00"; None when unchanged or not comparable
     direction: str  # "up", "down" or "same"
+    url: str | None = None  # the account's page, for a ledger effect
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One ledger entry as its holder reads it, with the stored (debit positive) figure."""
+
+    account: str
+    account_url: str | None
+    bucket: str
+    shown: str  # "+10.00" / "−10.00", the holder's view
+    direction: str  # "up", "down" or "same"
+    stored: str  # the entry's signed amount as the ledger stores it
+    currency: str
+    reverses: bool
+    rule_version: str
+
+
+def entry_line(entry: EntryOut) -> EntryLine:
+    seen = holder_view(entry.account, Decimal(entry.amount))
+    return EntryLine(
+        entry.account,
+        account_url(entry.account),
+        entry.bucket,
+        signed(seen),
+        direction_of(seen),
+        entry.amount,
+        entry.currency,
+        entry.reverses,
+        entry.rule_version,
+    )
+
+
+def signed(amount: Decimal) -> str:
+    """An amount with its sign always written, and a true minus sign."""
+    if amount.is_zero():
+        return f"{abs(amount)}"
+    return f"+{amount}" if amount > 0 else f"−{abs(amount)}"
+
+
+def direction_of(amount: Decimal) -> str:
+    return "same" if amount.is_zero() else "up" if amount > 0 else "down"
+
+
+def account_url(account: str) -> str | None:
+    """The support page of a webmaster's or advertiser's account; None for the network."""
+    kind, _, holder = account.partition(":")
+    if account == NETWORK or kind not in ("webmaster", "advertiser") or not holder:
+        return None
+    return f"/support/accounts/{kind}/{quote(holder, safe='')}"
+
+
+def current_amounts(steps: list[HistoryStep]) -> LeadSnapshot | None:
+    """The lead as it stands now: the state after its last step that changed or kept one."""
+    return next((step.after for step in reversed(steps) if step.after is not None), None)
 
 
 @dataclass
@@ -45,7 +107,7 @@ class StepView:
     money: list[MoneyChange]
     rule_before: str | None
     rule_after: str | None
-    entries: list = field(default_factory=list)
+    entries: list[EntryLine] = field(default_factory=list)
     effect: list[MoneyChange] = field(default_factory=list)
     restated_by: str | None = None  # a rebuild replaced the entries this step first posted
     can_resubmit: bool = False
@@ -69,7 +131,7 @@ def step_view(step: HistoryStep) -> StepView:
         money=_money_changes(before, after),
         rule_before=before.rule_version if before else None,
         rule_after=after.rule_version if after else None,
-        entries=[entry for event in step.events for entry in event.entries],
+        entries=[entry_line(entry) for event in step.events for entry in event.entries],
         effect=ledger_effect([entry for event in step.events for entry in event.entries]),
         restated_by=next(
             (e.recalculation_id[:8] for v in step.events for e in v.entries if e.recalculation_id),
@@ -160,7 +222,10 @@ def ledger_effect(entries: list[EntryOut]) -> list[MoneyChange]:
     for (account, bucket, currency), total in sums.items():
         seen = holder_view(account, total)
         if not seen.is_zero():
-            sign, direction = ("+", "up") if seen > 0 else ("−", "down")
             label = f"{account} {bucket}"
-            moved.append(MoneyChange(label, "", currency, f"{sign}{abs(seen)}", direction))
+            moved.append(
+                MoneyChange(
+                    label, "", currency, signed(seen), direction_of(seen), account_url(account)
+                )
+            )
     return moved

@@ -51,20 +51,71 @@ def entries(
     cursor: psycopg.Cursor, where: EntryFilter, after_id: int | None, limit: int
 ) -> list[dict]:
     """Entries in the order they were posted, from just after entry `after_id`."""
+    clause, params = _entry_clause(where, ("id > %s", after_id))
+    statement = sql.SQL("SELECT * FROM ledger_entries{} ORDER BY id LIMIT %s").format(clause)
+    return cursor.execute(statement, [*params, limit]).fetchall()
+
+
+def entries_newest_first(
+    cursor: psycopg.Cursor, where: EntryFilter, before_id: int | None, limit: int
+) -> list[dict]:
+    """Entries, the last posted first, from just before entry `before_id` (a page to read)."""
+    clause, params = _entry_clause(where, ("id < %s", before_id))
+    statement = sql.SQL("SELECT * FROM ledger_entries{} ORDER BY id DESC LIMIT %s").format(clause)
+    return cursor.execute(statement, [*params, limit]).fetchall()
+
+
+def _entry_clause(where: EntryFilter, cursor_condition: tuple[str, int | None]):
     conditions, params = [], []
     for condition, value in (
         ("lead_id = %s", where.lead),
         ("account = %s", where.account),
         ("recorded_at >= %s", where.start),
         ("recorded_at < %s", where.end),
-        ("id > %s", after_id),
+        cursor_condition,
     ):
         if value is not None:
             conditions.append(sql.SQL(condition))
             params.append(value)
     clause = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    statement = sql.SQL("SELECT * FROM ledger_entries{} ORDER BY id LIMIT %s").format(clause)
-    return cursor.execute(statement, [*params, limit]).fetchall()
+    return clause, params
+
+
+# date_trunc units, the shortest first, and their length in seconds (a month as 1/12 year).
+UNITS = (
+    ("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400),
+    ("week", 604800), ("month", 2629746),
+)  # fmt: skip
+MAX_POINTS = 240
+
+
+def balance_series(cursor: psycopg.Cursor, account: str) -> tuple[str, list[dict]]:
+    """The account's balances over its whole history, as its holder reads them.
+
+    Returns the interval chosen (the shortest of second … month that keeps the history within
+    about MAX_POINTS intervals) and, per interval that saw entries, each bucket and currency that
+    moved with its balance at the interval's end: `{"at", "bucket", "currency", "amount"}`,
+    oldest first. One pass over the account's entries (its index serves the account condition).
+    """
+    # The first and last entries by id (two index probes): their times bound the history.
+    span = cursor.execute(
+        "SELECT (SELECT recorded_at FROM ledger_entries WHERE account = %(a)s ORDER BY id "
+        "LIMIT 1) AS first, (SELECT recorded_at FROM ledger_entries WHERE account = %(a)s "
+        "ORDER BY id DESC LIMIT 1) AS last",
+        {"a": account},
+    ).fetchone()
+    if span is None or span["first"] is None:
+        return "day", []
+    seconds = abs((span["last"] - span["first"]).total_seconds())
+    unit = next((name for name, size in UNITS if seconds / size <= MAX_POINTS), "month")
+    rows = cursor.execute(
+        "SELECT at, bucket, currency, sum(moved) OVER (PARTITION BY bucket, currency ORDER BY at) "
+        "AS amount FROM (SELECT date_trunc(%s, recorded_at, 'UTC') AS at, bucket, currency, "
+        "sum(amount) AS moved FROM ledger_entries WHERE account = %s GROUP BY 1, 2, 3) moves "
+        "ORDER BY at, bucket, currency",
+        (unit, account),
+    ).fetchall()
+    return unit, [{**row, "amount": holder_view(account, row["amount"])} for row in rows]
 
 
 _GROUPS = {

@@ -3,65 +3,15 @@ read its timeline, filter the postback log. Screenshots land in test-artifacts/.
 
 from __future__ import annotations
 
-import time
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser import chromium_session, screenshot
+from tests.browser import screenshot
 from tests.controls import SITE_TOKEN
-from tests.servers import running_server
+from tests.support.pages import DEADLINE, disputed_lead, log_in, wait_for_log
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def chromium(tmp_path):
-    yield from chromium_session(tmp_path)
-
-
-@pytest.fixture
-def server(database, tmp_path):
-    with running_server(database, tmp_path / "server") as live:
-        yield live
-
-
-def disputed_lead(server) -> tuple[str, str]:
-    """A lead with a life worth reading: created, held, approved on a better goal, a refused
-    cancel with a wrong token, then a real cancel. Returns (click, lead id)."""
-    with server.client() as http:
-        landing = http.get("/go/cc-traffic", params={"sub1": "spring"}, follow_redirects=False)
-        click = parse_qs(urlparse(landing.headers["location"]).query)["click"][0]
-        send = lambda path, **params: http.get(path, params={"token": SITE_TOKEN, **params})  # noqa: E731
-        lead_id = send("/api/site/click.json", click=click, exto="order-1042").json()["id"]
-        send("/api/site/status.json", click=click, status="hold")
-        send("/api/site/status.json", click=click, status="approved", goal="deposit")
-        refused = {"token": "7-wrong", "click": click, "status": "cancel"}
-        http.get("/api/site/status.json", params=refused)
-        last = send("/api/site/status.json", click=click, status="cancelled").json()["position"]
-        http.get(f"/api/leads/{lead_id}", params={"after": last}, headers=server.admin_headers)
-        wait_for_log(http, server, click, 5)
-    return click, lead_id
-
-
-def wait_for_log(http, server, click: str, count: int) -> None:
-    deadline = time.monotonic() + 60  # generous: the machine may be loaded
-    while time.monotonic() < deadline:
-        items = http.get("/api/postbacks", params={"click": click}, headers=server.admin_headers)
-        if len(items.json()["items"]) >= count:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the postback log did not catch up")
-
-
-def log_in(driver, server) -> None:
-    driver.get(f"{server.base_url}/support")
-    assert "/support/login" in driver.current_url
-    driver.find_element(By.ID, "token").send_keys(server.admin_token)
-    driver.find_element(By.ID, "login").click()
-    WebDriverWait(driver, 10).until(lambda d: "/support/login" not in d.current_url)
 
 
 def test_support_staff_find_a_lead_by_click_and_read_its_timeline(chromium, server):
@@ -126,4 +76,35 @@ def test_support_staff_see_a_recalculation_in_the_timeline_of_a_disputed_lead(ch
             screenshot(chromium, "support-lead-recalculated").parent
             / "support-recalculation-step.png"
         )
+    )
+
+
+def test_re_submit_is_offered_only_where_a_catalog_change_can_help_and_keeps_the_filter(
+    chromium, server
+):
+    click, _ = disputed_lead(server)  # holds an invalid_token refusal
+    with server.client() as http:
+        unfixable = {"token": SITE_TOKEN, "click": click, "status": "nonsense-word"}
+        http.get("/api/site/status.json", params=unfixable)
+        wait_for_log(http, server, click, 6)
+    log_in(chromium, server)
+    chromium.get(f"{server.base_url}/support/postbacks?outcome=rejected&click={click}")
+
+    rows = {
+        row.find_element(By.CSS_SELECTOR, ".code-error").text: row
+        for row in chromium.find_elements(By.CSS_SELECTOR, "#postback-log tbody tr")
+    }
+    assert set(rows) == {"invalid_token", "unknown_status"}
+    assert not rows["unknown_status"].find_elements(By.CSS_SELECTOR, "button.resubmit")
+    assert "sender must fix" in rows["unknown_status"].text
+    screenshot(chromium, "support-postback-log-resubmit")
+
+    rows["invalid_token"].find_element(By.CSS_SELECTOR, "button.resubmit").click()
+    WebDriverWait(chromium, DEADLINE).until(lambda d: "notice=" in d.current_url)
+
+    assert "/support/postbacks?" in chromium.current_url
+    assert "outcome=rejected" in chromium.current_url and f"click={click}" in chromium.current_url
+    assert "Re-submitted" in chromium.find_element(By.CSS_SELECTOR, ".notice").text
+    assert (
+        Select(chromium.find_element(By.NAME, "outcome")).first_selected_option.text == "rejected"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.controls import ADMIN_TOKEN, change, create, new_click
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+from tests.controls import ADMIN_TOKEN, change, create, new_click, postbacks
 
 
 def logged_in(client):
@@ -60,3 +62,82 @@ def test_the_postback_log_page_filters_by_outcome(demo, services):
 
     assert "unknown_status" in page.text
     assert "outcome-created" not in page.text
+
+
+def refused_twice(demo, services) -> str:
+    """A lead with a refusal a catalog change can fix (a wrong token) and one it cannot."""
+    click = new_click(demo)
+    create(demo, click=click)
+    change(demo, click=click, status="approve", token="7-wrong")
+    change(demo, click=click, status="nonsense-word")
+    services.runner.catch_up()
+    return click
+
+
+def test_the_postback_log_offers_re_submit_only_where_a_catalog_change_can_help(demo, services):
+    click = refused_twice(demo, services)
+    logged_in(demo)
+
+    page = demo.get("/support/postbacks", params={"click": click, "outcome": "rejected"})
+
+    rows = page.text.split('<tr class="row-')[1:]
+    fixable = next(row for row in rows if "invalid_token" in row)
+    unfixable = next(row for row in rows if "unknown_status" in row)
+    assert "/resubmit" in fixable and "/resubmit" not in unfixable
+    assert "sender must fix" in unfixable
+
+
+def test_re_submitting_from_the_log_comes_back_to_the_same_filters(demo, services):
+    click = refused_twice(demo, services)
+    logged_in(demo)
+    [refused] = postbacks(demo, click=click, error="invalid_token")
+    back = f"/support/postbacks?click={click}&outcome=rejected&notice=old"
+
+    response = demo.post(
+        f"/support/postbacks/{refused['id']}/resubmit", data={"back": back}, follow_redirects=False
+    )
+
+    target = urlsplit(response.headers["location"])
+    query = parse_qs(target.query)
+    assert (response.status_code, target.path) == (303, "/support/postbacks")
+    assert query["click"] == [click] and query["outcome"] == ["rejected"]
+    assert query["notice"][0].startswith("Re-submitted: changed")
+
+
+def test_a_re_submission_never_sends_the_browser_off_the_support_page(demo, services):
+    click = refused_twice(demo, services)
+    logged_in(demo)
+    [refused] = postbacks(demo, click=click, error="unknown_status")
+
+    response = demo.post(
+        f"/support/postbacks/{refused['id']}/resubmit",
+        data={"back": "https://elsewhere.example/support"},
+        follow_redirects=False,
+    )
+
+    assert response.headers["location"].startswith("/support?notice=")
+    assert "no catalog change can fix" in unquote_plus(response.headers["location"])
+
+
+def test_the_lead_page_reads_yesterday_and_explains_what_it_cannot_read(demo, services):
+    click = new_click(demo)
+    lead_id = create(demo, click=click).json()["id"]
+    services.runner.catch_up()
+    logged_in(demo)
+
+    yesterday = demo.get(f"/support/leads/{lead_id}", params={"as_of": "yesterday"})
+    nonsense = demo.get(f"/support/leads/{lead_id}", params={"as_of": "the day before"})
+
+    assert "did not exist yet at" in yesterday.text and "it was created at" in yesterday.text
+    assert "is not a date and time this page can read" in nonsense.text
+
+
+def test_a_re_submission_without_a_page_to_return_to_opens_the_leads_page(demo, services):
+    click = refused_twice(demo, services)
+    logged_in(demo)
+    [refused] = postbacks(demo, click=click, error="invalid_token")
+
+    response = demo.post(f"/support/postbacks/{refused['id']}/resubmit", follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/support/leads/")

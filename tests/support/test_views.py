@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.audit.wire import EntryOut
-from app.support.views import ledger_effect, money_change
+from app.support.views import account_url, entry_line, ledger_effect, money_change
 from app.wire import MoneyOut
 
 
@@ -57,3 +57,21 @@ def test_the_ledger_effect_of_a_cancel_shows_each_holder_losing_their_approved_m
         "network approved": "−5.00",
         "webmaster:wm-1 approved": "−10.00",
     }
+
+
+def test_a_webmasters_earning_stored_as_a_minus_reads_as_a_plus_to_the_webmaster():
+    line = entry_line(entry("webmaster:wm-1", "pending", "-10.00"))
+
+    assert (line.shown, line.direction, line.stored) == ("+10.00", "up", "-10.00")
+
+
+def test_an_advertisers_reversed_debt_reads_as_a_minus():
+    line = entry_line(entry("advertiser:adv-1", "hold", "-15.00"))
+
+    assert (line.shown, line.direction) == ("−15.00", "down")
+
+
+def test_holders_accounts_link_to_their_page_and_the_network_to_none():
+    assert account_url("webmaster:wm 1/x") == "/support/accounts/webmaster/wm%201%2Fx"
+    assert account_url("advertiser:adv-1") == "/support/accounts/advertiser/adv-1"
+    assert account_url("network") is None
