@@ -23,6 +23,7 @@ from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
+from app.deliveries.routes import DeliveryController
 from app.eventstore.breaker import RETRY_AFTER_SECONDS
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HistoryController,
             ResubmitController,
             ExportController,
+            DeliveryController,
             *support_routes(),
             HealthController,
         ],

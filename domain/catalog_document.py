@@ -19,6 +19,7 @@ import msgspec
 from domain.access import cidr_problems
 from domain.catalog_view import MAX_ID_DIGITS, CatalogView
 from domain.money import InvalidAmount, Money, UnknownCurrency, parse_amount
+from domain.webmaster_postbacks import PostbackEntry, postback_problems
 
 Id = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\A\S+\Z")]
 Name = Annotated[str, msgspec.Meta(min_length=1)]
@@ -98,6 +99,7 @@ class WebmasterEntry(_Entry):
 
     id: Id
     name: Name
+    postbacks: list[PostbackEntry] = []
 
 
 class FlowEntry(_Entry):
@@ -107,6 +109,7 @@ class FlowEntry(_Entry):
     code: Id
     offer: Id
     webmaster: Id
+    postbacks: list[PostbackEntry] = []
 
 
 class PersonalRateEntry(_Entry):
@@ -186,6 +189,7 @@ def document_problems(doc: CatalogDocument) -> list[str]:
         *(p for i, offer in enumerate(doc.offers) for p in _offer_problems(i, offer)),
         *_flow_problems(doc.flows),
         *_personal_rate_problems(doc.personal_rates),
+        *postback_problems(doc),
     ]
 
 
