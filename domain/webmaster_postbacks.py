@@ -150,9 +150,9 @@ class WebmasterPostbacks(Aggregate):
         }
         if webmasters or flows:
             self._configure(webmasters=webmasters, flows=flows)
-        return [f"postbacks of webmaster {w}: {len(t)} target(s)" for w, t in webmasters.items()] + [
-            f"postbacks of flow {f}: {len(t)} target(s)" for f, t in flows.items()
-        ]
+        return [
+            f"postbacks of webmaster {w}: {len(t)} target(s)" for w, t in webmasters.items()
+        ] + [f"postbacks of flow {f}: {len(t)} target(s)" for f, t in flows.items()]
 
     def targets(self) -> PostbackTargets:
         return PostbackTargets(

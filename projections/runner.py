@@ -208,9 +208,7 @@ class ProjectionRunner:
 
     def _lead_while_holding_lock(self) -> None:
         with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
-            if not lock.execute(
-                "SELECT pg_try_advisory_lock(%s)", (self._lock_key,)
-            ).fetchone()[0]:
+            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()[0]:
                 self._stopping.wait(1.0)  # another runner leads; stand by
                 return
             lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))

@@ -6,7 +6,7 @@ import contextlib
 import ipaddress
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,7 +37,7 @@ class Receiver:
     """A webmaster's tracker on loopback; `answers` are used in turn, the last one repeats.
 
     An answer is (status, headers) or one of "slow" (never answers in time), "close" (drops the
-    connection without an answer).
+    connection without an answer), "hold" (answers 200 when the test sets `release`).
     """
 
     host: str = "127.0.0.1"
@@ -82,13 +82,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            receiver.received.append(
-                Received(self.command, self.path, headers, body, time.time())
-            )
+            receiver.received.append(Received(self.command, self.path, headers, body, time.time()))
             answer = receiver.next_answer()
             if answer == "slow":
                 receiver.release.wait(30)
                 return
+            if answer == "hold":  # answers 200 once the test releases it
+                receiver.release.wait(60)
+                answer = (200, {})
             if answer == "close":
                 self.close_connection = True
                 return
@@ -166,4 +167,7 @@ def received_within(receiver: Receiver, count: int, timeout: float = 60) -> list
     return receiver.received
 
 
-Check = Callable[[], bool]
+def detail(client, delivery_id: str) -> dict:
+    response = client.get(f"/api/deliveries/{delivery_id}", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()

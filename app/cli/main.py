@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.cli import audit as cli_audit
+from app.cli import notifier as cli_notifier
 from app.ops.logs import configure_logging
 from app.settings import Settings, ensure_admin_token
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop when the process that started this one ends (used by `serve`)",
     )
     run.set_defaults(handler=_projections_run)
+    cli_notifier.add_commands(commands)
     rebuild = projections.add_parser(
         "rebuild",
         help="rebuild projections from the events under the current catalog",
@@ -260,8 +262,9 @@ def _serve(args) -> int:
     os.environ["LEDGER_RUN_PROJECTIONS"] = "1" if projections == "workers" else "0"
     _print_welcome(args, settings, projections)
     runner = ProjectionProcess() if projections == "process" else None
-    if runner is not None:
-        runner.start()
+    notifier = ProjectionProcess("notifier") if settings.run_notifier else None
+    for child in filter(None, (runner, notifier)):
+        child.start()
     try:
         Granian(
             "app.main:create_app",
@@ -273,8 +276,8 @@ def _serve(args) -> int:
             log_access=False,
         ).serve()
     finally:
-        if runner is not None:
-            runner.stop()
+        for child in filter(None, (runner, notifier)):
+            child.stop()
     return 0
 
 

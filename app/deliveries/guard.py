@@ -36,8 +36,12 @@ def refusal(address: str, allow: Sequence[Network]) -> str | None:
         return None
     if ip.is_global and not ip.is_multicast:
         return None
-    kind = "loopback" if ip.is_loopback else "link-local or metadata" if ip.is_link_local else (
-        "private or reserved"
+    kind = (
+        "loopback"
+        if ip.is_loopback
+        else "link-local or metadata"
+        if ip.is_link_local
+        else ("private or reserved")
     )
     return f"{ip} is a {kind} address (LEDGER_DELIVERY_ALLOW does not cover it)"
 

@@ -25,10 +25,11 @@ def masked_url(url: str, secret: str | None = None) -> str:
         netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     if any(_SECRET_NAMES.search(name) for name, _ in pairs):
-        query = "&".join(
-            f"{quote(name, safe='')}={MASK if _SECRET_NAMES.search(name) else quote(value, safe='')}"
-            for name, value in pairs
-        )
+        query = "&".join(f"{quote(name, safe='')}={_shown(name, value)}" for name, value in pairs)
     else:
         query = parts.query
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _shown(name: str, value: str) -> str:
+    return MASK if _SECRET_NAMES.search(name) else quote(value, safe="")

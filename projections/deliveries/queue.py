@@ -166,8 +166,7 @@ def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:
 def resume(cursor: psycopg.Cursor, target: UUID) -> bool:
     """Lift a suspension; the deliveries that waited are due at once."""
     found = cursor.execute(
-        "UPDATE delivery_targets SET suspended_at = NULL, consecutive_failures = 0"
-        " WHERE id = %s",
+        "UPDATE delivery_targets SET suspended_at = NULL, consecutive_failures = 0 WHERE id = %s",
         (target,),
     ).rowcount
     cursor.execute(

@@ -14,8 +14,7 @@ from psycopg import sql
 STATES = ("pending", "delivered", "failed", "suspended")
 
 _STATE = sql.SQL(
-    "CASE WHEN d.state = 'pending' AND t.suspended_at IS NOT NULL THEN 'suspended'"
-    " ELSE d.state END"
+    "CASE WHEN d.state = 'pending' AND t.suspended_at IS NOT NULL THEN 'suspended' ELSE d.state END"
 )
 _LISTED = sql.SQL(
     "SELECT d.id, d.lead, d.webmaster, d.event, d.url, {state} AS state, d.attempts,"
@@ -48,7 +47,9 @@ def search(
             conditions.append(condition)
             params.append(value)
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    statement = sql.SQL("{}{} ORDER BY d.queued_at DESC, d.id LIMIT %s").format(_LISTED, where)
+    statement = sql.SQL("{}{} ORDER BY d.queued_at DESC, d.position DESC, d.id LIMIT %s").format(
+        _LISTED, where
+    )
     return cursor.execute(statement, [*params, limit]).fetchall()
 
 
