@@ -69,8 +69,8 @@ def test_every_event_of_a_lead_reaches_a_get_tracker_with_every_macro_and_nothin
         [
             ("new", "reg", "10.00"),  # created: priced before its amounts arrive
             ("new", "reg", "11.20"),  # payout: the webmaster's own amount
-            ("hold", "reg", "11.20"),  # the status change of the same postback
-            ("hold", "dep", "40.00"),  # goal: the new goal's rate
+            ("new", "dep", "40.00"),  # goal (before the status of the same postback): its rate
+            ("hold", "dep", "40.00"),
             ("approve", "dep", "40.00"),
         ]
     )
