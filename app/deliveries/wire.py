@@ -80,3 +80,10 @@ def target_out(row: dict) -> TargetOut:
         suspended_at=row["suspended_at"],
         waiting=row["waiting"],
     )
+
+
+class SentOut(msgspec.Struct):
+    """A delivery as a lead's history shows it, under the event that caused it."""
+
+    delivery: DeliveryOut
+    attempt_log: list[AttemptOut]
