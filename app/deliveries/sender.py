@@ -49,6 +49,7 @@ class Sender:
         self._unrecorded: list[delivery_queue.Attempt] = []
         self._busy: Counter[str] = Counter()
         self._waiting: list[dict] = []  # claimed, waiting for a free slot of their host
+        self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
@@ -63,7 +64,10 @@ class Sender:
         self._wake.set()
         self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._record()
+        try:
+            self._record()
+        except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:  # the next leader resends them
+            log.warning("attempts of %d deliveries not recorded: %s", len(self._mine), error)
 
     def _run(self) -> None:
         backoff = 0.2
@@ -72,21 +76,23 @@ class Sender:
                 self._step()
                 backoff = 0.2
             except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
+                # A claim may have committed unseen: take the lead again, releasing such rows.
+                self._leading = False
                 log.warning("sender lost the database (%s); retrying in %.1fs", error, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
     def _step(self) -> None:
+        self._record()  # answers already received are recorded, leading or not
         if not self._leads():
             self._leading = False
             self._stopping.wait(IDLE_SECONDS)
             return
         if not self._leading:
             with self._app.recorder.datastore.transaction(commit=True) as cursor:
-                released = delivery_queue.release_in_flight(cursor)
-            log.info("sender leads; %d deliveries a previous sender had claimed are due", released)
+                released = delivery_queue.release_in_flight(cursor, self._mine)
+            log.info("sender leads; %d deliveries claimed by a sender gone are due", released)
             self._leading = True
-        self._record()
         self._dispatch()
         self._wake.wait(IDLE_SECONDS)
         self._wake.clear()
@@ -100,6 +106,7 @@ class Sender:
             delivery_queue.record(cursor, self._unrecorded, self._settings.suspend_after)
         for attempt in self._unrecorded:
             self._busy[attempt.host] -= 1
+            self._mine.discard(attempt.delivery)
         self.sent += len(self._unrecorded)
         self._unrecorded = []
 
@@ -108,7 +115,9 @@ class Sender:
         if free > 0 and not self._stopping.is_set():
             full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
             with self._app.recorder.datastore.transaction(commit=True) as cursor:
-                self._waiting += delivery_queue.claim(cursor, free, full)
+                claimed = delivery_queue.claim(cursor, free, full)
+            self._mine.update(row["id"] for row in claimed)
+            self._waiting += claimed
         still = []
         for row in self._waiting:
             if self._busy[row["host"]] < self._settings.per_host:

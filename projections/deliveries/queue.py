@@ -8,7 +8,7 @@ they are sent again under the same delivery id, which receivers use to drop repe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from uuid import UUID
@@ -86,11 +86,13 @@ def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
-def release_in_flight(cursor: psycopg.Cursor) -> int:
-    """Make deliveries a dead sender had claimed due again (their attempt was never recorded)."""
+def release_in_flight(cursor: psycopg.Cursor, keep: Collection[UUID] = ()) -> int:
+    """Make deliveries a dead sender had claimed due again (their attempt was never recorded);
+    `keep`: the caller's own claims, still being sent."""
     return cursor.execute(
-        "UPDATE deliveries SET in_flight = false, next_attempt_at = now(), "
-        "attempts = greatest(attempts - 1, 0) WHERE in_flight"
+        "UPDATE deliveries SET in_flight = false, next_attempt_at = now(),"
+        " attempts = greatest(attempts - 1, 0) WHERE in_flight AND id <> ALL(%s::uuid[])",
+        (list(keep),),
     ).rowcount
 
 
