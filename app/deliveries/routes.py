@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from app.admin.auth import require_admin
+from app.auth import require_admin
 from app.deliveries.wire import (
     DeliveryDetail,
     DeliveryOut,

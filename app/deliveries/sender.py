@@ -24,8 +24,9 @@ from app.deliveries import retry
 from app.deliveries.client import Answer, DeliveryClient
 from app.deliveries.masking import masked_url
 from app.deliveries.settings import DeliverySettings
-from app.eventstore.application import DATABASE_DOWN_ERRORS, LedgerApplication
+from app.eventstore.application import LedgerApplication
 from projections.deliveries import queue as delivery_queue
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 0.5
