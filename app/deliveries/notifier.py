@@ -5,8 +5,9 @@ page of events queues are written in the transaction that advances its tracking 
 crash can neither lose an event's deliveries nor queue them twice (and delivery ids are
 deterministic, so queuing twice would collide anyway). It never rebuilds: a rebuild or a
 recalculation replays events into the read models only, never into this position, so nothing is
-sent again. It starts at the end of the log the first time it runs: webmasters hear of what
-happens from then on, not of the network's whole past.
+sent again. Each event goes to the targets in force when it happened, so webmasters hear of what
+happens from the moment their targets were configured, even when the notifier starts later
+(`app.deliveries.targets`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import psycopg
 from psycopg import sql
 
 from app.deliveries.masking import masked_url
+from app.deliveries.targets import TargetsInForce, first_position
 from app.eventstore.application import LedgerApplication
 from domain.catalog import CATALOG_ID
 from domain.click import Click
 from domain.identity import click_aggregate_id
 from domain.lead_state import LeadState, Pricing, fold
 from domain.postback_macros import build_request, event_words, macro_values
-from domain.webmaster_postbacks import PostbackTargets, Target, WebmasterPostbacks
+from domain.webmaster_postbacks import Target
 from projections.deliveries import queue, schema
 from projections.eventlog.events import events_of
 from projections.runner import TRACKING_TABLE
@@ -49,36 +51,36 @@ class Notifier:
     def __init__(self, app: LedgerApplication, queued: threading.Event | None = None) -> None:
         self._app = app
         self._queued = queued or threading.Event()
-        self._targets = PostbackTargets.none()
-        self._pricing: Pricing | None = None
-        self.refresh()
-
-    def refresh(self) -> None:
-        self._targets = self._app.postback_targets_aggregate().targets()
-        self._pricing = Pricing(self._app.catalog_view())
+        self._targets = TargetsInForce(app)
+        self._pricing = Pricing(app.catalog_view())
 
     def create_tables(self, cursor: psycopg.Cursor) -> None:
         schema.create_tables(cursor)
         cursor.execute(
             sql.SQL(
-                "INSERT INTO {} (name, position) SELECT %s, coalesce(max(notification_id), 0)"
-                " FROM {} ON CONFLICT DO NOTHING"
-            ).format(sql.Identifier(TRACKING_TABLE), sql.Identifier(self._app.events_table)),
+                "INSERT INTO {} (name, position) VALUES (%s, ({})) ON CONFLICT DO NOTHING"
+            ).format(sql.Identifier(TRACKING_TABLE), first_position(self._app)),
             (NAME,),
         )
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
-        if any(e.originator_id in _CONFIGURATION for _, e in events):
-            self.refresh()
-        heard = [(p, e, w) for p, e in events if (w := event_words(e)) is not None]
-        if not heard or not self._targets:
+        if any(e.originator_id == CATALOG_ID for _, e in events):
+            self._pricing = Pricing(self._app.catalog_view())
+        self._targets.before(cursor, events[0][0])
+        heard = []  # (position, event, (name, words), the targets in force at the event)
+        for position, event in events:
+            self._targets.passed(event)
+            words = event_words(event)
+            if words is not None and self._targets.targets:
+                heard.append((position, event, words, self._targets.targets))
+        if not heard:
             return
-        states = self._states(cursor, {e.originator_id for _, e, _ in heard})
+        states = self._states(cursor, {e.originator_id for _, e, _, _ in heard})
         subs = self._subs(cursor, {s.click for s in states.values() if s.click})
         queued = [
             item
-            for position, event, (name, words) in heard
-            for item in self._deliveries(position, event, name, words, states, subs)
+            for position, event, (name, words), targets in heard
+            for item in self._deliveries(position, event, name, words, targets, states, subs)
         ]
         urls = {target.id: masked_url(target.url, target.secret) for _, target in queued}
         queue.queue(cursor, [delivery for delivery, _ in queued], urls)
@@ -103,10 +105,10 @@ class Notifier:
             if history and isinstance((first := history[0]).event, Click.Recorded)
         }
 
-    def _deliveries(self, position, event, name, words, states, subs):
+    def _deliveries(self, position, event, name, words, targets, states, subs):
         state = states[(event.originator_id, event.originator_version)]
         commission = self._pricing.amounts_of(state).webmaster_commission
-        for target in self._targets.of(state.webmaster, state.flow):
+        for target in targets.of(state.webmaster, state.flow):
             if target.wants(words):
                 yield self._delivery(position, event, name, state, commission, subs, target)
 
@@ -132,6 +134,3 @@ class Notifier:
             host=(urlsplit(request.url).hostname or "").lower(),
         )
         return delivery, target
-
-
-_CONFIGURATION = {CATALOG_ID, WebmasterPostbacks.create_id()}

@@ -25,7 +25,7 @@ class DeliverySettings:
     max_attempts: int = 12
     suspend_after: int = 10
     concurrency: int = 32  # requests in flight at once, all hosts together
-    per_host: int = 4  # requests in flight at once to one host
+    per_host: int = 8  # requests in flight at once to one host
     connect_timeout: float = 3.0
     total_timeout: float = 10.0
 

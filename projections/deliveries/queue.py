@@ -124,21 +124,31 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
         _STATE,
         [(_STATES[a.outcome], a.next_attempt_at, a.outcome, a.delivery) for a in attempts],
     )
+    for target, (reset, failures) in _runs(attempts).items():
+        _count(cursor, target, reset, failures, suspend_after)
+
+
+def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
+    """Per target: whether a delivery succeeded, and the failures in a row since (or in all)."""
+    runs: dict[UUID, tuple[bool, int]] = {}
     for a in attempts:  # in order: a success after failures resets the count
-        _count(cursor, a.target, a.outcome == "delivered", suspend_after)
+        reset, failures = runs.get(a.target, (False, 0))
+        runs[a.target] = (True, 0) if a.outcome == "delivered" else (reset, failures + 1)
+    return runs
 
 
-def _count(cursor: psycopg.Cursor, target: UUID, delivered: bool, suspend_after: int) -> None:
-    if delivered:
-        cursor.execute(
-            "UPDATE delivery_targets SET consecutive_failures = 0 WHERE id = %s", (target,)
-        )
-        return
+def _count(
+    cursor: psycopg.Cursor, target: UUID, reset: bool, failures: int, suspend_after: int
+) -> None:
+    """One statement per URL and batch: its failures in a row, suspended when too many."""
     cursor.execute(
-        "UPDATE delivery_targets SET consecutive_failures = consecutive_failures + 1,"
-        " suspended_at = CASE WHEN suspended_at IS NULL AND consecutive_failures + 1 >= %s"
-        " THEN now() ELSE suspended_at END WHERE id = %s",
-        (suspend_after, target),
+        "UPDATE delivery_targets SET"
+        " consecutive_failures = CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END"
+        " + %(failures)s,"
+        " suspended_at = CASE WHEN suspended_at IS NULL AND %(failures)s > 0 AND"
+        " (CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END) + %(failures)s >= %(limit)s"
+        " THEN now() ELSE suspended_at END WHERE id = %(target)s",
+        {"reset": reset, "failures": failures, "limit": suspend_after, "target": target},
     )
 
 

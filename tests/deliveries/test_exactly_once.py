@@ -27,15 +27,31 @@ def test_two_notifiers_on_one_database_send_each_delivery_once(demo, services):
     assert sorted(keys) == sorted({d["id"] for d in deliveries(demo)})
 
 
-def test_a_notifier_starting_on_an_old_store_sends_only_what_happens_from_then_on(demo, services):
+def test_events_before_the_targets_are_never_sent_events_after_them_are_even_if_late(
+    demo, services
+):
     with receiving((200, {})) as receiver:
-        configure(demo, postbacks_toml(receiver.url("/pb?exto={exto}")))
         created_lead(demo, exto="before")
+        configure(demo, postbacks_toml(receiver.url("/pb?exto={exto}")))
+        created_lead(demo, exto="after")  # no notifier running yet
         with notifying(services):
-            created_lead(demo, exto="after")
-            settled(demo, 1)
-            [request] = received_within(receiver, 1)
-    assert request.path == "/pb?exto=after" and len(deliveries(demo)) == 1
+            created_lead(demo, exto="later")
+            settled(demo, 2)
+            received_within(receiver, 2)
+    assert sorted(r.path for r in receiver.received) == ["/pb?exto=after", "/pb?exto=later"]
+    assert len(deliveries(demo)) == 2
+
+
+def test_each_event_goes_to_the_targets_in_force_when_it_happened(demo, services):
+    with receiving((200, {})) as old, receiving((200, {})) as new:
+        configure(demo, postbacks_toml(old.url("/old?exto={exto}")))
+        created_lead(demo, exto="first")
+        configure(demo, postbacks_toml(new.url("/new?exto={exto}")))
+        created_lead(demo, exto="second")
+        with notifying(services):  # catching up on both after the change
+            settled(demo, 2)
+    assert [r.path for r in old.received] == ["/old?exto=first"]
+    assert [r.path for r in new.received] == ["/new?exto=second"]
 
 
 def test_a_rebuild_of_the_read_models_sends_nothing_again(demo, services):

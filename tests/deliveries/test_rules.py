@@ -73,3 +73,20 @@ def test_the_documented_python_verification_accepts_our_signature_and_refuses_a_
     assert not scope["verify"]("k", header, "POST", "/pb?a=1", b'{"x":2}')
     stale = signature("k", now - 3600, "GET", "https://t.example/pb", b"")
     assert not scope["verify"]("k", stale, "GET", "/pb", b"")
+
+
+def test_a_urls_failures_in_a_row_restart_after_a_success_within_one_batch():
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from projections.deliveries.queue import Attempt, _runs
+
+    one, other = uuid4(), uuid4()
+
+    def attempt(target, outcome):
+        at = datetime.now(UTC)
+        return Attempt(uuid4(), target, 1, at, "u", "GET", None, None, "", 1.0, outcome, None)
+
+    batch = [attempt(one, "retry"), attempt(one, "delivered"), attempt(one, "retry")]
+    batch += [attempt(one, "failed"), attempt(other, "retry"), attempt(other, "retry")]
+    assert _runs(batch) == {one: (True, 2), other: (False, 2)}
