@@ -4,7 +4,7 @@
 (default none). `LEDGER_DELIVERY_RETRY_BASE`: seconds before the first retry (default 60),
 doubling with jitter up to 24 h. `LEDGER_DELIVERY_MAX_ATTEMPTS` (default 12).
 `LEDGER_DELIVERY_SUSPEND_AFTER`: failed attempts in a row to one URL before it is suspended
-(default 10).
+(default 10). `LEDGER_DELIVERY_PER_HOST`: requests in flight at once to one host (default 8).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class DeliverySettings:
             retry_base=float(env.get("LEDGER_DELIVERY_RETRY_BASE", "60")),
             max_attempts=max(1, int(env.get("LEDGER_DELIVERY_MAX_ATTEMPTS", "12"))),
             suspend_after=max(1, int(env.get("LEDGER_DELIVERY_SUSPEND_AFTER", "10"))),
+            per_host=max(1, int(env.get("LEDGER_DELIVERY_PER_HOST", "8"))),
         )
 
 

@@ -90,3 +90,17 @@ def test_a_urls_failures_in_a_row_restart_after_a_success_within_one_batch():
     batch = [attempt(one, "retry"), attempt(one, "delivered"), attempt(one, "retry")]
     batch += [attempt(one, "failed"), attempt(other, "retry"), attempt(other, "retry")]
     assert _runs(batch) == {one: (True, 2), other: (False, 2)}
+
+
+def test_delivery_settings_are_read_by_their_names():
+    settings = DeliverySettings.from_env(
+        {
+            "LEDGER_DELIVERY_ALLOW": "127.0.0.0/8,10.1.0.0/16",
+            "LEDGER_DELIVERY_RETRY_BASE": "2.5",
+            "LEDGER_DELIVERY_MAX_ATTEMPTS": "3",
+            "LEDGER_DELIVERY_SUSPEND_AFTER": "4",
+        }
+    )
+    assert [str(n) for n in settings.allow] == ["127.0.0.0/8", "10.1.0.0/16"]
+    assert (settings.retry_base, settings.max_attempts, settings.suspend_after) == (2.5, 3, 4)
+    assert DeliverySettings.from_env({}).allow == ()  # nothing private by default
