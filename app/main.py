@@ -24,6 +24,7 @@ from app.admin.routes import AdminController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
+from app.deliveries.routes import DeliveryController
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from app.ledger.recalculation_routes import RecalculationController
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HistoryController,
             ResubmitController,
             ExportController,
+            DeliveryController,
             *support_routes(),
             HealthController,
         ],

@@ -30,6 +30,7 @@ class Settings:
     # How old a worker's catalog snapshot may grow before it looks for a newer one. Only a cost:
     # postbacks are saved only under the catalog version they were decided with.
     catalog_reload_seconds: float = 2.0
+    run_notifier: bool = True  # `serve` starts `notifier run` (webmasters' postbacks)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -47,6 +48,7 @@ class Settings:
             rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
+            run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
         )
 
 

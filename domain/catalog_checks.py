@@ -19,6 +19,7 @@ from domain.catalog_entries import (
     SiteEntry,
 )
 from domain.money import InvalidAmount, UnknownCurrency, parse_amount
+from domain.webmaster_postbacks import postback_problems
 
 
 def placed(path: str, keys: list[object]) -> list[tuple[object, str]]:
@@ -208,4 +209,5 @@ FILE_CHECKS: list[Callable[[CatalogDocument], list[str]]] = [
     _offers_problems,
     _flow_problems,
     _personal_rate_problems,
+    postback_problems,
 ]

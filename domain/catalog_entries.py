@@ -13,6 +13,7 @@ import msgspec
 
 from domain.catalog_tokens import MAX_ID_DIGITS
 from domain.money import Money, parse_amount
+from domain.webmaster_postbacks import PostbackEntry
 
 Id = Annotated[str, msgspec.Meta(min_length=1, pattern=r"\A\S+\Z")]
 Name = Annotated[str, msgspec.Meta(min_length=1)]
@@ -92,6 +93,7 @@ class WebmasterEntry(Entry):
 
     id: Id
     name: Name
+    postbacks: list[PostbackEntry] = []  # where the webmaster's tracker hears of its leads
 
 
 class FlowEntry(Entry):
@@ -102,6 +104,7 @@ class FlowEntry(Entry):
     offer: Id
     webmaster: Id
     active: bool = True
+    postbacks: list[PostbackEntry] = []  # the flow's own tracker targets; they win
 
 
 class PersonalRateEntry(Entry):

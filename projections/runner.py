@@ -93,6 +93,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         page_size: int = 2000,
         before_page: Callable[[Sequence[tuple[int, Any]]], None] | None = None,
+        lock_key: int = _ADVISORY_LOCK_KEY,
     ) -> None:
         self._app = app
         self._log = LogReader(app)
@@ -100,6 +101,7 @@ class ProjectionRunner:
         self._projections = list(projections)
         self._page_size = page_size
         self._before_page = before_page
+        self._lock_key = lock_key  # one leader per key and database
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
@@ -162,7 +164,8 @@ class ProjectionRunner:
             pass
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+        name = "projections" if self._lock_key == _ADVISORY_LOCK_KEY else "follower"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -205,9 +208,7 @@ class ProjectionRunner:
 
     def _lead_while_holding_lock(self) -> None:
         with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
-            if not lock.execute(
-                "SELECT pg_try_advisory_lock(%s)", (_ADVISORY_LOCK_KEY,)
-            ).fetchone()[0]:
+            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()[0]:
                 self._stopping.wait(1.0)  # another runner leads; stand by
                 return
             lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))

@@ -18,6 +18,7 @@ from app.audit.history_sources import entries_for_lead, recalculation_rows
 from app.audit.postback_log_routes import postback_out
 from app.audit.snapshots import event_data, snapshot
 from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadHistoryOut, RecalculationOut
+from app.deliveries.timeline import attach as attach_deliveries
 from app.eventstore.application import LedgerApplication
 from domain.catalog_view import CatalogView
 from domain.lead import Lead
@@ -51,6 +52,7 @@ def lead_history(
     steps = _postback_steps(events, postbacks, clock, by_position)
     steps += _recalculation_steps(events, clock, recalculation_rows(cursor))
     steps.sort(key=lambda step: (step.at, step.position or 0))
+    attach_deliveries(cursor, lead_id, steps)
     return LeadHistoryOut(
         id=str(final.id),
         click=final.click,

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from app.deliveries.wire import SentOut
 from app.wire import MoneyOut, PostbackOut
 
 
@@ -44,6 +45,7 @@ class EventOut(msgspec.Struct):
     timestamp: datetime
     data: dict[str, Any]
     entries: list[EntryOut] = []
+    sent: list[SentOut] = []  # deliveries to the webmaster this event caused
 
 
 class RecalculationOut(msgspec.Struct):

@@ -16,11 +16,11 @@ import argparse
 import logging
 import sys
 
-from app.cli import audit, catalog, database, lead, projections, serve, sites
+from app.cli import audit, catalog, database, lead, notifier, projections, serve, sites
 from app.cli.output import USAGE, CommandError
 from app.ops.logs import configure_logging
 
-GROUPS = (serve, catalog, projections, audit, sites, lead, database)
+GROUPS = (serve, catalog, projections, notifier, audit, sites, lead, database)
 
 
 def main(argv: list[str] | None = None) -> int:

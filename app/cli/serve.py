@@ -67,13 +67,14 @@ def run_server(args) -> int:
     serve_names_itself()
     _print_welcome(args, settings, projections)
     runner = ProjectionProcess() if projections == "process" else None
-    if runner is not None:
-        runner.start()
+    notifier = ProjectionProcess("notifier") if settings.run_notifier else None
+    for child in filter(None, (runner, notifier)):
+        child.start()
     try:
         _granian(args).serve()
     finally:
-        if runner is not None:
-            runner.stop()
+        for child in filter(None, (runner, notifier)):
+            child.stop()
     return 0
 
 

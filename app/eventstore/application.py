@@ -7,6 +7,7 @@ HTTP edge answers with 503.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from domain.catalog import Catalog, CatalogChanges
 from domain.catalog_document import CatalogDocument
 from domain.catalog_view import CatalogView
 from domain.click import Click
+from domain.webmaster_postbacks import WebmasterPostbacks
 
 
 class DatabaseUnavailable(Exception):
@@ -81,8 +83,13 @@ class LedgerApplication(BatchSaving, Application[UUID]):
     ) -> CatalogChanges:
         catalog = self.get_or_none(Catalog.create_id()) or Catalog()
         changes = catalog.apply_document(document, now, actor)
-        self.save(catalog)
-        return changes
+        targets = self.postback_targets_aggregate()
+        lines = targets.apply_document(document)
+        self.save(catalog, targets)  # one transaction: the file applies whole or not at all
+        return replace(changes, lines=changes.lines + tuple(lines))
+
+    def postback_targets_aggregate(self) -> WebmasterPostbacks:
+        return self.get_or_none(WebmasterPostbacks.create_id()) or WebmasterPostbacks()
 
     @property
     def events_table(self) -> str:

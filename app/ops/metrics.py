@@ -13,6 +13,8 @@ import logging
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
+from app.deliveries.metrics import DeliveryCollector
+
 log = logging.getLogger(__name__)
 
 REBUILD_PROGRESS = Gauge(
@@ -45,6 +47,7 @@ class Metrics:
         self.registry.register(REBUILD_PROGRESS)
         if services_of is not None:
             self.registry.register(ProjectionCollector(services_of))
+            self.registry.register(DeliveryCollector(services_of))
 
     def observe_postback(self, endpoint: str, outcome: str, error: str | None) -> None:
         self.postbacks.labels(endpoint, outcome, error or "").inc()

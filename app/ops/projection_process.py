@@ -25,20 +25,22 @@ RESTART_DELAY_SECONDS = 1.0
 STOP_SECONDS = 15.0
 
 
-def projections_command() -> list[str]:
+def projections_command(group: str = "projections") -> list[str]:
     script = Path(sys.executable).parent / "postback-ledger"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-    return [*command, "projections", "run", "--exit-with-parent"]
+    return [*command, group, "run", "--exit-with-parent"]
 
 
 class ProjectionProcess:
-    """Keeps one `projections run` child alive until `stop()`."""
+    """Keeps one `<group> run` child alive until `stop()`: the read models' `projections` or
+    the webmasters' postbacks' `notifier`."""
 
-    def __init__(self) -> None:
+    def __init__(self, group: str = "projections") -> None:
+        self._group = group
         self._stopping = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
-        self._watcher = threading.Thread(target=self._watch, name="projection-process", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name=f"{group}-process", daemon=True)
 
     def start(self) -> None:
         """Start the child now, before the server forks its workers.
@@ -53,7 +55,7 @@ class ProjectionProcess:
     def _spawn(self) -> None:
         with self._lock:
             if not self._stopping.is_set():
-                self._child = subprocess.Popen(projections_command())
+                self._child = subprocess.Popen(projections_command(self._group))
 
     def _watch(self) -> None:
         while not self._stopping.is_set() and self._child is not None:
@@ -61,7 +63,8 @@ class ProjectionProcess:
             if self._stopping.is_set():
                 return
             log.warning(
-                "projection process ended with code %s; starting it again in %.0fs",
+                "%s process ended with code %s; starting it again in %.0fs",
+                self._group,
                 code,
                 RESTART_DELAY_SECONDS,
             )

@@ -17,6 +17,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadSnapshot
+from app.deliveries.timeline import sent_lines
 from app.postbacks.resubmission import RESUBMITTABLE
 from app.wire import MoneyOut, PostbackOut
 from domain.ledger import NETWORK, holder_view
@@ -125,7 +126,7 @@ def step_view(step: HistoryStep) -> StepView:
         error=postback.error if postback else None,
         message=postback.message if postback else None,
         postback=postback,
-        lines=[_event_line(event) for event in step.events],
+        lines=[line for event in step.events for line in (_event_line(event), *sent_lines(event))],
         status_before=before.status if before else None,
         status_after=after.status if after else None,
         money=_money_changes(before, after),

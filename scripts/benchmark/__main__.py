@@ -14,8 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import baseline, lag, load, rebuild, report
+from . import baseline, deliveries, lag, load, rebuild, report
 from .environment import (
+    ADMIN_TOKEN,
     ROOT,
     Database,
     Server,
@@ -81,6 +82,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         " postback, none per accepted one)",
     )
     parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
+    parser.add_argument(
+        "--deliveries",
+        action="store_true",
+        help="one more batched run with every webmaster's postbacks sent to a local receiver:"
+        " deliveries/s, commit-to-receipt p50/p99, queue depth, postbacks/s against batched",
+    )
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
     parser.add_argument(
         "--only-rebuild",
@@ -103,11 +110,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def run_load(args, database: Database, seeded, name: str, max_batch: int | None, run: int) -> dict:
+def run_load(
+    args, database: Database, seeded, name: str, max_batch: int | None, run: int, send=False
+) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="plb-run-", dir="/tmp"))
-    server = Server.start(database, args.workers, max_batch, folder, args.projections)
+    receiver = deliveries.Receiver() if send else None
+    env = deliveries.ENV if send else None
+    server = Server.start(database, args.workers, max_batch, folder, args.projections, env)
     postgres = postgres_pid(database)
+    sent = None
     try:
+        if receiver is not None:
+            deliveries.configure(server.base, ADMIN_TOKEN, receiver.port)
         caught_up = wait_for_projections(database)
         cpu_before = _cpu(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
@@ -120,8 +134,14 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
         if probe.is_alive() or probe.exitcode:
             result_lag["probe_failed"] = f"alive={probe.is_alive()} exit={probe.exitcode}"
             probe.kill()
+        if receiver is not None:
+            sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
+            sent["drain_seconds"] = deliveries.drain(database.address)
+            sent.update(deliveries.summarise(database.address, receiver.stop()))
     finally:
         server.stop()
+        if receiver is not None and sent is None:
+            receiver.stop()
     mb = 1024 * 1024
     return {
         "max_batch": max_batch or "default",
@@ -136,6 +156,7 @@ def run_load(args, database: Database, seeded, name: str, max_batch: int | None,
             "all_processes": round(server.peak_rss_total / mb, 1),
         },
         "server_log": str(server.log_path),
+        **({"deliveries": sent} if sent is not None else {}),
     }
 
 
@@ -158,7 +179,7 @@ def _cpu_per_postback(before: dict, after: dict, result: dict) -> dict[str, floa
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    runs = 1 if args.no_naive else 2
+    runs = (1 if args.no_naive else 2) + args.deliveries
     database = Database.open()
     results: dict = {
         "command": " ".join(["scripts/bench", *map(shlex.quote, argv)]),
@@ -181,6 +202,11 @@ def main(argv: list[str]) -> int:
         if not args.no_naive:
             print("naive run (LEDGER_MAX_BATCH=1) ...", flush=True)
             results["naive"] = run_load(args, database, seeded, "naive", 1, 1)
+        if args.deliveries:
+            print("batched run sending postbacks to webmasters ...", flush=True)
+            results["with_deliveries"] = run_load(
+                args, database, seeded, "deliveries", args.max_batch, runs - 1, send=True
+            )
         if "baseline" in results:
             results["ratios"] = ratios(results)
         if not args.no_rebuild:
@@ -206,6 +232,10 @@ def ratios(results: dict) -> dict:
             rate / results["baseline"]["insert_commits_per_second"], 3
         )
     }
+    if "with_deliveries" in results:
+        found["with_deliveries_over_batched"] = round(
+            results["with_deliveries"]["load"]["acknowledged_per_second"] / rate, 3
+        )
     if "naive" in results:
         found["batched_over_naive"] = round(
             rate / results["naive"]["load"]["acknowledged_per_second"], 2

@@ -85,9 +85,19 @@ def text(results: dict) -> str:
                 else ""
             )
         )
-    for name in ("batched", "naive"):
+    for name in ("batched", "naive", "with_deliveries"):
         if name in results:
             lines += _load_lines(name, results[name])
+    sent = results.get("with_deliveries", {}).get("deliveries")
+    if sent:
+        latency = sent["commit_to_receipt_ms"]
+        lines.append(
+            f"  deliveries: {sent['received']:,} of {sent['queued']:,} queued received,"
+            f" {sent['deliveries_per_second']} deliveries/s; commit to receipt ms:"
+            f" p50 {latency['p50']}  p99 {latency['p99']}  max {latency['max']};"
+            f" queue at the end of the load {sent['queue_depth_at_end_of_load']},"
+            f" drained in {sent['drain_seconds']} s, repeats {sent['repeats']}"
+        )
     for name, value in results.get("ratios", {}).items():
         lines.append(f"ratio {name}: {value}")
     live = results.get("live_catch_up")

@@ -1,0 +1,57 @@
+"""`postback-ledger notifier run`: queue and send webmasters' postbacks from this process.
+
+`serve` runs it in a supervised process of its own (`--exit-with-parent`); on another node it
+runs alone. Several may run: one leads per database (an advisory lock), the others stand by.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+
+log = logging.getLogger("postback_ledger")
+
+
+def register(commands) -> None:
+    notifier = commands.add_parser(
+        "notifier", help="send webmasters their postbacks"
+    ).add_subparsers(title="notifier commands")
+    run = notifier.add_parser(
+        "run",
+        help="follow the event log and deliver postbacks until interrupted",
+        description="Queue a delivery for each lead event a webmaster's postback targets want "
+        "and send it with retries (LEDGER_DELIVERY_ALLOW, LEDGER_DELIVERY_RETRY_BASE, "
+        "LEDGER_DELIVERY_MAX_ATTEMPTS, LEDGER_DELIVERY_SUSPEND_AFTER). One leads per database.",
+    )
+    run.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started this one ends (used by `serve`)",
+    )
+    run.set_defaults(handler=run_notifier)
+
+
+def run_notifier(args) -> int:
+    from app.cli.opening import open_services
+    from app.deliveries.service import NotifierService
+    from app.deliveries.settings import DeliverySettings
+    from app.ops.lifeline import PARENT_ENV, end_with_parent
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if args.exit_with_parent:
+        os.environ.setdefault(PARENT_ENV, str(os.getppid()))
+        end_with_parent()
+    services = open_services()
+    notifier = NotifierService.open(services.ledger, services.address, DeliverySettings.from_env())
+    notifier.start()
+    log.info("notifier running; Ctrl-C to stop")
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.wait(1.0):
+            pass
+    notifier.stop()
+    services.ledger.close()
+    return 0

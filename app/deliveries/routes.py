@@ -1,0 +1,102 @@
+"""The delivery log for support and operators: list, inspect, resend, suspend and resume URLs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from app.auth import require_admin
+from app.deliveries.wire import (
+    DeliveryDetail,
+    DeliveryOut,
+    DeliveryPage,
+    TargetOut,
+    attempt_out,
+    delivery_out,
+    target_out,
+)
+from projections.deliveries import queue, reads
+
+State = Literal["pending", "delivered", "failed", "suspended"]
+
+
+def _cursor(request: Request, commit: bool = False):
+    return request.app.state.services.ledger.recorder.datastore.transaction(commit=commit)
+
+
+class DeliveryController(Controller):
+    """Outgoing postbacks to webmasters (admin token)."""
+
+    path = "/api/deliveries"
+    guards = [require_admin]
+    tags = ["deliveries"]
+
+    @get("", sync_to_thread=True, summary="Deliveries to webmasters, newest first")
+    def list_deliveries(
+        self,
+        request: Request,
+        webmaster: FromQuery[str | None] = None,
+        lead: FromQuery[UUID | None] = None,
+        state_: Annotated[State | None, QueryParameter(name="state")] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> DeliveryPage:
+        with _cursor(request) as cursor:
+            if not reads.present(cursor):
+                return DeliveryPage([])
+            rows = reads.search(cursor, webmaster or None, lead, state_, from_, to, limit)
+        return DeliveryPage([delivery_out(row) for row in rows])
+
+    @get("/{delivery_id:uuid}", sync_to_thread=True, summary="A delivery with every attempt")
+    def get_delivery(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryDetail:
+        with _cursor(request) as cursor:
+            row = reads.one(cursor, delivery_id) if reads.present(cursor) else None
+            if row is None:
+                raise NotFoundException(f"no delivery {delivery_id}")
+            attempts = reads.attempts_of(cursor, [delivery_id])[delivery_id]
+        return DeliveryDetail(delivery_out(row), [attempt_out(a) for a in attempts])
+
+    @post(
+        "/{delivery_id:uuid}/resend",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Send a delivery again now (same id: receivers drop repeats)",
+    )
+    def resend(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
+        with _cursor(request, commit=True) as cursor:
+            if not (reads.present(cursor) and queue.resend(cursor, delivery_id)):
+                raise NotFoundException(f"no delivery {delivery_id}")
+            return delivery_out(reads.one(cursor, delivery_id))
+
+    @get("/targets", sync_to_thread=True, summary="The URLs deliveries go to, and their health")
+    def list_targets(self, request: Request) -> list[TargetOut]:
+        with _cursor(request) as cursor:
+            rows = reads.targets(cursor) if reads.present(cursor) else []
+        return [target_out(row) for row in rows]
+
+    @post("/targets/{target_id:uuid}/suspend", sync_to_thread=True, status_code=200)
+    def suspend(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
+        return self._change(request, target_id, queue.suspend)
+
+    @post(
+        "/targets/{target_id:uuid}/resume",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Resume a suspended URL: its waiting deliveries are sent at once",
+    )
+    def resume(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
+        return self._change(request, target_id, queue.resume)
+
+    @staticmethod
+    def _change(request: Request, target_id: UUID, change) -> TargetOut:
+        with _cursor(request, commit=True) as cursor:
+            if not (reads.present(cursor) and change(cursor, target_id)):
+                raise NotFoundException(f"no delivery target {target_id}")
+            row = next(r for r in reads.targets(cursor) if r["id"] == target_id)
+        return target_out(row)

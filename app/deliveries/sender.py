@@ -1,0 +1,169 @@
+"""The sender: takes due deliveries from the queue, sends them, records every attempt.
+
+One thread claims and records (the database work, a transaction per batch); a pool of threads
+does the HTTP requests, at most `per_host` at once to one host so one slow tracker cannot take
+every connection. It works only while its notifier leads (one sender per database): when it
+takes the lead it first releases what a dead leader had claimed, which is then sent again under
+the same delivery id. Attempts not yet recorded when the database goes away are kept and
+recorded when it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import psycopg
+
+from app.deliveries import retry
+from app.deliveries.client import Answer, DeliveryClient
+from app.deliveries.masking import masked_url
+from app.deliveries.settings import DeliverySettings
+from app.eventstore.application import LedgerApplication
+from projections.deliveries import queue as delivery_queue
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
+
+log = logging.getLogger(__name__)
+IDLE_SECONDS = 0.5
+# Recording each answer in a transaction of its own capped a loaded machine at ~50 deliveries/s
+# (bench --deliveries): a few milliseconds' wait lets the answers in flight share one.
+COALESCE_SECONDS = 0.01
+
+
+class Sender:
+    """Runs in a thread of the notifier's process; `start`, `stop`."""
+
+    def __init__(
+        self,
+        app: LedgerApplication,
+        settings: DeliverySettings,
+        client: DeliveryClient,
+        leads: Callable[[], bool],
+        wake: threading.Event,
+    ) -> None:
+        self._app, self._settings, self._client = app, settings, client
+        self._leads = leads
+        self._wake = wake
+        self._done: queue.SimpleQueue[delivery_queue.Attempt] = queue.SimpleQueue()
+        self._unrecorded: list[delivery_queue.Attempt] = []
+        self._busy: Counter[str] = Counter()
+        self._waiting: list[dict] = []  # claimed, waiting for a free slot of their host
+        self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
+        self._leading = False
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._record()
+        except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:  # the next leader resends them
+            log.warning("attempts of %d deliveries not recorded: %s", len(self._mine), error)
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                self._step()
+                backoff = 0.2
+            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
+                # A claim may have committed unseen: take the lead again, releasing such rows.
+                self._leading = False
+                log.warning("sender lost the database (%s); retrying in %.1fs", error, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _step(self) -> None:
+        self._record()  # answers already received are recorded, leading or not
+        if not self._leads():
+            self._leading = False
+            self._stopping.wait(IDLE_SECONDS)
+            return
+        if not self._leading:
+            with self._app.recorder.datastore.transaction(commit=True) as cursor:
+                released = delivery_queue.release_in_flight(cursor, self._mine)
+            log.info("sender leads; %d deliveries claimed by a sender gone are due", released)
+            self._leading = True
+        self._dispatch()
+        if self._wake.wait(IDLE_SECONDS) and self._busy.total():
+            self._stopping.wait(COALESCE_SECONDS)  # answers arriving together: one transaction
+        self._wake.clear()
+
+    def _record(self) -> None:
+        while not self._done.empty():
+            self._unrecorded.append(self._done.get())
+        if not self._unrecorded:
+            return
+        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+            delivery_queue.record(cursor, self._unrecorded, self._settings.suspend_after)
+        for attempt in self._unrecorded:
+            self._busy[attempt.host] -= 1
+            self._mine.discard(attempt.delivery)
+        self.sent += len(self._unrecorded)
+        self._unrecorded = []
+
+    def _dispatch(self) -> None:
+        free = self._settings.concurrency - sum(self._busy.values()) - len(self._waiting)
+        if free > 0 and not self._stopping.is_set():
+            full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
+            with self._app.recorder.datastore.transaction(commit=True) as cursor:
+                claimed = delivery_queue.claim(cursor, free, full)
+            self._mine.update(row["id"] for row in claimed)
+            self._waiting += claimed
+        still = []
+        for row in self._waiting:
+            if self._busy[row["host"]] < self._settings.per_host:
+                self._busy[row["host"]] += 1
+                self._pool.submit(self._send, row)
+            else:
+                still.append(row)
+        self._waiting = still
+
+    def _send(self, row: dict) -> None:
+        try:
+            attempt = self._attempt(row)
+        except Exception:  # a bug must not lose the delivery: it is recorded for a retry
+            log.exception("delivery %s failed unexpectedly", row["id"])
+            attempt = self._attempt(row, broken=True)
+        self._done.put(attempt)
+        self._wake.set()
+
+    def _attempt(self, row: dict, broken: bool = False) -> delivery_queue.Attempt:
+        at = datetime.now(UTC)
+        if broken:
+            answer = Answer(None, "internal error while sending", "", 0.0)
+        else:
+            answer = self._client.send(
+                row["method"], row["url"], bytes(row["body"]), row["content_type"],
+                str(row["id"]), row["secret"],
+            )  # fmt: skip
+        allowance = row["attempts"] - row["retry_from"]
+        attempt = delivery_queue.Attempt(
+            delivery=row["id"],
+            target=row["target"],
+            attempt=row["attempts"],
+            at=at,
+            url=masked_url(row["url"], row["secret"]),
+            method=row["method"],
+            http_status=answer.http_status,
+            error=answer.error,
+            response=answer.response,
+            duration_ms=answer.duration_ms,
+            outcome=retry.outcome(answer, allowance, self._settings),
+            next_attempt_at=retry.next_attempt_at(answer, allowance, self._settings, at),
+            host=row["host"],
+        )
+        return attempt

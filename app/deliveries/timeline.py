@@ -1,0 +1,46 @@
+"""Deliveries in a lead's history: "sent to webmaster" under the event that caused each.
+
+The lead history (API and support page) is built from the event store; the deliveries table
+says what each event sent, keyed by the event's position. Support answering "did the webmaster
+hear of this approval?" reads it on the same line as the approval, attempt by attempt.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from uuid import UUID
+
+import psycopg
+
+from app.deliveries.wire import SentOut, attempt_out, delivery_out
+from projections.deliveries import reads
+
+
+def attach(cursor: psycopg.Cursor, lead_id: UUID, steps: list) -> None:
+    """Fill each history event's `sent` with the deliveries it caused."""
+    by_position: dict[int, list[SentOut]] = defaultdict(list)
+    for row in reads.of_lead(cursor, lead_id):
+        attempts = [attempt_out(a) for a in row["attempt_log"]]
+        by_position[row["position"]].append(SentOut(delivery_out(row), attempts))
+    for step in steps:
+        for event in step.events:
+            event.sent = by_position.get(event.position, [])
+
+
+def sent_lines(event) -> list[str]:
+    """The support page's lines for one event's deliveries, each attempt on its own line."""
+    lines = []
+    for sent in event.sent:
+        delivery = sent.delivery
+        lines.append(
+            f"↳ Sent to webmaster {delivery.webmaster} ({delivery.event}): {delivery.url}"
+            f" — {delivery.state}, {delivery.attempts} attempt(s)"
+        )
+        lines += [f"   attempt {a.attempt}: {_answer(a)}" for a in sent.attempt_log]
+    return lines
+
+
+def _answer(attempt) -> str:
+    said = f"HTTP {attempt.http_status}" if attempt.http_status else attempt.error or "no answer"
+    retry = f", next try {attempt.next_attempt_at:%H:%M:%S} UTC" if attempt.next_attempt_at else ""
+    return f"{said} in {attempt.duration_ms:.0f} ms at {attempt.at:%Y-%m-%d %H:%M:%S} UTC{retry}"

@@ -1,0 +1,189 @@
+"""Writes to the delivery tables: queue, claim, record an attempt, resend, suspend and resume.
+
+Every state change of a delivery happens here, in the caller's transaction. Claiming marks rows
+`in_flight` (committed before anything is sent); only the one leading sender claims, so rows
+still in flight when a sender takes the lead were left by a dead one and are released at once:
+they are sent again under the same delivery id, which receivers use to drop repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from uuid import UUID
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A delivery as the notifier queues it."""
+
+    id: UUID
+    lead: UUID
+    webmaster: str
+    event: str
+    position: int
+    event_at: datetime
+    target: UUID
+    url: str
+    method: str
+    body: bytes
+    content_type: str | None
+    secret: str | None
+    host: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt's result; `outcome` is delivered, retry or failed."""
+
+    delivery: UUID
+    target: UUID
+    attempt: int
+    at: datetime
+    url: str
+    method: str
+    http_status: int | None
+    error: str | None
+    response: str
+    duration_ms: float
+    outcome: str
+    next_attempt_at: datetime | None
+    host: str = ""  # the sender's own bookkeeping (requests in flight per host); not stored
+
+
+_QUEUE = (
+    "INSERT INTO deliveries (id, lead, webmaster, event, position, event_at, target, url, method,"
+    " body, content_type, secret, host, next_attempt_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now()) ON CONFLICT DO NOTHING"
+)
+
+
+def queue(cursor: psycopg.Cursor, deliveries: Sequence[Queued], targets: dict[UUID, str]) -> None:
+    """Queue deliveries (a delivery id queued before is left as it is) and know their URLs."""
+    if targets:
+        cursor.executemany(
+            "INSERT INTO delivery_targets (id, url) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            list(targets.items()),
+        )
+    if deliveries:
+        cursor.executemany(_QUEUE, [astuple(d) for d in deliveries])
+
+
+_CLAIM = """UPDATE deliveries SET in_flight = true, attempts = attempts + 1 WHERE id IN (
+    SELECT d.id FROM deliveries d JOIN delivery_targets t ON t.id = d.target
+    WHERE d.state = 'pending' AND NOT d.in_flight AND d.next_attempt_at <= now()
+      AND t.suspended_at IS NULL AND d.host <> ALL(%s)
+    ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED)
+  RETURNING *"""
+
+
+def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list[dict]:
+    """Up to `limit` due deliveries of URLs not suspended, hosts in `busy_hosts` left out;
+    each counts its attempt now, so a crash mid-send still counts it."""
+    return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
+
+
+def release_in_flight(cursor: psycopg.Cursor, keep: Collection[UUID] = ()) -> int:
+    """Make deliveries a dead sender had claimed due again (their attempt was never recorded);
+    `keep`: the caller's own claims, still being sent."""
+    return cursor.execute(
+        "UPDATE deliveries SET in_flight = false, next_attempt_at = now(),"
+        " attempts = greatest(attempts - 1, 0) WHERE in_flight AND id <> ALL(%s::uuid[])",
+        (list(keep),),
+    ).rowcount
+
+
+_ATTEMPT = (
+    "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, http_status, error,"
+    " response, duration_ms, outcome, next_attempt_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_STATE = (
+    "UPDATE deliveries SET in_flight = false, state = %s, next_attempt_at = %s,"
+    " delivered_at = CASE WHEN %s = 'delivered' THEN now() ELSE delivered_at END WHERE id = %s"
+)
+_STATES = {"delivered": "delivered", "retry": "pending", "failed": "failed"}
+
+
+def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> None:
+    """Store attempts, move their deliveries on, and count each URL's failures in a row."""
+    if not attempts:
+        return
+    cursor.executemany(
+        _ATTEMPT,
+        [
+            (a.delivery, a.attempt, a.at, a.url, a.method, a.http_status, a.error,
+             a.response, a.duration_ms, a.outcome, a.next_attempt_at)
+            for a in attempts
+        ],
+    )  # fmt: skip
+    cursor.executemany(
+        _STATE,
+        [(_STATES[a.outcome], a.next_attempt_at, a.outcome, a.delivery) for a in attempts],
+    )
+    for target, (reset, failures) in _runs(attempts).items():
+        _count(cursor, target, reset, failures, suspend_after)
+
+
+def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
+    """Per target: whether a delivery succeeded, and the failures in a row since (or in all)."""
+    runs: dict[UUID, tuple[bool, int]] = {}
+    for a in attempts:  # in order: a success after failures resets the count
+        reset, failures = runs.get(a.target, (False, 0))
+        runs[a.target] = (True, 0) if a.outcome == "delivered" else (reset, failures + 1)
+    return runs
+
+
+def _count(
+    cursor: psycopg.Cursor, target: UUID, reset: bool, failures: int, suspend_after: int
+) -> None:
+    """One statement per URL and batch: its failures in a row, suspended when too many."""
+    cursor.execute(
+        "UPDATE delivery_targets SET"
+        " consecutive_failures = CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END"
+        " + %(failures)s,"
+        " suspended_at = CASE WHEN suspended_at IS NULL AND %(failures)s > 0 AND"
+        " (CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END) + %(failures)s >= %(limit)s"
+        " THEN now() ELSE suspended_at END WHERE id = %(target)s",
+        {"reset": reset, "failures": failures, "limit": suspend_after, "target": target},
+    )
+
+
+def resend(cursor: psycopg.Cursor, delivery: UUID) -> bool:
+    """Send a delivery again now, with a fresh allowance of attempts; False if unknown."""
+    return (
+        cursor.execute(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = now(),"
+            " retry_from = attempts WHERE id = %s",
+            (delivery,),
+        ).rowcount
+        == 1
+    )
+
+
+def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:
+    return (
+        cursor.execute(
+            "UPDATE delivery_targets SET suspended_at = coalesce(suspended_at, now())"
+            " WHERE id = %s",
+            (target,),
+        ).rowcount
+        == 1
+    )
+
+
+def resume(cursor: psycopg.Cursor, target: UUID) -> bool:
+    """Lift a suspension; the deliveries that waited are due at once."""
+    found = cursor.execute(
+        "UPDATE delivery_targets SET suspended_at = NULL, consecutive_failures = 0 WHERE id = %s",
+        (target,),
+    ).rowcount
+    cursor.execute(
+        "UPDATE deliveries SET next_attempt_at = now(), retry_from = attempts"
+        " WHERE target = %s AND state = 'pending'",
+        (target,),
+    )
+    return found == 1

@@ -1,0 +1,42 @@
+"""The delivery tables: deliveries queued for webmasters, every attempt, and each URL's health.
+
+`deliveries` holds one row per (lead event, target): what to send and where the delivery stands.
+`delivery_attempts` keeps every attempt with its answer, for support. `delivery_targets` counts
+each URL's consecutive failures and says whether it is suspended. Rows are queued by the
+notifier in the transaction that advances its tracking position, so they are never rebuilt:
+they record what was sent, not a view of the events.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        id uuid PRIMARY KEY, lead uuid NOT NULL, webmaster text NOT NULL, event text NOT NULL,
+        position bigint NOT NULL, event_at timestamptz NOT NULL, target uuid NOT NULL,
+        url text NOT NULL, method text NOT NULL, body bytea NOT NULL, content_type text,
+        secret text, host text NOT NULL, state text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0, retry_from integer NOT NULL DEFAULT 0,
+        in_flight boolean NOT NULL DEFAULT false, next_attempt_at timestamptz,
+        queued_at timestamptz NOT NULL DEFAULT now(), delivered_at timestamptz)""",
+    """CREATE TABLE IF NOT EXISTS delivery_attempts (
+        delivery uuid NOT NULL, attempt integer NOT NULL, at timestamptz NOT NULL,
+        url text NOT NULL, method text NOT NULL, http_status integer, error text,
+        response text NOT NULL DEFAULT '', duration_ms double precision NOT NULL,
+        outcome text NOT NULL, next_attempt_at timestamptz, PRIMARY KEY (delivery, attempt))""",
+    """CREATE TABLE IF NOT EXISTS delivery_targets (
+        id uuid PRIMARY KEY, url text NOT NULL, consecutive_failures integer NOT NULL DEFAULT 0,
+        suspended_at timestamptz)""",
+    # The sender's question: what is due now. Only pending rows are ever asked for.
+    "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) "
+    "WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS deliveries_lead ON deliveries (lead)",
+    "CREATE INDEX IF NOT EXISTS deliveries_webmaster ON deliveries (webmaster, queued_at)",
+    "CREATE INDEX IF NOT EXISTS deliveries_queued ON deliveries (queued_at)",
+)
+
+
+def create_tables(cursor: psycopg.Cursor) -> None:
+    for statement in _TABLES:
+        cursor.execute(statement)

@@ -1,0 +1,80 @@
+"""No request forgery: loopback, private, link-local and metadata addresses are refused by
+default, also behind a host name, before any connection is attempted."""
+
+from __future__ import annotations
+
+import httpcore
+import pytest
+
+from app.deliveries.client import DeliveryClient
+from app.deliveries.settings import DeliverySettings, parse_allow
+from tests.delivery_controls import (
+    configure,
+    detail,
+    notifying,
+    postbacks_toml,
+    receiving,
+    settled,
+)
+from tests.ledger_controls import created_lead
+
+FORBIDDEN = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "::ffff:10.0.0.1", "fd00:ec2::254"]
+
+
+@pytest.fixture
+def connections(monkeypatch) -> list:
+    """Every TCP connection httpcore attempts (none is made: each is refused before)."""
+    attempted: list = []
+
+    def record(self, host, port, *args, **kwargs):
+        attempted.append((host, port))
+        raise httpcore.ConnectError("tests never connect here")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", record)
+    return attempted
+
+
+@pytest.mark.parametrize("address", FORBIDDEN)
+def test_a_host_name_resolving_to_a_forbidden_address_is_refused_unconnected(address, connections):
+    client = DeliveryClient(DeliverySettings(), resolver=lambda host, port: [address])
+    answer = client.send("GET", "http://tracker.example/pb", b"", None, "key")
+    assert answer.refused and "refused tracker.example" in answer.error
+    assert connections == []
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "169.254.169.254", "127.0.0.1"])
+def test_a_forbidden_address_in_the_url_itself_is_refused_unconnected(address, connections):
+    answer = DeliveryClient(DeliverySettings()).send("GET", f"http://{address}/", b"", None, "k")
+    assert answer.refused and connections == []
+
+
+def test_one_forbidden_address_among_a_names_addresses_refuses_the_name(connections):
+    resolver = lambda host, port: ["93.184.216.34", "10.0.0.1"]  # noqa: E731
+    answer = DeliveryClient(DeliverySettings(), resolver=resolver).send(
+        "GET", "http://tracker.example/", b"", None, "k"
+    )
+    assert answer.refused and connections == []
+
+
+def test_an_allowed_range_opens_a_private_address(connections):
+    settings = DeliverySettings(allow=parse_allow("10.0.0.0/8"))
+    answer = DeliveryClient(settings, resolver=lambda h, p: ["10.0.0.1"]).send(
+        "GET", "http://tracker.example/", b"", None, "k"
+    )
+    assert not answer.refused and connections == [("10.0.0.1", 80)]  # checked address reached
+
+
+def test_the_notifier_with_default_settings_never_reaches_loopback(demo, services):
+    with receiving((200, {})) as receiver:
+        with notifying(services, DeliverySettings(retry_base=0.05)):
+            configure(demo, postbacks_toml(f"http://localhost:{receiver.port}/pb"))
+            created_lead(demo, exto="ssrf")
+            [delivery] = settled(demo, 1, state="failed")
+        assert receiver.received == []
+    [attempt] = detail(demo, delivery["id"])["attempt_log"]
+    assert "loopback" in attempt["error"] and attempt["http_status"] is None
+
+
+def test_an_allow_list_entry_that_is_no_cidr_is_refused_by_name():
+    with pytest.raises(ValueError, match="LEDGER_DELIVERY_ALLOW: 'nope'"):
+        parse_allow("127.0.0.0/8, nope")
