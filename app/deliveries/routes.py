@@ -20,6 +20,7 @@ from app.deliveries.wire import (
     delivery_out,
     target_out,
 )
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.deliveries import queue, reads
 
 State = Literal["pending", "delivered", "failed", "suspended"]
@@ -29,6 +30,10 @@ def _cursor(request: Request, commit: bool = False):
     return request.app.state.services.ledger.recorder.datastore.transaction(commit=commit)
 
 
+_ADMIN = error_responses(*ADMIN_ROUTE)
+_ONE = error_responses(*ADMIN_ROUTE, "not_found")
+
+
 class DeliveryController(Controller):
     """Outgoing postbacks to webmasters (admin token)."""
 
@@ -36,7 +41,12 @@ class DeliveryController(Controller):
     guards = [require_admin]
     tags = ["deliveries"]
 
-    @get("", sync_to_thread=True, summary="Deliveries to webmasters, newest first")
+    @get(
+        "",
+        sync_to_thread=True,
+        summary="Deliveries to webmasters, newest first",
+        responses=_ADMIN,
+    )
     def list_deliveries(
         self,
         request: Request,
@@ -53,7 +63,12 @@ class DeliveryController(Controller):
             rows = reads.search(cursor, webmaster or None, lead, state_, from_, to, limit)
         return DeliveryPage([delivery_out(row) for row in rows])
 
-    @get("/{delivery_id:uuid}", sync_to_thread=True, summary="A delivery with every attempt")
+    @get(
+        "/{delivery_id:uuid}",
+        sync_to_thread=True,
+        summary="A delivery with every attempt",
+        responses=_ONE,
+    )
     def get_delivery(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryDetail:
         with _cursor(request) as cursor:
             row = reads.one(cursor, delivery_id) if reads.present(cursor) else None
@@ -66,6 +81,7 @@ class DeliveryController(Controller):
         "/{delivery_id:uuid}/resend",
         sync_to_thread=True,
         status_code=200,
+        responses=_ONE,
         summary="Send a delivery again now (same id: receivers drop repeats)",
     )
     def resend(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
@@ -74,13 +90,24 @@ class DeliveryController(Controller):
                 raise NotFoundException(f"no delivery {delivery_id}")
             return delivery_out(reads.one(cursor, delivery_id))
 
-    @get("/targets", sync_to_thread=True, summary="The URLs deliveries go to, and their health")
+    @get(
+        "/targets",
+        sync_to_thread=True,
+        summary="The URLs deliveries go to, and their health",
+        responses=_ADMIN,
+    )
     def list_targets(self, request: Request) -> list[TargetOut]:
         with _cursor(request) as cursor:
             rows = reads.targets(cursor) if reads.present(cursor) else []
         return [target_out(row) for row in rows]
 
-    @post("/targets/{target_id:uuid}/suspend", sync_to_thread=True, status_code=200)
+    @post(
+        "/targets/{target_id:uuid}/suspend",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Suspend a URL: its deliveries wait, none is dropped",
+        responses=_ONE,
+    )
     def suspend(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
         return self._change(request, target_id, queue.suspend)
 
@@ -88,6 +115,7 @@ class DeliveryController(Controller):
         "/targets/{target_id:uuid}/resume",
         sync_to_thread=True,
         status_code=200,
+        responses=_ONE,
         summary="Resume a suspended URL: its waiting deliveries are sent at once",
     )
     def resume(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
