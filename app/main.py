@@ -35,6 +35,7 @@ from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
+from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.support.page import support_routes, support_templates
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HistoryController,
             ResubmitController,
             ExportController,
+            ReconciliationController,
             *support_routes(),
             HealthController,
         ],

@@ -27,6 +27,7 @@ class Settings:
     rate_limit_per_second: float = 1000.0  # per token and per process; 0 turns it off
     rate_limit_burst: int = 2000
     ready_max_lag: int = 10_000  # /health/ready fails when projections lag more events
+    statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             rate_limit_per_second=float(env.get("LEDGER_RATE_LIMIT", "1000")),
             rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
+            statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
         )
 
 

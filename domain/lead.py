@@ -4,6 +4,11 @@ Its events are the audit trail of the money: the ledger is a projection of them.
 carries the id of the postback that caused it, so every figure can be traced to what a sender
 sent. Decisions (what a postback means) live in `domain.postback_rules`; the event methods here
 only assign state, because they run again on every replay and must accept every old event.
+
+A change settled from an advertiser's statement (`domain.reconciliation`) has no postback: its
+`postback_id` is the statement line's own id (`domain.identity.statement_line_id`) and
+`statement_line` says which reconciliation, line and file caused it. Events stored before that
+field existed read it as None.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Lead(Aggregate):
         webmaster: str
         goal: str
         status: str
+        statement_line: dict | None = None
 
     @event(Created)
     def __init__(
@@ -45,6 +51,7 @@ class Lead(Aggregate):
         webmaster: str,
         goal: str,
         status: str,
+        statement_line: dict | None = None,
     ) -> None:
         self.click = click
         self.exto = exto
@@ -63,10 +70,16 @@ class Lead(Aggregate):
         status: str
         previous_status: str
         status_word: str
+        statement_line: dict | None = None
 
     @event(StatusChanged)
     def _change_status(
-        self, postback_id: UUID, status: str, previous_status: str, status_word: str
+        self,
+        postback_id: UUID,
+        status: str,
+        previous_status: str,
+        status_word: str,
+        statement_line: dict | None = None,
     ) -> None:
         self.status = Status(status)
         self.last_postback_id = postback_id
@@ -92,6 +105,7 @@ class Lead(Aggregate):
         advertiser_currency: str | None
         webmaster_amount: Decimal | None
         webmaster_currency: str | None
+        statement_line: dict | None = None
 
     @event(PayoutSet)
     def _set_payout(
@@ -101,6 +115,7 @@ class Lead(Aggregate):
         advertiser_currency: str | None,
         webmaster_amount: Decimal | None,
         webmaster_currency: str | None,
+        statement_line: dict | None = None,
     ) -> None:
         if advertiser_amount is not None and advertiser_currency is not None:
             self.advertiser_payout_override = Money(advertiser_amount, advertiser_currency)
@@ -110,19 +125,30 @@ class Lead(Aggregate):
 
     # Public commands: each records one fact the caller has already decided is a change.
 
-    def change_status(self, postback_id: UUID, status: Status, status_word: str) -> None:
+    def change_status(
+        self,
+        postback_id: UUID,
+        status: Status,
+        status_word: str,
+        statement_line: dict | None = None,
+    ) -> None:
         self._change_status(
             postback_id=postback_id,
             status=status.value,
             previous_status=self.status.value,
             status_word=status_word,
+            statement_line=statement_line,
         )
 
     def change_goal(self, postback_id: UUID, goal: str) -> None:
         self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal)
 
     def set_payout(
-        self, postback_id: UUID, advertiser: Money | None, webmaster: Money | None
+        self,
+        postback_id: UUID,
+        advertiser: Money | None,
+        webmaster: Money | None,
+        statement_line: dict | None = None,
     ) -> None:
         self._set_payout(
             postback_id=postback_id,
@@ -130,6 +156,7 @@ class Lead(Aggregate):
             advertiser_currency=advertiser.currency if advertiser else None,
             webmaster_amount=webmaster.amount if webmaster else None,
             webmaster_currency=webmaster.currency if webmaster else None,
+            statement_line=statement_line,
         )
 
     @property

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.cli import audit as cli_audit
 from app.ops.logs import configure_logging
+from app.reconciliation.command import add_command as add_reconcile
 from app.settings import Settings, ensure_admin_token
 
 log = logging.getLogger("postback_ledger")
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("lead_id", metavar="ID", help="the lead's id")
     history.add_argument("--width", type=int, default=None, help="table width in characters")
     history.set_defaults(handler=cli_audit.lead_history)
+    add_reconcile(commands)
     return parser
 
 
