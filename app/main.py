@@ -35,6 +35,7 @@ from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
+from app.reconciliation.page import ReconciliationPage
 from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ResubmitController,
             ExportController,
             ReconciliationController,
+            ReconciliationPage,
             *support_routes(),
             HealthController,
         ],

@@ -95,12 +95,15 @@ class Statement:
         assert self._reader is not None, "open() the statement first"
         reader = self._reader
         while True:
-            row = _decoded(lambda: next(reader, None), reader.line_num + 1)
+            # The header was read apart: the reader's line 1 is the file's line 2.
+            row = _decoded(lambda: next(reader, None), reader.line_num + 2)
             if row is None:
                 return
             if not any(cell.strip() for cell in row):
                 continue  # a blank line (often the last one) says nothing
-            number = reader.line_num
+            number = reader.line_num + 1
+            if any("\x00" in cell for cell in row):
+                raise StatementError("malformed_csv", "a cell holds a NUL character", number)
             if self._progress is not None and number % _PROGRESS_EVERY == 0:
                 self._progress(self._file.tell())
             yield self._line(number, row), _cells(row, self.header)

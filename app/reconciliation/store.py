@@ -207,3 +207,11 @@ def mark_settled(
 
 def money_text(amount: Decimal | None) -> str | None:
     return None if amount is None else format(amount, "f")
+
+
+def recent_runs(cursor: psycopg.Cursor, limit: int = 50) -> list[dict]:
+    if not tables_exist(cursor):
+        return []
+    return cursor.execute(
+        "SELECT * FROM reconciliations ORDER BY created_at DESC LIMIT %s", (limit,)
+    ).fetchall()
