@@ -39,7 +39,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
     from app.reconciliation.options import upload_from
     from app.reconciliation.parsing import StatementError
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     try:
         upload = upload_from(
             args.advertiser, args.start, args.end, args.mapping, args.amount_tolerance,

@@ -9,7 +9,6 @@ yielded one at a time: a statement of any length is read in constant memory.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -26,6 +25,7 @@ from domain.statement import (
 from domain.statuses import StatusOverrides, recognise
 
 csv.field_size_limit(1 << 20)
+_BOM = b"\xef\xbb\xbf"
 _PROGRESS_EVERY = 2_000
 
 
@@ -61,12 +61,12 @@ class Statement:
         self._reader: csv.Reader | None = None
 
     def open(self) -> Statement:
-        text = io.TextIOWrapper(self._file, encoding="utf-8-sig", newline="", errors="strict")
-        first = _decoded(lambda: text.readline(), 1)
+        text = _text_lines(self._file)
+        first = next(text, "")
         if not first.strip():
             raise StatementError("empty_statement", "the statement is empty: no header row")
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        self.header = next(csv.reader([first], delimiter=delimiter))
+        self.header = _csv_row(lambda: next(csv.reader([first], delimiter=delimiter)), 1)
         self._check_header()
         self._reader = csv.reader(text, delimiter=delimiter)
         return self
@@ -96,7 +96,7 @@ class Statement:
         reader = self._reader
         while True:
             # The header was read apart: the reader's line 1 is the file's line 2.
-            row = _decoded(lambda: next(reader, None), reader.line_num + 2)
+            row = _csv_row(lambda: next(reader, None), reader.line_num + 2)
             if row is None:
                 return
             if not any(cell.strip() for cell in row):
@@ -201,13 +201,22 @@ def _cells(row: list[str], header: list[str]) -> dict[str, str]:
     return {name: row[index] if index < len(row) else "" for index, name in enumerate(header)}
 
 
-def _decoded(read, line: int):
+def _text_lines(file: BinaryIO) -> Iterator[str]:
+    """The file's lines decoded one by one, so a bad byte is reported on its own line."""
+    for number, raw in enumerate(file, 1):
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise StatementError(
+                "invalid_encoding", f"the line is not UTF-8 ({error.reason} at byte "
+                f"{error.start + 1} of the line); save the statement as UTF-8", number,
+            ) from None  # fmt: skip
+
+
+def _csv_row(read, line: int):
     try:
         return read()
-    except UnicodeDecodeError as error:
-        raise StatementError(
-            "invalid_encoding", f"the file is not UTF-8 ({error.reason} at byte "
-            f"{error.start} of the block read)", line,
-        ) from None  # fmt: skip
     except csv.Error as error:
         raise StatementError("malformed_csv", str(error), line) from None

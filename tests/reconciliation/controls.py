@@ -10,7 +10,8 @@ from tests.controls import ADMIN
 
 
 def period() -> dict[str, str]:
-    today = datetime.now(UTC).date()
+    """From yesterday to the day after tomorrow (UTC midnights), in RFC 3339."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return {"from": (today - timedelta(days=1)).isoformat(),
             "to": (today + timedelta(days=2)).isoformat()}  # fmt: skip
 
