@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.cli import audit as cli_audit
+from app.cli.reconcile import add_command as add_reconcile
 from app.ops.logs import configure_logging
-from app.reconciliation.command import add_command as add_reconcile
 from app.settings import Settings, ensure_admin_token
 
 log = logging.getLogger("postback_ledger")

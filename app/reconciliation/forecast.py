@@ -18,6 +18,7 @@ from domain.lead import Lead
 from domain.lead_state import LeadState, amounts_of, fold
 from domain.ledger import Position, holder_view, position_of, posting_between
 from domain.money import Money
+from projections.commission_ledger.reads import balances_of
 from projections.eventlog.events import events_of, table_exists
 
 Key = tuple[str, str, str]  # account, bucket, currency
@@ -61,30 +62,18 @@ class Forecast:
 
     def balances(self, cursor) -> list[dict]:
         """Each balance that moves, as its holder reads it, before and after."""
-        now = _balances_now(cursor, sorted({key[0] for key in self._moved}))
+        ledger = table_exists(cursor, "ledger_balances")
+        now = {account: balances_of(cursor, account) if ledger else {}
+               for account in {key[0] for key in self._moved}}  # fmt: skip
         rows = []
-        for key in sorted(self._moved):
-            account, bucket, currency = key
-            if self._moved[key].is_zero():
+        for (account, bucket, currency), moved in sorted(self._moved.items()):
+            if moved.is_zero():
                 continue
-            before = now.get(key, Decimal(0))
-            after = before + self._moved[key]
-            rows.append({
-                "account": account, "bucket": bucket, "currency": currency,
-                "before": _shown(holder_view(account, before), currency),
-                "after": _shown(holder_view(account, after), currency),
-            })  # fmt: skip
+            before = now[account].get(currency, {}).get(bucket, Decimal(0))
+            after = before + holder_view(account, moved)
+            shown = {"before": _shown(before, currency), "after": _shown(after, currency)}
+            rows.append({"account": account, "bucket": bucket, "currency": currency, **shown})
         return rows
-
-
-def _balances_now(cursor, accounts: list[str]) -> dict[Key, Decimal]:
-    if not accounts or not table_exists(cursor, "ledger_balances"):
-        return {}
-    rows = cursor.execute(
-        "SELECT account, bucket, currency, amount FROM ledger_balances WHERE account = ANY(%s)",
-        (accounts,),
-    ).fetchall()
-    return {(r["account"], r["bucket"], r["currency"]): r["amount"] for r in rows}
 
 
 def _shown(amount: Decimal, currency: str) -> str:

@@ -30,6 +30,7 @@ from domain.money import Money
 from domain.reconciliation import LedgerLead, Tolerances, Verdict, classify, duplicate_key
 from domain.statement import NO_MAPPING, MappingError, StatementLine, StatementMapping
 from domain.statuses import Status
+from projections.lead_view.statement_leads import leads_named
 
 CHUNK = 1_000
 
@@ -159,17 +160,12 @@ def _goal_resolver(catalog: CatalogView):
     return goal_of
 
 
-_CANDIDATES = """SELECT id, exto, click, flow, offer, goal, status, advertiser_amount,
-    advertiser_currency, created_at FROM lead_view
-    WHERE advertiser = %s AND (exto = ANY(%s) OR click = ANY(%s))"""
-
-
 def _candidates(cursor, advertiser: str, lines: list[StatementLine]):
     extos = list({line.exto for line in lines if line.exto})
     clicks = list({line.click for line in lines if line.click})
     by_exto: dict[str, list[LedgerLead]] = defaultdict(list)
     by_click: dict[str, list[LedgerLead]] = defaultdict(list)
-    for row in cursor.execute(_CANDIDATES, (advertiser, extos, clicks)):
+    for row in leads_named(cursor, advertiser, extos, clicks):
         lead = _ledger_lead(row)
         if lead.exto:
             by_exto[lead.exto].append(lead)

@@ -19,8 +19,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
-from app.admin.auth import require_admin
 from app.audit.exports import csv_rows
+from app.auth import require_admin
 from app.reconciliation import report
 from app.reconciliation.matching import Refused, reconcile, store_refusal
 from app.reconciliation.options import upload_from

@@ -24,6 +24,7 @@ import msgspec
 import psycopg
 
 from domain.reconciliation import CLASSES, LineClass
+from projections.lead_view.statement_leads import CREATED_IN_PERIOD
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS reconciliations (
@@ -112,10 +113,8 @@ def add_only_in_ledger(
                        + row_number() OVER (ORDER BY l.created_at, l.id),
             %(class)s, l.id, l.id::text, l.exto, l.click, l.flow, l.status,
             l.advertiser_amount, l.advertiser_currency, l.created_at, l.goal
-        FROM lead_view l
-        WHERE l.advertiser = %(advertiser)s AND l.created_at >= %(start)s
-          AND l.created_at < %(end)s
-          AND NOT EXISTS (SELECT 1 FROM reconciliation_lines r
+        FROM (""" + CREATED_IN_PERIOD + """) l
+        WHERE NOT EXISTS (SELECT 1 FROM reconciliation_lines r
                           WHERE r.reconciliation_id = %(id)s AND r.lead_id = l.id)""",
         {"id": run_id, "class": LineClass.ONLY_IN_LEDGER.value, "advertiser": advertiser,
          "start": start, "end": end},
