@@ -226,3 +226,16 @@ def test_reconciling_the_statement_again_after_accepting_it_gives_all_matched(le
         "matched": 5, "value_differs": 0, "only_in_statement": 0,
         "only_in_ledger": 1, "duplicates": 1,
     }  # fmt: skip
+
+
+def test_a_postback_after_a_settlement_is_decided_on_the_settled_lead(ledger, services):
+    run_id = reconciled(ledger)["id"]
+    o_2 = by_exto(ledger, run_id)["o-2"]
+    accept(ledger, run_id, lines=[o_2["line"]])  # the writer's cached o-2 is now stale
+
+    response = change(ledger, flow="101", exto="o-2", status="cancel")
+
+    assert response.status_code == 200, response.text
+    services.runner.catch_up()
+    assert lead(ledger, o_2["lead_id"])["status"] == "cancel"
+    assert lead(ledger, o_2["lead_id"])["version"] == 3  # created, settled, cancelled
