@@ -12,7 +12,7 @@ already named is one of the `duplicates`, so a lead is never counted twice. Pure
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -142,7 +142,7 @@ def classify(
     tolerances: Tolerances,
     goal_of: GoalResolver | None = None,
 ) -> Verdict:
-    """The line's class before duplicates are told apart (see `first_of_each`)."""
+    """The line's class before duplicates are told apart (see `duplicate_key`)."""
     lead = find_lead(line, by_exto, by_click)
     if lead is None:
         return Verdict(LineClass.ONLY_IN_STATEMENT)
@@ -151,19 +151,6 @@ def classify(
 
 
 def duplicate_key(line: StatementLine, verdict: Verdict) -> str:
-    """Lines with the same key are about the same lead: the first keeps its class."""
+    """Lines with the same key are about the same lead: the first keeps its class, the later
+    ones are `duplicates` (the store applies this over all stored lines at once)."""
     return str(verdict.lead.id) if verdict.lead is not None else "key:" + line.key()
-
-
-def first_of_each(items: Iterable[tuple[StatementLine, Verdict]]) -> list[tuple[int, int]]:
-    """(line, line it repeats) for each later line of the same key, in memory (for tests and
-    small statements; the store does the same in SQL for large ones)."""
-    first: dict[str, int] = {}
-    repeats = []
-    for line, verdict in items:
-        key = duplicate_key(line, verdict)
-        if key in first:
-            repeats.append((line.line, first[key]))
-        else:
-            first[key] = line.line
-    return repeats

@@ -14,7 +14,7 @@ from domain.reconciliation import (
     LineClass,
     Tolerances,
     classify,
-    first_of_each,
+    duplicate_key,
 )
 from domain.statement import MappingError, StatementLine, StatementMapping, columns_of
 from domain.statuses import Status
@@ -93,11 +93,15 @@ def test_a_line_whose_exto_is_unknown_is_found_by_its_click():
     assert verdict(a_line(exto="theirs-1"), lead).line_class == LineClass.ONLY_IN_STATEMENT
 
 
-def test_a_later_line_about_the_same_lead_repeats_the_first():
-    lead = a_lead()
-    items = [(a_line(line=n), verdict(a_line(line=n), lead)) for n in (2, 3, 4)]
+def test_lines_about_the_same_lead_share_a_key_even_when_they_name_it_differently():
+    lead = a_lead(click="c-9")
+    by_exto, by_click = a_line(line=2), a_line(line=3, exto="theirs", click="c-9")
+    unknown = a_line(line=4, exto="o-7")
 
-    assert first_of_each(items) == [(3, 2), (4, 2)]
+    keys = [duplicate_key(line, verdict(line, lead)) for line in (by_exto, by_click, unknown)]
+
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[2] == duplicate_key(unknown, verdict(a_line(line=9, exto="o-7"), lead))
 
 
 def test_a_mapping_names_columns_and_the_advertisers_status_words():
