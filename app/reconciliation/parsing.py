@@ -66,9 +66,11 @@ class Statement:
         if not first.strip():
             raise StatementError("empty_statement", "the statement is empty: no header row")
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        self.header = _csv_row(lambda: next(csv.reader([first], delimiter=delimiter)), 1)
+        self.header = _csv_row(
+            lambda: next(csv.reader([first], delimiter=delimiter, strict=True)), 1
+        )
         self._check_header()
-        self._reader = csv.reader(text, delimiter=delimiter)
+        self._reader = csv.reader(text, delimiter=delimiter, strict=True)
         return self
 
     def _check_header(self) -> None:

@@ -39,6 +39,7 @@ CASES = {
         statement([GOOD], ["exto", "status", "amount", "Currency", "currency"]),
         "duplicated_column", 1, "currency",
     ),
+    "unclosed quote": (b'exto,status\r\n"o-1,approved\r\n', "malformed_csv", 2, None),
     "empty file": (b"", "empty_statement", None, None),
     "only a BOM": (b"\xef\xbb\xbf\r\n", "empty_statement", None, None),
 }  # fmt: skip
