@@ -43,6 +43,8 @@ from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
+from app.reconciliation.page import ReconciliationPage
+from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.support.page import support_routes, support_templates
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ResubmitController,
             ExportController,
             DeliveryController,
+            ReconciliationController,
+            ReconciliationPage,
             *support_routes(),
             HealthController,
         ],

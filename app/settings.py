@@ -31,6 +31,7 @@ class Settings:
     # postbacks are saved only under the catalog version they were decided with.
     catalog_reload_seconds: float = 2.0
     run_notifier: bool = True  # `serve` starts `notifier run` (webmasters' postbacks)
+    statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -49,6 +50,7 @@ class Settings:
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
+            statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
         )
 
 

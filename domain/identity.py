@@ -30,6 +30,13 @@ def lead_id_for_flow(flow_id: int, exto: str) -> UUID:
     return uuid5(_NAMESPACE, SEPARATOR.join(("lead-by-flow", str(flow_id), exto)))
 
 
+def statement_line_id(reconciliation_id: UUID, line: int) -> UUID:
+    """The cause id of changes settled from one statement line (in place of a postback's id).
+
+    Derived, so settling the same line twice names the same cause and can be recognised."""
+    return uuid5(_NAMESPACE, SEPARATOR.join(("statement-line", str(reconciliation_id), str(line))))
+
+
 @lru_cache(maxsize=16384)
 def click_aggregate_id(click: str) -> UUID:
     return uuid5(_NAMESPACE, SEPARATOR.join(("click", click)))

@@ -6,6 +6,11 @@ sent. Decisions (what a postback means) live in `domain.postback_rules`; the eve
 only assign state, because they run again on every replay and must accept every old event. What
 each event sets is written once, in `domain.lead_effects`, which the read models' fold
 (`domain.lead_state`) applies too.
+
+A change settled from an advertiser's statement (`domain.reconciliation`) has no postback: its
+`postback_id` is the statement line's own id (`domain.identity.statement_line_id`) and
+`statement_line` says which reconciliation, line and file caused it. Events stored before that
+field existed read it as None.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class Lead(Aggregate):
         webmaster: str
         goal: str
         status: str
+        statement_line: dict | None = None
 
     @event(Created)
     def __init__(
@@ -53,6 +59,7 @@ class Lead(Aggregate):
         webmaster: str,
         goal: str,
         status: str,
+        statement_line: dict | None = None,
     ) -> None:
         vars(self).update(
             lead_effects.created(
@@ -73,10 +80,16 @@ class Lead(Aggregate):
         status: str
         previous_status: str
         status_word: str
+        statement_line: dict | None = None
 
     @event(StatusChanged)
     def _change_status(
-        self, postback_id: UUID, status: str, previous_status: str, status_word: str
+        self,
+        postback_id: UUID,
+        status: str,
+        previous_status: str,
+        status_word: str,
+        statement_line: dict | None = None,
     ) -> None:
         vars(self).update(lead_effects.status_changed(postback_id, status))
 
@@ -97,6 +110,7 @@ class Lead(Aggregate):
         advertiser_currency: str | None
         webmaster_amount: Decimal | None
         webmaster_currency: str | None
+        statement_line: dict | None = None
 
     @event(PayoutSet)
     def _set_payout(
@@ -106,6 +120,7 @@ class Lead(Aggregate):
         advertiser_currency: str | None,
         webmaster_amount: Decimal | None,
         webmaster_currency: str | None,
+        statement_line: dict | None = None,
     ) -> None:
         vars(self).update(
             lead_effects.payout_set(
@@ -120,19 +135,30 @@ class Lead(Aggregate):
 
     # Public commands: each records one fact the caller has already decided is a change.
 
-    def change_status(self, postback_id: UUID, status: Status, status_word: str) -> None:
+    def change_status(
+        self,
+        postback_id: UUID,
+        status: Status,
+        status_word: str,
+        statement_line: dict | None = None,
+    ) -> None:
         self._change_status(
             postback_id=postback_id,
             status=status.value,
             previous_status=self.status.value,
             status_word=status_word,
+            statement_line=statement_line,
         )
 
     def change_goal(self, postback_id: UUID, goal: str) -> None:
         self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal)
 
     def set_payout(
-        self, postback_id: UUID, advertiser: Money | None, webmaster: Money | None
+        self,
+        postback_id: UUID,
+        advertiser: Money | None,
+        webmaster: Money | None,
+        statement_line: dict | None = None,
     ) -> None:
         self._set_payout(
             postback_id=postback_id,
@@ -140,6 +166,7 @@ class Lead(Aggregate):
             advertiser_currency=advertiser.currency if advertiser else None,
             webmaster_amount=webmaster.amount if webmaster else None,
             webmaster_currency=webmaster.currency if webmaster else None,
+            statement_line=statement_line,
         )
 
     @property

@@ -1,4 +1,4 @@
-"""`GET /api/exports/{dataset}`: postbacks, ledger entries or lead histories, streamed (admin)."""
+"""`GET /api/exports/{dataset}`: postbacks, ledger entries, leads or histories, streamed (admin)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from app.audit.exports import csv_rows, ndjson
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.commission_ledger.export import ledger_rows
+from projections.lead_view.export import LEAD_COLUMNS, lead_rows
 from projections.lead_view.holders import ExportFilter
 from projections.postback_log.export import postback_rows
 
-Dataset = Literal["postbacks", "ledger", "histories"]
+Dataset = Literal["postbacks", "ledger", "leads", "histories"]
 Format = Literal["csv", "ndjson"]
 # The shared ledger contract's columns, in its order.
 ENTRY_COLUMNS = [
@@ -63,9 +64,10 @@ class ExportController(Controller):
 
     @get(
         "/{dataset:str}",
-        summary="Export postbacks, ledger entries or lead histories as CSV or NDJSON",
+        summary="Export postbacks, ledger entries, leads or lead histories as CSV or NDJSON",
         description="Filters: from (inclusive) and to (exclusive) on the postback's time, the "
-        "entry's time, or the lead's life; advertiser or webmaster selects that holder's leads.",
+        "entry's time, the lead's creation (leads) or life (histories); advertiser or "
+        "webmaster selects that holder's leads.",
         operation_class=ExportOperation,
         responses=error_responses(*ADMIN_ROUTE),
     )
@@ -106,6 +108,9 @@ def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterat
     if dataset == "ledger":
         rows = ledger_rows(app, where)
         return csv_rows(rows, ENTRY_COLUMNS) if format == "csv" else ndjson(rows)
+    if dataset == "leads":
+        rows = lead_rows(app, where)
+        return csv_rows(rows, LEAD_COLUMNS) if format == "csv" else ndjson(rows)
     histories = history_rows(app, where, services.catalog.current())
     if format == "csv":
         return csv_rows(history_steps(histories), HISTORY_COLUMNS)

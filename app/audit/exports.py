@@ -1,4 +1,4 @@
-"""Exports for disputes and reconciliation: postbacks, ledger entries and lead histories.
+"""Exports for disputes and reconciliation: postbacks, ledger entries, leads and lead histories.
 
 Each export is a generator of bytes (CSV with a header row, or NDJSON: one JSON object a line)
 fed by a server-side cursor over the rows its table's owner selects (`…/export.py` in

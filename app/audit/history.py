@@ -11,13 +11,21 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import msgspec
 import psycopg
 
 from app.audit.as_of import LedgerClock, state_of
 from app.audit.history_sources import entries_for_lead, recalculation_rows
 from app.audit.postback_log_routes import postback_out
 from app.audit.snapshots import event_data, snapshot
-from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadHistoryOut, RecalculationOut
+from app.audit.wire import (
+    EntryOut,
+    EventOut,
+    HistoryStep,
+    LeadHistoryOut,
+    RecalculationOut,
+    StatementLineOut,
+)
 from app.deliveries.timeline import attach as attach_deliveries
 from app.eventstore.application import LedgerApplication
 from domain.catalog_view import CatalogView
@@ -78,7 +86,7 @@ def _postback_steps(
     for row in postbacks:
         own = caused.pop(row["id"], [])
         steps.append(_step(events, own, clock, entries, row["received_at"], row))
-    for own in caused.values():  # events whose postback the log has not caught up with yet
+    for own in caused.values():  # settled statement lines, or postbacks not in the log yet
         steps.append(_step(events, own, clock, entries, own[0].timestamp, None))
     return steps
 
@@ -95,14 +103,16 @@ def _step(
     last = own[-1].position if own else first
     before = state_of([e for e in events if e.position < first])
     after = state_of([e for e in events if e.position <= last]) if own else before
+    origin = getattr(own[0].event, "statement_line", None) if own and row is None else None
     return HistoryStep(
-        kind="postback",
+        kind="reconciliation" if origin else "postback",
         at=at,
         position=row["position"] if row else first,
         before=snapshot(before, clock.amounts(before, at)) if before else None,
         after=snapshot(after, clock.amounts(after, after.updated_at)) if after else None,
         postback=postback_out(row) if row else None,
         events=[_event_out(item, entries.get(item.position, [])) for item in own],
+        statement_line=msgspec.convert(origin, StatementLineOut) if origin else None,
     )
 
 

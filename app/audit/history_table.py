@@ -41,7 +41,7 @@ def _what(step: HistoryStep) -> str:
     if step.recalculation is not None:
         actor = step.recalculation.actor or "?"
         return f"recalculation {step.recalculation.id[:8]} by {actor}"
-    lines = []
+    lines = [step.statement_line.label] if step.statement_line is not None else []
     if step.postback is not None:
         postback = step.postback
         params = " ".join(f"{k}={','.join(v)}" for k, v in postback.params.items())

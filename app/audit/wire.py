@@ -58,10 +58,23 @@ class RecalculationOut(msgspec.Struct):
     rule_versions: Any = None
 
 
-class HistoryStep(msgspec.Struct):
-    """One step of a lead's life: a received postback, or a recalculation."""
+class StatementLineOut(msgspec.Struct):
+    """The statement line a settled change came from (`app.reconciliation`)."""
 
-    kind: str  # "postback" or "recalculation"
+    reconciliation: str
+    line: int
+    file: str
+    by: str | None = None  # the admin who accepted it
+
+    @property
+    def label(self) -> str:
+        return f"from reconciliation {self.reconciliation}, line {self.line} ({self.file})"
+
+
+class HistoryStep(msgspec.Struct):
+    """One step of a lead's life: a received postback, a recalculation, or a settled line."""
+
+    kind: str  # "postback", "recalculation" or "reconciliation"
     at: datetime
     position: int | None
     before: LeadSnapshot | None
@@ -69,6 +82,7 @@ class HistoryStep(msgspec.Struct):
     postback: PostbackOut | None = None
     events: list[EventOut] = []
     recalculation: RecalculationOut | None = None
+    statement_line: StatementLineOut | None = None
 
 
 class LeadHistoryOut(msgspec.Struct):

@@ -16,11 +16,21 @@ import argparse
 import logging
 import sys
 
-from app.cli import audit, catalog, database, lead, notifier, projections, serve, sites
+from app.cli import (
+    audit,
+    catalog,
+    database,
+    lead,
+    notifier,
+    projections,
+    reconcile,
+    serve,
+    sites,
+)
 from app.cli.output import USAGE, CommandError
 from app.ops.logs import configure_logging
 
-GROUPS = (serve, catalog, projections, notifier, audit, sites, lead, database)
+GROUPS = (serve, catalog, projections, notifier, reconcile, audit, sites, lead, database)
 
 
 def main(argv: list[str] | None = None) -> int:

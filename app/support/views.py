@@ -141,13 +141,21 @@ def step_view(step: HistoryStep) -> StepView:
         can_resubmit=bool(
             postback and postback.outcome == "rejected" and postback.error in RESUBMITTABLE
         ),
-        actor=step.recalculation.actor if step.recalculation else None,
+        actor=_actor(step),
     )
+
+
+def _actor(step: HistoryStep) -> str | None:
+    if step.recalculation is not None:
+        return step.recalculation.actor
+    return step.statement_line.by if step.statement_line is not None else None
 
 
 def _title(step: HistoryStep) -> str:
     if step.recalculation is not None:
         return f"Recalculation {step.recalculation.id[:8]}: a rebuild repriced the lead"
+    if step.statement_line is not None:
+        return "Settled " + step.statement_line.label
     if step.postback is None:
         return "Lead events (postback not in the log yet)"
     postback = step.postback
@@ -172,7 +180,8 @@ def _event_line(event: EventOut) -> str:
             parts.append(f"payout {data['advertiser_amount']} {data['advertiser_currency']}")
         if data.get("webmaster_amount") is not None:
             parts.append(f"commission {data['webmaster_amount']} {data['webmaster_currency']}")
-        return "Amounts sent with the postback: " + ", ".join(parts)
+        source = "the statement" if data.get("statement_line") else "the postback"
+        return f"Amounts sent with {source}: " + ", ".join(parts)
     return kind
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from . import baseline, deliveries, lag, load, rebuild, report
+from . import baseline, deliveries, lag, load, rebuild, reconcile, report
 from .environment import (
     ADMIN_TOKEN,
     ROOT,
@@ -96,6 +97,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
         " default 5 here) makes the log that is grown to --events",
     )
     parser.add_argument(
+        "--only-reconcile",
+        action="store_true",
+        help="measure `postback-ledger reconcile` alone on generated statements of --lines/10 "
+        "and --lines lines (time and peak memory of each)",
+    )
+    parser.add_argument(
+        "--lines", type=int, default=100_000, help="statement lines to reconcile (default 100,000)"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "bench-results",
@@ -108,6 +118,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.events = args.events or (200_000 if args.quick else 1_000_000)
     args.baseline_seconds = args.baseline_seconds or (5 if args.quick else 10)
     return args
+
+
+def only_reconcile(args, argv: list[str]) -> int:
+    database = Database.open()
+    folder = Path(tempfile.mkdtemp(prefix="plb-reco-", dir="/tmp"))
+    results: dict = {"command": " ".join(["scripts/bench", *map(shlex.quote, argv)]),
+                     "machine": report.machine(), "database": database.describe()}  # fmt: skip
+    try:
+        results["reconcile"] = reconcile.measure(database.address, folder, args.lines)
+    finally:
+        database.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    path = report.write(results, args.out)
+    print()
+    print(reconcile.text(results["reconcile"]))
+    print(f"\nfigures written to {path}")
+    return 0
 
 
 def run_load(
@@ -179,6 +206,8 @@ def _cpu_per_postback(before: dict, after: dict, result: dict) -> dict[str, floa
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.only_reconcile:
+        return only_reconcile(args, argv)
     runs = (1 if args.no_naive else 2) + args.deliveries
     database = Database.open()
     results: dict = {

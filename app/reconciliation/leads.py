@@ -1,0 +1,91 @@
+"""Creating the lead an accepted `only_in_statement` line describes.
+
+The lead gets the id a postback for the same click+exto or flow+exto would give it
+(`domain.identity`), so a postback arriving later finds it instead of making a second lead, and
+a lead created meanwhile by a postback is changed instead of created again. Only lines that
+name a click, or a flow with an exto, can say which flow (and so which webmaster) the lead is
+of; the flow's offer must be the reconciled advertiser's.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from domain.catalog_view import CatalogView, Flow
+from domain.click import Click
+from domain.identity import click_aggregate_id, lead_id_for_click, lead_id_for_flow
+from domain.lead import Lead
+from domain.money import Money
+from domain.statuses import Status
+
+
+class Source(Protocol):
+    def get_or_none(self, aggregate_id: UUID): ...
+
+
+class Skip(Exception):
+    """This line cannot be settled; the message says why, the line stays unsettled."""
+
+
+def create_from_line(
+    app: Source, catalog: CatalogView, run: dict, row: dict, cause: UUID, origin: dict
+) -> tuple[Lead, list, list[str]]:
+    """(lead, aggregates to save, changes); an existing lead is brought to the line instead."""
+    click, flow, lead_id = _target(app, catalog, row)
+    offer = catalog.offers.get(flow.offer)
+    if offer is None or offer.advertiser != run["advertiser"]:
+        raise Skip(f"flow {flow.id} is not an offer of advertiser {run['advertiser']}")
+    existing = app.get_or_none(lead_id)
+    if existing is not None:
+        return existing, [existing], bring_to_line(existing, row, cause, origin)
+    goal = offer.resolve_goal(row["goal"]) if row["goal"] else offer.goals[offer.default_goal]
+    if goal is None:
+        raise Skip(f"goal {row['goal'][:40]!r} is not a goal of offer {offer.id}")
+    status = Status(row["status"]) if row["status"] else Status.NEW
+    lead = Lead(
+        id=lead_id, postback_id=cause, click=row["click"], exto=row["exto"], flow=flow.id,
+        offer=offer.id, advertiser=offer.advertiser, webmaster=flow.webmaster, goal=goal.id,
+        status=status.value, statement_line=origin,
+    )  # fmt: skip
+    changes = ["created"]
+    if row["amount"] is not None:
+        lead.set_payout(cause, Money(row["amount"], row["currency"]), None, statement_line=origin)
+        changes.append("payout")
+    if click is None:
+        return lead, [lead], changes
+    click.attach_lead(lead.id, row["exto"])
+    return lead, [lead, click], changes
+
+
+def _target(app, catalog: CatalogView, row: dict) -> tuple[Click | None, Flow, UUID]:
+    if row["click"]:
+        click = app.get_or_none(click_aggregate_id(row["click"]))
+        if not isinstance(click, Click):
+            raise Skip(f"click {row['click'][:40]!r} is not known")
+        flow = catalog.flow_by_id(click.flow)
+        if flow is None:
+            raise Skip(f"the flow {click.flow} of click {row['click'][:40]!r} is not known")
+        return click, flow, lead_id_for_click(row["click"], row["exto"])
+    if row["flow"] is not None and row["exto"]:
+        flow = catalog.flow_by_id(row["flow"])
+        if flow is None:
+            raise Skip(f"flow {row['flow']} is not known")
+        return None, flow, lead_id_for_flow(flow.id, row["exto"])
+    raise Skip("to create a lead the line must name a click, or a flow with an exto")
+
+
+def bring_to_line(
+    lead: Lead, row: dict, cause: UUID, origin: dict, with_payout: bool = True
+) -> list[str]:
+    """The line's payout (unless `with_payout` is false) and status, where the lead differs."""
+    changes = []
+    if with_payout and row["amount"] is not None:
+        money = Money(row["amount"], row["currency"])
+        if lead.advertiser_payout_override != money:
+            lead.set_payout(cause, money, None, statement_line=origin)
+            changes.append("payout")
+    if row["status"] is not None and Status(row["status"]) != lead.status:
+        lead.change_status(cause, Status(row["status"]), row["status_word"], statement_line=origin)
+        changes.append("status")
+    return changes

@@ -1,0 +1,54 @@
+"""The support page's reconciliation view: recent statements, and one report with a tab per class.
+
+Behind the same login as the rest of `/support` (`app.support.page`); the lines shown are the
+stored ones, so a report reads the same a year later. Accepting stays an API call
+(`POST /api/reconciliations/{id}/accept`): it changes money, and its dry run is read first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+
+from app.reconciliation import report, store
+from app.support.page import LoginRequired, require_login, to_login
+from domain.reconciliation import CLASSES, LineClass
+
+PAGE = 100
+
+
+class ReconciliationPage(Controller):
+    path = "/support/reconciliations"
+    guards = [require_login]
+    exception_handlers = {LoginRequired: to_login}
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def recent(self, request: Request) -> Template:
+        with request.app.state.services.ledger.recorder.datastore.transaction() as cursor:
+            runs = store.recent_runs(cursor)
+        return Template("reconciliations.html", context=_context(request, runs=runs))
+
+    @get("/{run_id:uuid}", sync_to_thread=True)
+    def one(
+        self,
+        request: Request,
+        run_id: FromPath[UUID],
+        line_class: Annotated[str, QueryParameter(name="class")] = LineClass.VALUE_DIFFERS,
+        after: FromQuery[int] = 0,
+    ) -> Template:
+        app = request.app.state.services.ledger
+        found = report.run(app, run_id)
+        chosen = line_class if line_class in CLASSES else LineClass.VALUE_DIFFERS
+        page = report.lines_page(app, run_id, chosen, after, PAGE) if found else None
+        context = _context(request, run=found, classes=CLASSES, chosen=chosen, page=page)
+        return Template("reconciliation.html", context=context, status_code=200 if found else 404)
+
+
+def _context(request: Request, **values) -> dict:
+    return {"admin": request.scope.get("admin_name"), "notice": None, "path": request.url.path,
+            **values}  # fmt: skip

@@ -1,0 +1,173 @@
+"""`/api/reconciliations`: upload a statement, read the report and its lines, accept lines.
+
+The statement is the request body itself (CSV), read as it streams in up to the configured
+size (`LEDGER_STATEMENT_MAX_BYTES`) into a spooled file, so a large statement never sits in
+memory whole; the reconciliation then runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from typing import Annotated
+from uuid import UUID
+
+import anyio
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
+
+from app.audit.exports import csv_rows
+from app.auth import require_admin
+from app.reconciliation import report
+from app.reconciliation.matching import Refused, reconcile, store_refusal
+from app.reconciliation.options import upload_from
+from app.reconciliation.parsing import StatementError
+from app.reconciliation.settling import Acceptance, NotSettleable, accept
+from app.reconciliation.wire import (
+    AcceptIn,
+    AcceptOut,
+    LinesPage,
+    ReconciliationCreated,
+    ReconciliationOut,
+    StatementErrorBody,
+)
+
+_SPOOL_IN_MEMORY = 4 << 20
+_NO_LIMIT_HERE = 1 << 40  # the statement's own limit is applied while reading (see below)
+PAGE = 200
+
+
+class ReconciliationController(Controller):
+    """Statements against the ledger (admin token); the report outlives the file."""
+
+    path = "/api/reconciliations"
+    guards = [require_admin]
+    tags = ["reconciliation"]
+
+    @post(
+        "/",
+        status_code=201,
+        request_max_body_size=_NO_LIMIT_HERE,
+        summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
+    )
+    async def upload(
+        self,
+        request: Request,
+        advertiser: FromQuery[str],
+        from_: Annotated[str, QueryParameter(name="from")],
+        to: FromQuery[str],
+        mapping: FromQuery[str | None] = None,
+        amount_tolerance: FromQuery[str] = "0",
+        time_tolerance: FromQuery[str] = "1d",
+        file_name: FromQuery[str] = "statement.csv",
+    ) -> Response:
+        services = request.app.state.services
+        try:
+            upload = upload_from(
+                advertiser, from_, to, mapping, amount_tolerance, time_tolerance,
+                request.scope["admin_name"], file_name,
+            )  # fmt: skip
+        except StatementError as error:
+            return _refusal(error, None, 400)
+        with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
+            limit = services.settings.statement_max_bytes
+            if not await _receive(request, spool, limit):
+                error = StatementError("statement_too_large", f"the statement is larger than "
+                                       f"the {limit} bytes a reconciliation reads")  # fmt: skip
+                refusal = await anyio.to_thread.run_sync(
+                    store_refusal, services.ledger, upload, error
+                )
+                return _refusal(error, refusal, 413)
+            spool.seek(0)
+            run = partial(reconcile, services.ledger, services.catalog.current(), upload, spool)
+            try:
+                run_id, summary = await anyio.to_thread.run_sync(run)
+            except Refused as refused:
+                return _refusal(refused.error, refused.reconciliation_id, 400)
+        created = msgspec.convert({"id": str(run_id), "summary": summary}, ReconciliationCreated)
+        return Response(msgspec.json.encode(created), status_code=201,
+                        media_type="application/json")  # fmt: skip
+
+    @get("/{run_id:uuid}", sync_to_thread=True, summary="A reconciliation's report")
+    def one(self, request: Request, run_id: FromPath[UUID]) -> ReconciliationOut:
+        found = report.run(request.app.state.services.ledger, run_id)
+        if found is None:
+            raise NotFoundException(f"no reconciliation {run_id}")
+        return found
+
+    @get("/{run_id:uuid}/lines", sync_to_thread=True, summary="A reconciliation's lines, paged")
+    def lines(
+        self,
+        request: Request,
+        run_id: FromPath[UUID],
+        line_class: Annotated[str | None, QueryParameter(name="class")] = None,
+        after: FromQuery[int] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = PAGE,
+    ) -> LinesPage:
+        page = report.lines_page(
+            request.app.state.services.ledger, run_id, line_class, after, limit
+        )
+        if page is None:
+            raise NotFoundException(f"no reconciliation {run_id}")
+        return page
+
+    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True, summary="A reconciliation's lines as CSV")
+    def lines_csv(
+        self,
+        request: Request,
+        run_id: FromPath[UUID],
+        line_class: Annotated[str | None, QueryParameter(name="class")] = None,
+    ) -> Stream:
+        app = request.app.state.services.ledger
+        report.check_class(line_class)
+        if report.run(app, run_id) is None:
+            raise NotFoundException(f"no reconciliation {run_id}")
+        rows = report.csv_lines(app, run_id, line_class)
+        name = f"reconciliation-{run_id}" + (f"-{line_class}" if line_class else "")
+        return Stream(
+            csv_rows(rows, report.CSV_COLUMNS),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+
+    @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
+          summary="Accept lines: their differences become lead events (or a dry run)")  # fmt: skip
+    def accept(
+        self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
+    ) -> Response:
+        services = request.app.state.services
+        what = Acceptance(data.classes, data.lines, data.dry_run)
+        try:
+            done = accept(services.ledger, services.catalog.current(), run_id, what,
+                          request.scope["admin_name"])  # fmt: skip
+        except NotSettleable as refusal:
+            body = StatementErrorBody(refusal.code, refusal.message)
+            return Response(msgspec.json.encode(body), status_code=refusal.status,
+                            media_type="application/json")  # fmt: skip
+        out = msgspec.convert(done, AcceptOut)
+        return Response(msgspec.json.encode(out), media_type="application/json")
+
+
+async def _receive(request: Request, spool, limit: int) -> bool:
+    """Copy the body into `spool`; False (reading no further) once it exceeds `limit`."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        return False
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return False
+        spool.write(chunk)
+    return True
+
+
+def _refusal(error: StatementError, refusal_id: UUID | None, status: int) -> Response:
+    body = StatementErrorBody(
+        error.code, error.message, error.line, error.column,
+        str(refusal_id) if refusal_id else None,
+    )  # fmt: skip
+    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")

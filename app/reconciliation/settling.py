@@ -1,0 +1,155 @@
+"""Settling accepted statement lines: the statement's status and payout become lead events.
+
+The events are the ordinary `Lead.StatusChanged` / `Lead.PayoutSet` (or `Lead.Created` for an
+`only_in_statement` line accepted by its number), so every read model and the ledger treat them
+as any change; what differs is their cause: `postback_id` is the statement line's own id
+(`domain.identity.statement_line_id`) and `statement_line` names the reconciliation, the line
+and the file. Leads are changed and saved here, not through the postback writer: a postback
+racing a settlement collides on the lead's version and is decided again (see
+`app.postbacks.aggregate_loading`); a settlement that collides is decided again here.
+
+A line settles once: the chosen lines are locked while they are settled and marked settled in
+the same transaction; a line the lead already agrees with settles with no event. A dry run
+decides the same changes, answers what they would do to the balances, and saves nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from app.eventstore.application import LedgerApplication
+from app.reconciliation import store
+from app.reconciliation.forecast import Forecast
+from app.reconciliation.leads import Skip, bring_to_line, create_from_line
+from domain.catalog_view import CatalogView
+from domain.identity import statement_line_id
+from domain.lead import Lead
+from domain.reconciliation import LineClass
+
+CHUNK = 500
+_RETRIES = 5
+BY_CLASS = {LineClass.VALUE_DIFFERS.value, LineClass.MATCHED.value}
+_MONEY_FIELDS = {"amount", "currency"}
+
+
+class NotSettleable(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class Acceptance:
+    classes: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def accept(
+    app: LedgerApplication, catalog: CatalogView, run_id: UUID, what: Acceptance, actor: str
+) -> dict:
+    _check_classes(what.classes)
+    outcomes: list[dict] = []
+    forecast = Forecast(catalog)
+    with app.recorder.datastore.transaction(commit=not what.dry_run) as cursor:
+        run = _run(cursor, run_id)
+        rows = iter(store.lines_to_settle(cursor, run_id, what.classes, what.lines))
+        while chunk := list(islice(rows, CHUNK)):
+            settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor}, chunk,
+                                    what.dry_run, forecast)  # fmt: skip
+            outcomes += settled
+            if not what.dry_run:
+                done = {o["line"]: o for o in settled if o["outcome"] in ("settled", "unchanged")}
+                store.mark_settled(cursor, run_id, done, actor)
+        balances = forecast.balances(cursor)
+    return {"reconciliation_id": str(run_id), "dry_run": what.dry_run, "lines": outcomes,
+            "balances": balances}  # fmt: skip
+
+
+def _check_classes(classes: list[str]) -> None:
+    for name in classes:
+        if name == LineClass.ONLY_IN_STATEMENT:
+            raise NotSettleable("line_by_line", "only_in_statement lines create leads: accept "
+                                "them by line number (\"lines\": [...])")  # fmt: skip
+        if name not in BY_CLASS:
+            raise NotSettleable("not_settleable", f"class {name[:40]!r} cannot be accepted; "
+                                "accept value_differs, or lines by number")  # fmt: skip
+
+
+def _run(cursor, run_id: UUID) -> dict:
+    run = store.run_of(cursor, run_id)
+    if run is None:
+        raise NotSettleable("not_found", f"no reconciliation {run_id}", 404)
+    if run["outcome"] != "reconciled":
+        raise NotSettleable("refused_statement", "this statement was refused: nothing to accept")
+    return run
+
+
+def _settle_chunk(app, cursor, catalog, run, rows, dry_run, forecast: Forecast) -> list[dict]:
+    """Decide the chunk's lines on fresh leads and save them; decide again on a collision."""
+    for attempt in range(_RETRIES):
+        source = _Loaded(app)
+        decided = [_decide(source, catalog, run, row) for row in rows]
+        changed = {a.id: a for _, aggregates in decided for a in aggregates}
+        leads = [a for a in changed.values() if isinstance(a, Lead)]
+        deltas = forecast.deltas(app, cursor, leads)
+        if not dry_run:
+            try:
+                app.save(*changed.values())
+            except RecordConflictError:
+                if attempt == _RETRIES - 1:
+                    raise
+                continue
+        forecast.add(deltas)
+        return [outcome for outcome, _ in decided]
+    return []
+
+
+class _Loaded:
+    """Aggregates read once per attempt, so two lines about one lead change the same object."""
+
+    def __init__(self, app: LedgerApplication) -> None:
+        self._app = app
+        self._found: dict[UUID, object] = {}
+
+    def get_or_none(self, aggregate_id: UUID):
+        if aggregate_id not in self._found:
+            self._found[aggregate_id] = self._app.get_or_none(aggregate_id)
+        return self._found[aggregate_id]
+
+    def remember(self, aggregates: list) -> None:
+        self._found.update((a.id, a) for a in aggregates)
+
+
+def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tuple[dict, list]:
+    outcome = {"line": row["line"], "class": row["class"], "lead_id": _text(row["lead_id"])}
+    if row["settled_at"] is not None:
+        lead_id = (row["settlement"] or {}).get("lead_id")
+        return {**outcome, "lead_id": lead_id, "outcome": "already_settled"}, []
+    cause = statement_line_id(run["id"], row["line"])
+    origin = {"reconciliation": str(run["id"]), "line": row["line"], "file": run["file_name"],
+              "by": run["by"]}  # fmt: skip
+    try:
+        if row["class"] == LineClass.ONLY_IN_STATEMENT:
+            lead, aggregates, changes = create_from_line(source, catalog, run, row, cause, origin)
+            outcome["lead_id"] = str(lead.id)
+        elif row["class"] == LineClass.VALUE_DIFFERS:
+            lead = source.get_or_none(row["lead_id"])
+            differing = {d["field"] for d in row["differences"] or ()}
+            changes = bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            aggregates = [lead] if changes else []
+        else:
+            raise Skip(f"a {row['class']} line has nothing to settle")
+    except Skip as skip:
+        return {**outcome, "outcome": "skipped", "reason": str(skip)}, []
+    source.remember(aggregates)
+    return {**outcome, "outcome": "settled" if changes else "unchanged",
+            "changes": changes, "cause_id": str(cause)}, aggregates  # fmt: skip
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)

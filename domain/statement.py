@@ -1,0 +1,125 @@
+"""An advertiser's statement: its columns, the mapping that names them, and one line as read.
+
+Advertisers export their own view of a period (their order ids, statuses and payouts) as CSV.
+The columns we read are named by `FIELDS`; a statement whose header says `Order ID` instead of
+`exto` is read through a mapping (`exto:Order ID,amount:Payout`), which may also carry the
+advertiser's own status words, as a postback's `sta`…`stn` lists do (`sta:paid|done`). Words
+are compared as the postback rules compare them (`domain.statuses`), so a statement and a
+postback saying the same word mean the same status. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.statuses import OVERRIDE_PARAMETERS, Status, StatusOverrides
+
+FIELDS = ("exto", "click", "flow", "status", "amount", "currency", "time", "goal")
+# A line must name the lead somehow; which of these it uses may differ from line to line.
+KEY_FIELDS = ("exto", "click")
+STATUS_LISTS = tuple(name for name, _ in OVERRIDE_PARAMETERS)
+
+
+class MappingError(ValueError):
+    """A mapping text that names no known field or gives a field twice."""
+
+
+@dataclass(frozen=True)
+class StatementMapping:
+    """Which header names hold our fields, and the advertiser's own status words."""
+
+    columns: dict[str, str]  # field -> header name, as the advertiser spells it
+    status_words: dict[str, str]  # "sta" … "stn" -> comma-separated words
+
+    @classmethod
+    def parse(cls, text: str) -> StatementMapping:
+        """`exto:Order ID,amount:Payout,sta:paid|done`: field:header pairs and word lists.
+
+        Words of a list are separated by `|`; a part without a colon continues the list before
+        it, so `sta:paid,done` reads like the postback parameter it mirrors."""
+        columns: dict[str, str] = {}
+        words: dict[str, list[str]] = {}
+        last_list: str | None = None
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            name, colon, value = part.partition(":")
+            name = name.strip().casefold()
+            if not colon and last_list is not None:
+                words[last_list].append(part)
+                continue
+            if not colon or not value.strip():
+                raise MappingError(f"mapping part {part[:40]!r} is not field:column")
+            last_list = _add(name, value.strip(), columns, words)
+        return cls(columns, {name: ",".join(found) for name, found in words.items()})
+
+    def to_text(self) -> str:
+        parts = [f"{field}:{header}" for field, header in self.columns.items()]
+        parts += [f"{name}:{words.replace(',', '|')}" for name, words in self.status_words.items()]
+        return ",".join(parts)
+
+    def overrides(self) -> StatusOverrides:
+        return StatusOverrides.from_params(self.status_words)
+
+    def header_for(self, field: str) -> str:
+        return self.columns.get(field, field)
+
+
+def _add(name: str, value: str, columns: dict, words: dict) -> str | None:
+    if name in STATUS_LISTS:
+        words.setdefault(name, []).extend(w.strip() for w in value.split("|") if w.strip())
+        return name
+    if name not in FIELDS:
+        known = ", ".join((*FIELDS, *STATUS_LISTS))
+        raise MappingError(f"mapping names {name[:40]!r}, which is none of {known}")
+    if name in columns:
+        raise MappingError(f"mapping gives {name!r} twice")
+    columns[name] = value
+    return None
+
+
+NO_MAPPING = StatementMapping({}, {})
+
+
+def columns_of(header: list[str], mapping: StatementMapping) -> dict[str, int]:
+    """Each field's column index, found by name in any letter case (mapped names first)."""
+    positions = {name.strip().casefold(): index for index, name in enumerate(header)}
+    found = {}
+    for field in FIELDS:
+        index = positions.get(mapping.header_for(field).strip().casefold())
+        if index is not None:
+            found[field] = index
+    return found
+
+
+def duplicated_names(header: list[str]) -> list[str]:
+    seen: set[str] = set()
+    twice = []
+    for name in header:
+        key = name.strip().casefold()
+        if key in seen and name not in twice:
+            twice.append(name)
+        seen.add(key)
+    return twice
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One line of a statement as read: `line` is its line number in the file (header is 1)."""
+
+    line: int
+    exto: str | None = None
+    click: str | None = None
+    flow: int | None = None
+    status_word: str | None = None
+    status: Status | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    time: datetime | None = None
+    goal: str | None = None
+
+    def key(self) -> str:
+        """What names the lead, for telling two lines about the same lead apart."""
+        return "\x1f".join((self.exto or "", self.click or "", str(self.flow or "")))
