@@ -62,6 +62,19 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "offer_paused": (410, "the offer is paused: no new leads; its leads keep settling"),
     "flow_paused": (410, "the flow is paused: no new leads; its leads keep settling"),
     "goal_retired": (410, "the goal is retired: no new leads for it"),
+    # Reconciliations (app/reconciliation): a refused statement names its line and column too
+    "duplicated_column": (400, "the statement's header names a column twice"),
+    "empty_statement": (400, "the statement has no header or no line"),
+    "invalid_mapping": (400, "the mapping is not `field:Column,…` of known fields"),
+    "invalid_time": (400, "a time in the statement is not ISO 8601"),
+    "malformed_csv": (400, "the statement is not CSV (quoting)"),
+    "missing_column": (400, "a required column (exto or click, status or amount) is missing"),
+    "missing_currency": (400, "an amount without a currency column or mapping"),
+    "no_lead_key": (400, "a line names no exto and no click"),
+    "statement_too_large": (413, "the statement is over LEDGER_STATEMENT_MAX_BYTES"),
+    "line_by_line": (400, "only_in_statement lines create leads only when accepted line by line"),
+    "not_settleable": (400, "this class of lines cannot be accepted"),
+    "refused_statement": (400, "the statement was refused: nothing to accept"),
     "gone": (410, "switched off in the catalog (the default of paused and retired refusals)"),
 }
 
@@ -70,14 +83,18 @@ ANY_ROUTE = ("invalid_parameter", "database_unavailable")
 ADMIN_ROUTE = (*ANY_ROUTE, "unauthorized")
 
 
-def error_responses(*codes: str) -> dict[int, ResponseSpec]:
-    """`responses=` for a route that answers `codes` (plus `ANY_ROUTE`'s), grouped by status."""
+def error_responses(*codes: str, at: dict[str, int] | None = None) -> dict[int, ResponseSpec]:
+    """`responses=` for a route that answers `codes` (plus `ANY_ROUTE`'s), grouped by status.
+
+    `at` names the codes this route answers with another status than their usual one (a
+    statement's bad amount is a 400 of the upload, not a postback's 422)."""
     unknown = sorted(set(codes) - ERROR_CODES.keys())
     if unknown:
         raise ValueError(f"add {unknown} to app.openapi.errors.ERROR_CODES first")
     by_status: dict[int, list[str]] = {}
     for code in dict.fromkeys((*ANY_ROUTE, *codes)):
-        by_status.setdefault(ERROR_CODES[code][0], []).append(code)
+        status = (at or {}).get(code, ERROR_CODES[code][0])
+        by_status.setdefault(status, []).append(code)
     return {status: _response(found) for status, found in sorted(by_status.items())}
 
 

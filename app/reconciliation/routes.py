@@ -21,6 +21,7 @@ from litestar.response import Stream
 
 from app.audit.exports import csv_rows
 from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.reconciliation import report
 from app.reconciliation.matching import Refused, reconcile, store_refusal
 from app.reconciliation.options import upload_from
@@ -40,6 +41,14 @@ _NO_LIMIT_HERE = 1 << 40  # the statement's own limit is applied while reading (
 PAGE = 200
 
 
+_STATEMENT_CODES = (
+    "duplicated_column", "empty_statement", "invalid_amount", "invalid_encoding",
+    "invalid_mapping", "invalid_time", "malformed_csv", "missing_column", "missing_currency",
+    "no_lead_key", "unknown_currency", "unknown_flow", "unknown_status",
+)  # fmt: skip
+_ONE = error_responses(*ADMIN_ROUTE, "not_found")
+
+
 class ReconciliationController(Controller):
     """Statements against the ledger (admin token); the report outlives the file."""
 
@@ -52,6 +61,14 @@ class ReconciliationController(Controller):
         status_code=201,
         request_max_body_size=_NO_LIMIT_HERE,
         summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
+        description="A refused statement answers the error with its `line` and `column` and "
+        "the `reconciliation_id` the refusal is stored under.",
+        responses=error_responses(
+            *ADMIN_ROUTE,
+            *_STATEMENT_CODES,
+            "statement_too_large",
+            at=dict.fromkeys(_STATEMENT_CODES, 400),
+        ),  # fmt: skip
     )
     async def upload(
         self,
@@ -91,14 +108,16 @@ class ReconciliationController(Controller):
         return Response(msgspec.json.encode(created), status_code=201,
                         media_type="application/json")  # fmt: skip
 
-    @get("/{run_id:uuid}", sync_to_thread=True, summary="A reconciliation's report")
+    @get("/{run_id:uuid}", sync_to_thread=True, summary="A reconciliation's report",
+         responses=_ONE)  # fmt: skip
     def one(self, request: Request, run_id: FromPath[UUID]) -> ReconciliationOut:
         found = report.run(request.app.state.services.ledger, run_id)
         if found is None:
             raise NotFoundException(f"no reconciliation {run_id}")
         return found
 
-    @get("/{run_id:uuid}/lines", sync_to_thread=True, summary="A reconciliation's lines, paged")
+    @get("/{run_id:uuid}/lines", sync_to_thread=True, summary="A reconciliation's lines, paged",
+         responses=_ONE)  # fmt: skip
     def lines(
         self,
         request: Request,
@@ -114,7 +133,8 @@ class ReconciliationController(Controller):
             raise NotFoundException(f"no reconciliation {run_id}")
         return page
 
-    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True, summary="A reconciliation's lines as CSV")
+    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True,
+         summary="A reconciliation's lines as CSV", responses=_ONE)  # fmt: skip
     def lines_csv(
         self,
         request: Request,
@@ -134,7 +154,9 @@ class ReconciliationController(Controller):
         )
 
     @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
-          summary="Accept lines: their differences become lead events (or a dry run)")  # fmt: skip
+          summary="Accept lines: their differences become lead events (or a dry run)",
+          responses=error_responses(*ADMIN_ROUTE, "not_found", "line_by_line", "not_settleable",
+                                    "refused_statement"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:

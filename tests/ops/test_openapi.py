@@ -88,7 +88,7 @@ NOT_ERROR_BODY = {("/go/{flow_ref}", "get", "404"), ("/go/{flow_ref}", "get", "4
                   ("/health/ready", "get", "503")}  # fmt: skip
 PATH_SAMPLES = {"lead_id": str(uuid4()), "recalculation_id": str(uuid4()),
                 "postback_id": str(uuid4()), "dataset": "ledger",
-                "delivery_id": str(uuid4()), "target_id": str(uuid4()),
+                "delivery_id": str(uuid4()), "target_id": str(uuid4()), "run_id": str(uuid4()),
                 "flow_ref": "cc-traffic"}  # fmt: skip
 QUERY_SAMPLES = {"/api/balances": {"webmaster": "wm-1"}}
 BODY_SAMPLES = {"/api/recalculations": {"json": {"dry_run": True}},
