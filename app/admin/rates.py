@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 
 from app.auth import require_admin
@@ -65,6 +66,8 @@ class CatalogRatesController(Controller):
         goal: FromQuery[str] = "",
         webmaster: FromQuery[str] = "",
     ) -> RatesOut:
+        if "\x00" in offer + goal + webmaster:
+            raise ValidationException("offer, goal and webmaster cannot hold a NUL character")
         catalog = request.app.state.services.catalog.refresh()
         found = rate_histories(catalog, offer.strip(), goal.strip(), webmaster.strip())
         return RatesOut(catalog.version, [_history_out(history) for history in found])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import anyio
@@ -47,6 +47,7 @@ _STATEMENT_CODES = (
     "no_lead_key", "unknown_currency", "unknown_flow", "unknown_status",
 )  # fmt: skip
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
+LineClass = Literal["matched", "value_differs", "only_in_statement", "only_in_ledger", "duplicates"]
 
 
 class ReconciliationController(Controller):
@@ -122,7 +123,7 @@ class ReconciliationController(Controller):
         self,
         request: Request,
         run_id: FromPath[UUID],
-        line_class: Annotated[str | None, QueryParameter(name="class")] = None,
+        line_class: Annotated[LineClass | None, QueryParameter(name="class")] = None,
         after: FromQuery[int] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = PAGE,
     ) -> LinesPage:
@@ -139,7 +140,7 @@ class ReconciliationController(Controller):
         self,
         request: Request,
         run_id: FromPath[UUID],
-        line_class: Annotated[str | None, QueryParameter(name="class")] = None,
+        line_class: Annotated[LineClass | None, QueryParameter(name="class")] = None,
     ) -> Stream:
         app = request.app.state.services.ledger
         report.check_class(line_class)

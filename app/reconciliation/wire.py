@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -76,7 +76,8 @@ class LinesPage(msgspec.Struct):
 
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
-    classes: list[str] = []
+    # Only value differences are accepted by class; other lines are accepted by number.
+    classes: list[Literal["value_differs"]] = []
     lines: list[int] = []
     dry_run: bool = False
 

@@ -206,12 +206,17 @@ class LedgerMachine(IndependentExpectations, RuleBasedStateMachine):
         self.retroactive_since_rebuild |= answer["rebuild_needed"]
         if answer["rebuild_needed"]:
             event(f"a retroactive change to reprice {len(answer['leads_to_change'])} leads")
-            # The warning looks at the leads of offer-1's reg goal created since the change.
+            # The warning looks at the leads of offer-1's reg goal created since the money in
+            # force first differs (docs/commission-rules.md): that can be later than the
+            # version's own start, when the file restates what an earlier version said.
+            [change] = answer["retroactive_rate_changes"]
+            differs_from = datetime.fromisoformat(change.rpartition(" from ")[2])
+            assert since is None or differs_from >= since
             touched = {
                 lead_id
                 for lead_id, state in self._folded().items()
                 if (state.offer, state.goal) == ("offer-1", "reg")
-                and state.created_at >= since
+                and state.created_at >= differs_from
                 and webmaster in (None, state.webmaster)
             }
             stale = self._stale_leads("commissions") & touched

@@ -16,6 +16,10 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
    one of several query parameters required, so naming none or two is a schema-valid 400.
 3. `POST /api/recalculations` is not checked for accepting schema-invalid bodies: Litestar reads
    JSON bodies leniently (msgspec `strict=False`), so `dry_run` also takes 0/1 and "true".
+4. `POST /api/reconciliations` may refuse a schema-valid upload with 400: its period, tolerances
+   and mapping follow the statement's own reading rules (a date or a date-time, `1d`,
+   `field:Column,…`), and only reading the CSV body tells whether it is a statement. Each
+   refusal names the parameter, or the line and column.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from domain.catalog import Catalog
 from domain.click import Click
 from domain.lead import Lead
 from domain.postback import Postback
+from domain.webmaster_postbacks import WebmasterPostbacks
 from projections.eventlog.decoding import EventDecoder
 from projections.eventlog.reading import LogReader
 from projections.eventlog.state_decoding import StateDecoder
@@ -36,7 +37,7 @@ EVENT_CLASSES = {
     Catalog.Started, Catalog.AdvertiserDefined, Catalog.WebmasterDefined, Catalog.OfferDefined,
     Catalog.GoalDefined, Catalog.GoalRateVersionAdded, Catalog.SiteDefined, Catalog.FlowDefined,
     Catalog.GlobalTokensSet, Catalog.PersonalRateVersionAdded, Catalog.SiteAccessSet,
-    Catalog.GlobalTokenAllowlistsSet,
+    Catalog.GlobalTokenAllowlistsSet, WebmasterPostbacks.Started,
 }  # fmt: skip
 
 
