@@ -99,6 +99,7 @@ def finish_document(app: Litestar) -> OpenAPI:
     document.components = components
     _name_error_codes(components)
     _unique_titles(components)
+    _closed_bodies(components)
     admin_paths = _admin_operations(app)
     for path, item in (document.paths or {}).items():
         for method, operation in _operations(item):
@@ -134,6 +135,27 @@ def _unique_titles(components: Components) -> None:
     for key, schema in (components.schemas or {}).items():
         if isinstance(schema, Schema) and schema.title and schema.title != key:
             schema.title = key
+
+
+def _closed_bodies(components: Components) -> None:
+    """A struct that refuses unknown fields says so (`additionalProperties: false`): otherwise a
+    client is told a body with an extra key is valid, and then hears 400."""
+    closed = {cls.__name__ for cls in _structs() if cls.__struct_config__.forbid_unknown_fields}
+    for key, schema in (components.schemas or {}).items():
+        name = key.rpartition("_")[2]
+        if isinstance(schema, Schema) and name in closed and schema.type == OpenAPIType.OBJECT:
+            schema.additional_properties = False
+
+
+def _structs() -> list[type]:
+    import msgspec
+
+    found, waiting = [], [msgspec.Struct]
+    while waiting:
+        for sub in waiting.pop().__subclasses__():
+            found.append(sub)
+            waiting.append(sub)
+    return found
 
 
 def _admin_operations(app: Litestar) -> set[tuple[str, str]]:

@@ -156,8 +156,8 @@ class ReconciliationController(Controller):
 
     @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
           summary="Accept lines: their differences become lead events (or a dry run)",
-          responses=error_responses(*ADMIN_ROUTE, "not_found", "line_by_line", "not_settleable",
-                                    "refused_statement"))  # fmt: skip
+          responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
+                                    "not_settleable", "refused_statement"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:
