@@ -200,15 +200,16 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-def projections_cpu_seconds(server: int) -> float:
-    """CPU time so far of the `projections run` processes under the server (0 if none)."""
+def projections_cpu_seconds(server: int, group: bytes = b"projections") -> float:
+    """CPU time so far of the `<group> run` processes under the server (0 if none): the read
+    models' `projections`, or the webmasters' postbacks' `notifier`."""
     total = 0.0
     for member in process_tree(server):
         try:
             command = Path(f"/proc/{member}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"projections\0run" in command:
+        if group + b"\0run" in command:
             total += cpu_seconds(member)
     return total
 
