@@ -2,6 +2,9 @@
 
 Parameters are parsed from the raw query string and body (see `app.postbacks.parsing`), the
 postback goes through the group-commit writer, and the answer is sent only after its commit.
+The handlers answer an `ASGIResponse` of bytes msgspec encoded: Litestar sends it as it is,
+without building a `Response` and converting it per request (issue 16's HTTP-path lever); the
+OpenAPI still documents the 200 body (`PostbackOk`) through `responses`.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import msgspec
-from litestar import Controller, Request, Response, route
+from litestar import Controller, Request, route
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from litestar.response.base import ASGIResponse
 
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS
@@ -121,7 +126,7 @@ def _body() -> RequestBody:
     )
 
 
-_ERRORS = error_responses(
+_ANSWERS = error_responses(
     "malformed", "invalid_encoding", "malformed_json", "parameter_too_long", "repeated_parameter",
     "too_many_parameters", "missing_parameter", "missing_token", "invalid_token",
     "token_not_for_offer", "bad_signature", "ip_not_allowed", "unknown_click", "unknown_flow",
@@ -130,6 +135,10 @@ _ERRORS = error_responses(
     "rate_limited", "reserved_character", "site_retired", "offer_paused", "flow_paused",
     "goal_retired",
 )  # fmt: skip
+_ERRORS = {
+    **_ANSWERS,
+    200: ResponseSpec(PostbackOk, description="Stored: the lead's id, the event's position"),
+}
 
 
 class PostbackController(Controller):
@@ -147,7 +156,7 @@ class PostbackController(Controller):
         status_code=200,  # what an accepted postback answers, also to a POST
         summary="Create a lead",
     )
-    async def create_lead(self, request: Request) -> Response[PostbackOk]:
+    async def create_lead(self, request: Request) -> ASGIResponse:
         return await receive(request, CREATION)
 
     @route(
@@ -159,15 +168,14 @@ class PostbackController(Controller):
         status_code=200,  # what an accepted postback answers, also to a POST
         summary="Change a lead's status, goal or payout",
     )
-    async def change_status(self, request: Request) -> Response[PostbackOk]:
+    async def change_status(self, request: Request) -> ASGIResponse:
         return await receive(request, STATUS_CHANGE)
 
 
-async def receive(request: Request, endpoint: str) -> Response:
+async def receive(request: Request, endpoint: str) -> ASGIResponse:
     body = await request.body() if request.method == "POST" else b""
-    parsed = parse_parameters(
-        request.scope.get("query_string", b""), body, request.headers.get("content-type", "")
-    )
+    content_type = request.headers.get("content-type", "") if body else ""
+    parsed = parse_parameters(request.scope.get("query_string", b""), body, content_type)
     services = request.app.state.services
     screened_with = services.catalog.cached() or services.catalog.current()
     refusal = await request.app.state.screen.screen(request, parsed.values, body, screened_with)
@@ -196,7 +204,7 @@ async def receive(request: Request, endpoint: str) -> Response:
     return answer(result)
 
 
-def answer(result: PostbackResult, headers: dict | None = None) -> Response:
+def answer(result: PostbackResult, headers: dict | None = None) -> ASGIResponse:
     if result.error is not None:
         return json_response(
             ErrorBody(result.error, result.message or ""), result.http_status, headers
@@ -210,9 +218,9 @@ def answer(result: PostbackResult, headers: dict | None = None) -> Response:
     return json_response(body, 200)
 
 
-def json_response(body: msgspec.Struct, status: int, headers: dict | None = None) -> Response:
-    return Response(
-        content=msgspec.json.encode(body),
+def json_response(body: msgspec.Struct, status: int, headers: dict | None = None) -> ASGIResponse:
+    return ASGIResponse(
+        body=msgspec.json.encode(body),
         status_code=status,
         media_type="application/json",
         headers=headers,

@@ -1,13 +1,14 @@
-"""Entry point of `scripts/bench`: one run measures everything issue 5 asks for.
+"""Entry point of `scripts/bench`: one run measures everything issues 5 and 16 ask for.
 
-Order: seed, PostgreSQL's own baseline, the batched load with the lag probe, the same load with
-batching off (LEDGER_MAX_BATCH=1), then a full rebuild from N events. Each load run gets a fresh
-server process, so its peak memory is its own.
+Order: seed, PostgreSQL's own baseline, an empty Litestar handler on the same server setup and
+load (the ceiling), the batched load with the lag probe and then the open-loop run on the same
+server, the same load with batching off (LEDGER_MAX_BATCH=1), with --nodes the multi-node run,
+then a full rebuild from N events. Each load run gets a fresh server process, so its peak memory
+is its own.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import shutil
@@ -15,109 +16,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import baseline, deliveries, lag, load, rebuild, reconcile, report
-from .environment import (
-    ADMIN_TOKEN,
-    ROOT,
-    Database,
-    Server,
-    cpu_seconds,
-    postgres_pid,
-    projections_cpu_seconds,
-    wait_for_projections,
+from . import (
+    ab,
+    baseline,
+    cpu,
+    deliveries,
+    empty,
+    lag,
+    load,
+    nodes,
+    open_loop,
+    rebuild,
+    reconcile,
+    report,
 )
+from .environment import ADMIN_TOKEN, ROOT, Database, Server, postgres_pid, wait_for_projections
+from .options import parse
 from .seed import seed
-
-
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="scripts/bench",
-        description="Benchmark the postback write path as deployed: a real granian server, "
-        "PostgreSQL (embedded in a fresh /tmp folder, or a fresh database on DATABASE_URL), "
-        "wrk over loopback. Prints the figures and writes bench-results/<time>.json.",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="short runs, 200k-event rebuild (~3 min)"
-    )
-    parser.add_argument(
-        "--seconds", type=int, help="length of each load run (default 30; quick 12)"
-    )
-    parser.add_argument(
-        "--connections", type=int, default=64, help="concurrent senders (default 64)"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="HTTP worker processes (default: as deployed, one per CPU)",
-    )
-    parser.add_argument(
-        "--max-batch",
-        type=int,
-        default=None,
-        help="LEDGER_MAX_BATCH of the batched run (default: the service's)",
-    )
-    parser.add_argument(
-        "--events", type=int, help="events to rebuild from (default 1,000,000; quick 200,000)"
-    )
-    parser.add_argument(
-        "--leads",
-        type=int,
-        default=20_000,
-        help="seeded leads that status changes target (default 20,000)",
-    )
-    parser.add_argument(
-        "--baseline-seconds", type=int, help="length of each pgbench run (default 10; quick 5)"
-    )
-    parser.add_argument(
-        "--projections",
-        choices=["process", "workers"],
-        default="process",
-        help="where the read models run: 'process' (as deployed) one process of their own beside"
-        " the workers, 'workers' a runner thread inside each worker",
-    )
-    parser.add_argument(
-        "--log-level",
-        default=None,
-        help="LEDGER_LOG_LEVEL of the server (default: as deployed, INFO: a log line per refused"
-        " postback, none per accepted one)",
-    )
-    parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
-    parser.add_argument(
-        "--deliveries",
-        action="store_true",
-        help="one more batched run with every webmaster's postbacks sent to a local receiver:"
-        " deliveries/s, commit-to-receipt p50/p99, queue depth, postbacks/s against batched",
-    )
-    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
-    parser.add_argument(
-        "--only-rebuild",
-        action="store_true",
-        help="measure the rebuild alone: no baseline, no naive run; one short load (--seconds,"
-        " default 5 here) makes the log that is grown to --events",
-    )
-    parser.add_argument(
-        "--only-reconcile",
-        action="store_true",
-        help="measure `postback-ledger reconcile` alone on generated statements of --lines/10 "
-        "and --lines lines (time and peak memory of each)",
-    )
-    parser.add_argument(
-        "--lines", type=int, default=100_000, help="statement lines to reconcile (default 100,000)"
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "bench-results",
-        help="folder for the JSON (default bench-results/)",
-    )
-    args = parser.parse_args(argv)
-    if args.only_rebuild:
-        args.no_naive, args.no_rebuild = True, False
-    args.seconds = args.seconds or (5 if args.only_rebuild else 12 if args.quick else 30)
-    args.events = args.events or (200_000 if args.quick else 1_000_000)
-    args.baseline_seconds = args.baseline_seconds or (5 if args.quick else 10)
-    return args
 
 
 def only_reconcile(args, argv: list[str]) -> int:
@@ -138,11 +53,14 @@ def only_reconcile(args, argv: list[str]) -> int:
 
 
 def run_load(
-    args, database: Database, seeded, name: str, max_batch: int | None, run: int, send=False
-) -> dict:
+    args, database: Database, seeded, name: str, max_batch: int | None, run: int, send=False,
+    code: Path | None = None,
+) -> dict:  # fmt: skip
+    """One load run on a fresh server; `code`: a folder of app, domain, projections to serve
+    instead of this checkout's (the A of an A/B)."""
     folder = Path(tempfile.mkdtemp(prefix="plb-run-", dir="/tmp"))
     receiver = deliveries.Receiver() if send else None
-    env = deliveries.ENV if send else None
+    env = {**(deliveries.ENV if send else {}), **(ab.environment(code) if code else {})}
     server = Server.start(database, args.workers, max_batch, folder, args.projections, env)
     postgres = postgres_pid(database)
     sent = None
@@ -150,12 +68,13 @@ def run_load(
         if receiver is not None:
             deliveries.configure(server.base, ADMIN_TOKEN, receiver.port)
         caught_up = wait_for_projections(database)
-        cpu_before = _cpu(server.process.pid, postgres)
+        cpu_before = cpu.sample(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
         result = load.drive(
             server.base, args.seconds, args.connections, seeded.with_lead, seeded.fresh[run], name
         )
-        cpu = _cpu_per_postback(cpu_before, _cpu(server.process.pid, postgres), result)
+        cpu_after = cpu.sample(server.process.pid, postgres)
+        spent = cpu.per_postback(cpu_before, cpu_after, result["acknowledged"])
         probe.join(args.seconds + 60)
         result_lag = lag.summarise(lags.recv() if lags.poll(5) else [])
         if probe.is_alive() or probe.exitcode:
@@ -165,6 +84,7 @@ def run_load(
             sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
             sent["drain_seconds"] = deliveries.drain(database.address)
             sent.update(deliveries.summarise(database.address, receiver.stop()))
+        opened = _open_loop(args, database, server, seeded) if name == "batched" else None
     finally:
         server.stop()
         if receiver is not None and sent is None:
@@ -177,38 +97,31 @@ def run_load(
         "load": result,
         "lag": result_lag,
         "projections_caught_up_before_run_seconds": caught_up,
-        "cpu_ms_per_postback": cpu,
+        "cpu_ms_per_postback": spent,
         "peak_rss_mb": {
             "largest_process": round(server.peak_rss_process / mb, 1),
             "all_processes": round(server.peak_rss_total / mb, 1),
         },
         "server_log": str(server.log_path),
         **({"deliveries": sent} if sent is not None else {}),
+        **({"open_loop": opened} if opened else {}),
     }
 
 
-def _cpu(server: int, postgres: int | None) -> dict[str, float]:
-    """CPU seconds so far: all server processes, of them the read models' process, wrk, PG."""
-    found = {
-        "server": cpu_seconds(server),
-        "of_it_projections": projections_cpu_seconds(server),
-        "wrk": load.children_cpu_seconds(),
-    }
-    if postgres is not None:
-        found["postgres"] = cpu_seconds(postgres)
-    return found
-
-
-def _cpu_per_postback(before: dict, after: dict, result: dict) -> dict[str, float]:
-    count = max(1, result["acknowledged"])
-    return {name: round((after[name] - before[name]) * 1000 / count, 3) for name in before}
+def _open_loop(args, database: Database, server: Server, seeded) -> dict | None:
+    """On the batched run's server once its read models have caught up: a constant rate."""
+    if not args.open_loop_rate:
+        return None
+    wait_for_projections(database)
+    print(f"open-loop run at {args.open_loop_rate:,.0f} postbacks/s ...", flush=True)
+    return open_loop.measure(server.port, args.open_loop_rate, args.seconds, seeded.with_lead)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.only_reconcile:
         return only_reconcile(args, argv)
-    runs = (1 if args.no_naive else 2) + args.deliveries
+    plan = plan_runs(args)
     database = Database.open()
     results: dict = {
         "command": " ".join(["scripts/bench", *map(shlex.quote, argv)]),
@@ -220,22 +133,21 @@ def main(argv: list[str]) -> int:
         results["postgres"] = database.server_version()
         print("seeding catalog and clicks ...", flush=True)
         fresh = int(6000 * 0.4 * args.seconds)  # creations; when they run out, flow + exto
-        seeded = seed(database.address, database.folder or Path("/tmp"), args.leads, fresh, runs)
+        seeded = seed(
+            database.address, database.folder or Path("/tmp"), args.leads, fresh, len(plan)
+        )
         if not args.only_rebuild:
             print("measuring PostgreSQL's baseline ...", flush=True)
             results["baseline"] = baseline.measure(
                 database.address, args.connections, args.baseline_seconds
             )
-        print("batched run ...", flush=True)
-        results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
-        if not args.no_naive:
-            print("naive run (LEDGER_MAX_BATCH=1) ...", flush=True)
-            results["naive"] = run_load(args, database, seeded, "naive", 1, 1)
-        if args.deliveries:
-            print("batched run sending postbacks to webmasters ...", flush=True)
-            results["with_deliveries"] = run_load(
-                args, database, seeded, "deliveries", args.max_batch, runs - 1, send=True
-            )
+        if not args.no_empty and not args.only_rebuild:
+            print("empty Litestar handler, same server setup and load ...", flush=True)
+            results["empty_handler"] = empty.measure(
+                args.workers, args.seconds, args.connections, seeded.with_lead,
+                seeded.fresh[0], database.folder or Path("/tmp"), args.open_loop_rate,
+            )  # fmt: skip
+        load_runs(args, database, seeded, plan, results)
         if "baseline" in results:
             results["ratios"] = ratios(results)
         if not args.no_rebuild:
@@ -254,6 +166,45 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def plan_runs(args) -> list[str]:
+    """The load runs in order; each takes the fresh clicks file of its index."""
+    optional = {
+        "naive": not args.no_naive,
+        "with_deliveries": args.deliveries,
+        "at_ref": bool(args.ab_ref),
+        "nodes": args.nodes > 1,
+    }
+    return ["batched", *(name for name, wanted in optional.items() if wanted)]
+
+
+def load_runs(args, database: Database, seeded, plan: list[str], results: dict) -> None:
+    print("batched run ...", flush=True)
+    results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
+    if opened := results["batched"].pop("open_loop", None):
+        results["open_loop"] = opened
+    if "naive" in plan:
+        print("naive run (LEDGER_MAX_BATCH=1) ...", flush=True)
+        results["naive"] = run_load(args, database, seeded, "naive", 1, plan.index("naive"))
+    if "with_deliveries" in plan:
+        print("batched run sending postbacks to webmasters ...", flush=True)
+        results["with_deliveries"] = run_load(
+            args, database, seeded, "deliveries", args.max_batch,
+            plan.index("with_deliveries"), send=True,
+        )  # fmt: skip
+    if "at_ref" in plan:
+        print(f"batched run of the code at {args.ab_ref} (A/B) ...", flush=True)
+        with ab.checkout(args.ab_ref) as code:
+            results["at_ref"] = run_load(
+                args, database, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
+                code=code,
+            )  # fmt: skip
+        results["at_ref"]["ref"] = args.ab_ref
+    if "nodes" in plan:
+        print(f"{args.nodes} serve nodes and a read-models node ...", flush=True)
+        fresh = seeded.fresh[plan.index("nodes")]
+        results["nodes"] = nodes.run(args, database, seeded.with_lead, fresh)
+
+
 def ratios(results: dict) -> dict:
     rate = results["batched"]["load"]["acknowledged_per_second"]
     found = {
@@ -261,9 +212,17 @@ def ratios(results: dict) -> dict:
             rate / results["baseline"]["insert_commits_per_second"], 3
         )
     }
+    if "empty_handler" in results:
+        found["postbacks_per_empty_handler"] = round(
+            rate / results["empty_handler"]["requests_per_second"], 3
+        )
     if "with_deliveries" in results:
         found["with_deliveries_over_batched"] = round(
             results["with_deliveries"]["load"]["acknowledged_per_second"] / rate, 3
+        )
+    if "at_ref" in results:
+        found["batched_over_at_ref"] = round(
+            rate / results["at_ref"]["load"]["acknowledged_per_second"], 3
         )
     if "naive" in results:
         found["batched_over_naive"] = round(

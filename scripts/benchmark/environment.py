@@ -200,15 +200,16 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-def projections_cpu_seconds(server: int) -> float:
-    """CPU time so far of the `projections run` processes under the server (0 if none)."""
+def projections_cpu_seconds(server: int, group: bytes = b"projections") -> float:
+    """CPU time so far of the `<group> run` processes under the server (0 if none): the read
+    models' `projections`, or the webmasters' postbacks' `notifier`."""
     total = 0.0
     for member in process_tree(server):
         try:
             command = Path(f"/proc/{member}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"projections\0run" in command:
+        if group + b"\0run" in command:
             total += cpu_seconds(member)
     return total
 
@@ -220,24 +221,31 @@ def postgres_pid(database: Database) -> int | None:
     return int((database.folder / "pg" / "postmaster.pid").read_text().split()[0])
 
 
+# Followers in projection_tracking that `projections run` does not feed: the notifier's
+# (app.deliveries.notifier.NAME). Waiting on it where no notifier runs would never end.
+NOT_READ_MODELS = ("deliveries",)
+
 _BEHIND = """
 SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)
-     - (SELECT coalesce(min(position), 0) FROM projection_tracking)
+     - (SELECT coalesce(min(position), 0) FROM projection_tracking WHERE name <> ALL(%s))
 """
 
 
-def events_behind(connection: psycopg.Connection) -> int:
-    """How far the slowest read model is behind the event store."""
-    return connection.execute(_BEHIND).fetchone()[0]
+def events_behind(connection: psycopg.Connection, skip: tuple[str, ...] = ()) -> int:
+    """How far the slowest read model (of those not in `skip`) is behind the event store."""
+    return connection.execute(_BEHIND, (list(skip),)).fetchone()[0]
 
 
-def wait_for_projections(database: Database, timeout: float = 300.0) -> float:
+def wait_for_projections(
+    database: Database, timeout: float = 300.0, skip: tuple[str, ...] = ()
+) -> float:
     """Let the read models catch up with the log (a run must not inherit the last one's
-    backlog); returns the seconds it took."""
+    backlog); returns the seconds it took. `skip`: followers not running now (the notifier's
+    `deliveries` in the --nodes run), which would never catch up."""
     started = time.monotonic()
     with psycopg.connect(database.address.conninfo(), autocommit=True) as connection:
         while time.monotonic() - started < timeout:
-            if events_behind(connection) <= 0:
+            if events_behind(connection, skip) <= 0:
                 break
             time.sleep(0.5)
     return round(time.monotonic() - started, 1)

@@ -38,10 +38,15 @@ def drive(
     fresh: Path,
     tag: str,
     threads: int = 2,
+    share: tuple[int, int] | None = None,
 ) -> dict:
+    """`share` (first thread, threads of all wrk processes) splits the fresh clicks between
+    several wrk processes run at once."""
+    first, total = share or (0, threads)
     command = [
         ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LUA), base, "--", str(seeded), str(fresh), SITE_TOKEN, tag, str(threads),
+        "-s", str(LUA), base, "--", str(seeded), str(fresh), SITE_TOKEN, tag, str(total),
+        str(first),
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))

@@ -3,6 +3,8 @@
 -- changes, 10% goal or payout changes.
 --
 -- Arguments (after --): <seeded clicks file> <fresh clicks file> <token> <run tag> <threads>
+-- [<first thread>]: with several wrk processes (scripts/bench --nodes), <threads> counts the
+-- threads of all of them and each process numbers its own from <first thread>.
 -- Seeded clicks already have a lead (targets of status changes); fresh clicks have none (one
 -- creation each). Each wrk thread takes its own share of the fresh clicks; when its share runs
 -- out it creates leads by flow + a unique exto instead, so every creation stays a new lead.
@@ -38,6 +40,7 @@ end
 
 function init(args)
   local nthreads = tonumber(args[5])
+  thread_id = thread_id + tonumber(args[6] or "0")
   seeded = read_lines(args[1], function() return true end)
   fresh = read_lines(args[2], function(i) return i % nthreads == thread_id end)
   token = args[3]

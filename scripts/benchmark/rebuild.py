@@ -20,7 +20,7 @@ import psycopg
 from app.eventstore.database import DatabaseAddress
 from domain.catalog import Catalog
 
-from .environment import ROOT, events_behind
+from .environment import NOT_READ_MODELS, ROOT, events_behind
 
 # A prefix of the log in position order, under new aggregate ids (md5 of the old id and a salt):
 # every copied aggregate gets a prefix of its own history, so it replays as a valid aggregate.
@@ -70,11 +70,11 @@ def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
     cli = str(ROOT / ".venv/bin/postback-ledger")
     env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
-        backlog = events_behind(connection)
+        backlog = events_behind(connection, NOT_READ_MODELS)
         started = time.monotonic()
         runner = subprocess.Popen([cli, "projections", "run"], env=env, cwd=ROOT)
         try:
-            while events_behind(connection) > 0:
+            while events_behind(connection, NOT_READ_MODELS) > 0:
                 if time.monotonic() - started > timeout or runner.poll() is not None:
                     raise RuntimeError("the live projections did not catch up")
                 time.sleep(0.5)

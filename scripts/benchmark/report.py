@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import cpu, nodes
 from .environment import ROOT
 
 
@@ -59,10 +60,36 @@ def _load_lines(name: str, run: dict) -> list[str]:
         f"  projection lag ms: p50 {lag.get('p50_ms')}  p99 {lag.get('p99_ms')}"
         f"  max {lag.get('max_ms')}  ({lag.get('samples', 0)} samples,"
         f" {lag.get('unseen', 0)} not visible within 15 s after the load; shown as None)",
-        "  CPU ms per acknowledged postback: "
-        + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_postback"].items()),
+        "  CPU ms per acknowledged postback: " + cpu.text(run["cpu_ms_per_postback"]),
         f"  server peak RSS: {run['peak_rss_mb']['largest_process']} MB largest process,"
         f" {run['peak_rss_mb']['all_processes']} MB all processes",
+    ]
+
+
+def _empty_lines(found: dict | None) -> list[str]:
+    if not found:
+        return []
+    latency = found["latency_ms"]
+    return [
+        f"empty Litestar handler ({found['workers']} worker(s), same granian and wrk load):"
+        f" {found['requests_per_second']:,.0f} requests/s; latency ms p50 {latency['p50']}"
+        f"  p99 {latency['p99']}"
+    ] + [f"  {line}" for line in _open_loop_lines(found.get("open_loop"))]
+
+
+def _open_loop_lines(found: dict | None) -> list[str]:
+    if not found:
+        return []
+    if "latency_ms" not in found:
+        return [f"open loop: {found}"]
+    latency = found["latency_ms"]
+    return [
+        f"open loop at {found['rate']:,.0f} postbacks/s (latency from each intended send time):"
+        f" p50 {latency['p50']}  p99 {latency['p99']}  p99.9 {latency['p999']}"
+        f"  max {latency['max']} ms; {found['answered']:,} answered"
+        f" ({found['answered_per_second']:,.0f}/s), codes {found['codes']}"
+        + (f", errors {found['errors']}" if found["errors"] else "")
+        + f"; generator CPU {found['generator_cpu_seconds']} s"
     ]
 
 
@@ -85,9 +112,14 @@ def text(results: dict) -> str:
                 else ""
             )
         )
-    for name in ("batched", "naive", "with_deliveries"):
+    lines += _empty_lines(results.get("empty_handler"))
+    for name in ("batched", "naive", "with_deliveries", "at_ref"):
         if name in results:
             lines += _load_lines(name, results[name])
+        if name == "batched":
+            lines += _open_loop_lines(results.get("open_loop"))
+    if "nodes" in results:
+        lines += nodes.text(results["nodes"])
     sent = results.get("with_deliveries", {}).get("deliveries")
     if sent:
         latency = sent["commit_to_receipt_ms"]
