@@ -52,9 +52,31 @@ def plan(held: Sequence[RateVersion | PersonalRateVersion], wanted: list[Planned
     target = [*before, *wanted]
     base = [_Simulated(v.version, v.effective_from, planned_of(v)) for v in held]
     for first in range(len(wanted), 0, -1):
-        if _schedule_after(base, wanted[first:]) == target:
+        if _same_money_from(start, _schedule_after(base, wanted[first:]), target):
             return wanted[first:]
     return wanted
+
+
+def _same_money_from(start: datetime, one: list[PlannedRate], other: list[PlannedRate]) -> bool:
+    """Whether two schedules put the same money in force at every instant from `start` on: a
+    file restating what is already in force (from a later date, say) then adds no version."""
+    instants = {start} | {
+        moment
+        for planned in (*one, *other)
+        for moment in (planned.effective_from, planned.effective_until)
+        if moment is not None and moment >= start
+    }
+    return all(_planned_money_at(one, t) == _planned_money_at(other, t) for t in instants)
+
+
+def _planned_money_at(schedule: list[PlannedRate], instant: datetime) -> tuple[Money, ...] | None:
+    started = [p for p in schedule if p.effective_from <= instant]
+    if not started:
+        return None
+    last = started[-1]
+    if last.effective_until is not None and instant >= last.effective_until:
+        return None
+    return last.money
 
 
 def _schedule_after(base: list[_Simulated], added: list[PlannedRate]) -> list[PlannedRate]:

@@ -292,3 +292,24 @@ def test_a_personal_rate_ending_before_it_starts_is_refused():
     catalog.apply_document(parse_catalog(goal_file("10.00")), APPLIED)
     with pytest.raises(CatalogError, match="must be after the rate starts"):
         catalog.apply_document(parse_catalog(personal_file("12.00", None, BASE)), APPLIED)
+
+
+def test_restating_the_money_already_in_force_from_a_later_date_adds_no_version():
+    """A personal rate of 13.00 since D2, stated again as 13.00 since a later D: nothing changes
+    for any lead, so no version is added (a new one would only relabel booked entries)."""
+    from datetime import UTC, datetime, timedelta
+
+    from domain.catalog_entities import PersonalRateVersion
+    from domain.money import Money
+    from domain.rate_plans import PlannedRate, plan
+
+    d1 = datetime(2026, 1, 1, tzinfo=UTC)
+    held = [
+        PersonalRateVersion(1, d1, Money.of("11.00", "USD")),
+        PersonalRateVersion(2, d1 + timedelta(days=10), Money.of("13.00", "USD")),
+    ]
+    thirteen = (Money.of("13.00", "USD"),)
+    assert plan(held, [PlannedRate(d1 + timedelta(days=20), thirteen)]) == []
+    # From an earlier date the money does change (11.00 → 13.00 between D1+5 and D2): one version.
+    earlier = PlannedRate(d1 + timedelta(days=5), thirteen)
+    assert plan(held, [earlier]) == [earlier]

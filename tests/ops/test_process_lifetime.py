@@ -17,6 +17,7 @@ import pytest
 from app.eventstore.database import embedded_running
 from tests import leftovers
 from tests.controls import SITE_TOKEN
+from tests.fault_controls import wait_until
 from tests.servers import running_server, server_command, server_environment
 
 pytestmark = pytest.mark.slow
@@ -135,9 +136,11 @@ def _create_lead(server) -> str:
 
 
 def test_the_leftover_check_finds_a_process_of_the_run_and_ends_it():
-    straggler = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    # The run's mark handed over explicitly: another test may have swapped os.environ meanwhile.
+    marked = {**os.environ, leftovers.MARK: leftovers.RUN}
+    straggler = subprocess.Popen(["sleep", "600"], start_new_session=True, env=marked)
     try:
-        assert straggler.pid in [pid for pid, _ in leftovers.processes_left()]
+        assert wait_until(lambda: straggler.pid in [p for p, _ in leftovers.processes_left()], 30)
         leftovers.end([(straggler.pid, "sleep")])
         straggler.wait(10)
         assert straggler.pid not in [pid for pid, _ in leftovers.processes_left()]
