@@ -87,6 +87,7 @@ def run_load(
         opened = _open_loop(args, database, server, seeded) if name == "batched" else None
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
         if receiver is not None and sent is None:
             receiver.stop()
     mb = 1024 * 1024

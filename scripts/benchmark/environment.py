@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -67,6 +68,8 @@ class Database:
                 connection.execute(f'DROP DATABASE IF EXISTS "{self.address.dbname}" WITH (FORCE)')
         if self._server is not None:
             self._server.cleanup()
+        if self.folder is not None:  # the embedded data folder: hundreds of MB after a rebuild
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ holds under load, not a speed-up.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -68,6 +69,7 @@ def run(args, database: Database, seeded: Path, fresh: Path) -> dict:
         for server in servers:
             server.stop()
         _stop(projector)
+        shutil.rmtree(folder, ignore_errors=True)
     seconds = max(result["seconds"] for result in results)
     return {
         "nodes": args.nodes,
