@@ -16,6 +16,8 @@ from pathlib import Path
 from app.cli.output import CommandError
 from app.settings import Settings, ensure_admin_token
 
+WORKER_STOP_SECONDS = 10
+
 
 def register(commands) -> None:
     serve = commands.add_parser(
@@ -106,6 +108,8 @@ def _granian(args):
         port=args.port,
         workers=args.workers,
         log_access=False,
+        # A worker whose shutdown hangs (in native code, holding the GIL) is killed after this.
+        workers_kill_timeout=WORKER_STOP_SECONDS,
     )
 
 

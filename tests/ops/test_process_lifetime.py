@@ -44,6 +44,20 @@ def all_gone(pids: list[int], timeout: float = GONE_WITHIN_SECONDS) -> list[int]
     return alive
 
 
+def described(pids: list[int]) -> list[str]:
+    """Each live pid with its command line and state, for the failure message."""
+    found = []
+    for pid in pids:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = Path(f"/proc/{pid}/status").read_text().split("\nState:\t")[1].split("\n")[0]
+            stack = Path(f"/proc/{pid}/wchan").read_text()
+        except OSError:
+            continue
+        found.append(f"{pid} [{state}, {stack}] {command}")
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
@@ -57,7 +71,8 @@ def test_every_child_of_serve_ends_when_serve_is_killed_with_sigkill(database, t
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(10)
 
-        assert all_gone(children) == [], "children of the killed server still run"
+        left = all_gone(children)
+        assert left == [], f"children of the killed server still run: {described(left)}"
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{server.base_url}/health/live", timeout=5)
 
