@@ -94,6 +94,7 @@ class ProjectionRunner:
         page_size: int = 2000,
         before_page: Callable[[Sequence[tuple[int, Any]]], None] | None = None,
         lock_key: int = _ADVISORY_LOCK_KEY,
+        skip_topics: Sequence[str] = (),
     ) -> None:
         self._app = app
         self._log = LogReader(app)
@@ -102,6 +103,7 @@ class ProjectionRunner:
         self._page_size = page_size
         self._before_page = before_page
         self._lock_key = lock_key  # one leader per key and database
+        self._skip_topics = tuple(skip_topics)  # events none of the projections looks at
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
@@ -131,14 +133,13 @@ class ProjectionRunner:
         """Apply the next page of events; returns how many events it read (0 = caught up)."""
         positions = self._known_positions or self._read_positions()
         start = min(positions.values())
-        events = self._log.read(start=start, limit=self._page_size)
-        if not events:
+        events, last = self._next_page(start)
+        if last <= start:
             self.position = start
             self._known_positions = None  # idle: look again, a rebuild may have moved them
             return 0
-        if self._before_page is not None:
+        if self._before_page is not None and events:
             self._before_page(events)
-        last = events[-1][0]
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
             if _positions_for_update(cursor, positions) != positions:
                 self._known_positions = None
@@ -152,6 +153,24 @@ class ProjectionRunner:
         self.position = last
         self.events_processed += len(events)
         return len(events)
+
+    def _next_page(self, start: int) -> tuple[list[tuple[int, Any]], int]:
+        """The page after `start` and the position it takes the projections to.
+
+        With topics to skip, the skipped events are neither read nor decoded (the notifier
+        skips the postback records, about half the log); a page that is not full then takes the
+        projections to the end of the log as it was just before the read, past what it skipped.
+        """
+        if not self._skip_topics:
+            events = self._log.read(start=start, limit=self._page_size)
+            return events, events[-1][0] if events else start
+        end = self._log.end()
+        if end <= start:
+            return [], start
+        events = self._log.read(
+            start=start, limit=self._page_size, stop=end, skip_topics=self._skip_topics
+        )
+        return events, events[-1][0] if len(events) == self._page_size else end
 
     def _read_positions(self) -> dict[str, int]:
         """The positions as tracked. After a page the runner knows them (they are checked under

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from app.deliveries.client import DeliveryClient
 from app.deliveries.guard import Resolver, resolve
-from app.deliveries.notifier import Notifier
+from app.deliveries.notifier import NOT_HEARD, Notifier
 from app.deliveries.sender import Sender
 from app.deliveries.settings import DeliverySettings
 from app.eventstore.application import LedgerApplication
@@ -43,7 +43,9 @@ class NotifierService:
         wake = threading.Event()
         with schema_lock(address):
             notifier = Notifier(app, wake)
-            runner = ProjectionRunner(app, address, [notifier], PAGE_SIZE, lock_key=LOCK_KEY)
+            runner = ProjectionRunner(
+                app, address, [notifier], PAGE_SIZE, lock_key=LOCK_KEY, skip_topics=NOT_HEARD
+            )
         client = DeliveryClient(settings, resolver)
         sender = Sender(app, settings, client, lambda: runner.is_leader, wake)
         return cls(runner, notifier, sender, client)

@@ -25,7 +25,8 @@ class LogReader:
     """Pages of the notification log as (notification id, domain event) pairs.
 
     `read(start, limit, stop, topics)` selects what the library's
-    `select_notifications(start, limit, stop, topics, inclusive_of_start=False)` selects.
+    `select_notifications(start, limit, stop, topics, inclusive_of_start=False)` selects;
+    `skip_topics` leaves out events of those topics (a reader that never looks at them).
     """
 
     def __init__(self, app: EventStore) -> None:
@@ -34,13 +35,34 @@ class LogReader:
         self.decoder = EventDecoder(app.mapper)
 
     def read(
-        self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
+        self,
+        start: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        skip_topics: Sequence[str] = (),
     ) -> list[tuple[int, Any]]:
-        return self.decoder.decode(self.rows(start, limit, stop, topics))
+        return self.decoder.decode(self.rows(start, limit, stop, topics, skip_topics))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def end(self) -> int:
+        """The last position of the log (0 when empty). Positions are given out in commit order
+        (the append takes the table's EXCLUSIVE lock), so everything up to it is readable."""
+        statement = sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(self._table)
+        with (
+            self._datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
+            return cursor.execute(statement).fetchone()[0]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def rows(
-        self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
+        self,
+        start: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        skip_topics: Sequence[str] = (),
     ) -> list[Row]:
         conditions = [sql.SQL("notification_id > %s")]
         params: list[Any] = [start]
@@ -50,6 +72,9 @@ class LogReader:
         if topics:
             conditions.append(sql.SQL("topic = ANY(%s)"))
             params.append(list(topics))
+        if skip_topics:
+            conditions.append(sql.SQL("topic <> ALL(%s)"))
+            params.append(list(skip_topics))
         params.append(limit)
         statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
