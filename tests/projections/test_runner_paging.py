@@ -1,8 +1,9 @@
-"""A runner told to skip topics (the notifier's) never hands those events to its projections,
-yet its position reaches the end of the log, past the skipped events at its tail."""
+"""How the notifier's runner pages the log: it skips the topics it never reads, yet its position
+reaches the end of the log; under a steady stream its pages start at most every interval."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -68,3 +69,40 @@ def test_a_runner_that_skips_nothing_still_gives_every_event(demo, services, dat
 
     everything = LogReader(services.ledger).read(start=0, limit=100_000)
     assert [i for i, _ in recorder.seen] == [i for i, _ in everything]
+
+
+class _StopAfterFirstWait:
+    """Stands in for the runner's stop event: records each wait, and stops the loop after one."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self._deadline = time.monotonic() + 20  # a runner that never waits fails, not hangs
+
+    def is_set(self) -> bool:
+        return bool(self.waits) or time.monotonic() > self._deadline
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("page_size", "waits_after_page"), [(1000, True), (1, False)], ids=["part page", "full page"]
+)
+def test_after_a_page_that_did_not_fill_the_runner_waits_out_its_page_interval(
+    demo, services, database, page_size, waits_after_page
+):
+    _postbacks(demo)
+    runner = ProjectionRunner(
+        services.ledger, database, [Recorder()], page_size, lock_key=9, page_interval=30.0
+    )
+    stop = runner._stopping = _StopAfterFirstWait()
+    if not waits_after_page:
+        stop.is_set = lambda: runner.events_processed >= 3 or bool(stop.waits)
+    runner._lead_while_holding_lock()
+
+    if waits_after_page:
+        assert runner.events_processed > 0 and len(stop.waits) == 1
+        assert 0 < stop.waits[0] < 30.0  # the interval less the time the page took
+    else:
+        assert runner.events_processed >= 3 and stop.waits == []
