@@ -29,6 +29,7 @@ from . import (
     rebuild,
     reconcile,
     report,
+    writes,
 )
 from .environment import ADMIN_TOKEN, ROOT, Database, Server, postgres_pid, wait_for_projections
 from .options import parse
@@ -68,6 +69,7 @@ def run_load(
         if receiver is not None:
             deliveries.configure(server.base, ADMIN_TOKEN, receiver.port)
         caught_up = wait_for_projections(database)
+        written_before = writes.sample(database.address.conninfo())
         cpu_before = cpu.sample(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
         result = load.drive(
@@ -80,6 +82,11 @@ def run_load(
         if probe.is_alive() or probe.exitcode:
             result_lag["probe_failed"] = f"alive={probe.is_alive()} exit={probe.exitcode}"
             probe.kill()
+        wait_for_projections(database)
+        written = writes.per_postback(
+            written_before, writes.settled_sample(database.address.conninfo()),
+            result["acknowledged"],
+        )  # fmt: skip
         if receiver is not None:
             sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
             sent["drain_seconds"] = deliveries.drain(database.address)
@@ -99,6 +106,7 @@ def run_load(
         "lag": result_lag,
         "projections_caught_up_before_run_seconds": caught_up,
         "cpu_ms_per_postback": spent,
+        "postgres_writes_per_postback": written,
         "peak_rss_mb": {
             "largest_process": round(server.peak_rss_process / mb, 1),
             "all_processes": round(server.peak_rss_total / mb, 1),

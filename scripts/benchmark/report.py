@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import cpu, nodes
+from . import cpu, nodes, writes
 from .environment import ROOT
 
 
@@ -61,6 +61,11 @@ def _load_lines(name: str, run: dict) -> list[str]:
         f"  max {lag.get('max_ms')}  ({lag.get('samples', 0)} samples,"
         f" {lag.get('unseen', 0)} not visible within 15 s after the load; shown as None)",
         "  CPU ms per acknowledged postback: " + cpu.text(run["cpu_ms_per_postback"]),
+        *(
+            ["  PostgreSQL writes per postback: " + writes.text(found)]
+            if (found := run.get("postgres_writes_per_postback"))
+            else []
+        ),
         f"  server peak RSS: {run['peak_rss_mb']['largest_process']} MB largest process,"
         f" {run['peak_rss_mb']['all_processes']} MB all processes",
     ]
