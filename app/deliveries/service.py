@@ -45,7 +45,11 @@ class NotifierService:
         with schema_lock(address):
             notifier = Notifier(app, wake)
             runner = ProjectionRunner(
-                app, address, [notifier], PAGE_SIZE, lock_key=LOCK_KEY,
+                app,
+                address,
+                [notifier],
+                PAGE_SIZE,
+                lock_key=LOCK_KEY,
                 skip_topics=NOT_HEARD,
                 page_interval=PAGE_INTERVAL_SECONDS,
             )
