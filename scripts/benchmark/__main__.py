@@ -69,7 +69,7 @@ def run_load(
         if receiver is not None:
             deliveries.configure(server.base, ADMIN_TOKEN, receiver.port)
         caught_up = wait_for_projections(database)
-        written_before = writes.sample(database.address.conninfo())
+        written_before = writes.settled_sample(database.address.conninfo())  # catch-up's too
         cpu_before = cpu.sample(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
         result = load.drive(

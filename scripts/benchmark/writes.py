@@ -4,8 +4,8 @@
 `per_postback` turns two samples around a load run into rows and index entries per acknowledged
 postback. An inserted row, or an update that is not HOT, adds an entry to every index of its
 table; a HOT update adds none. Backends publish their counters at most once a second and an
-idle one within 10 s, so the second sample is taken once the read models have caught up and
-the counters have settled.
+idle one within 10 s, so both samples are taken once the read models have caught up and the
+counters have settled (the first one too: the catch-up before a run must not count in it).
 """
 
 from __future__ import annotations
