@@ -203,9 +203,10 @@ def load_runs(args, database: Database, seeded, plan: list[str], results: dict) 
     if "at_ref" in plan:
         print(f"batched run of the code at {args.ab_ref} (A/B) ...", flush=True)
         with ab.checkout(args.ab_ref) as code:
+            # With --deliveries the A sends too: it is compared with the run that sends.
             results["at_ref"] = run_load(
                 args, database, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
-                code=code,
+                send=args.deliveries, code=code,
             )  # fmt: skip
         results["at_ref"]["ref"] = args.ab_ref
     if "nodes" in plan:
@@ -230,8 +231,11 @@ def ratios(results: dict) -> dict:
             results["with_deliveries"]["load"]["acknowledged_per_second"] / rate, 3
         )
     if "at_ref" in results:
+        b = results["with_deliveries" if "deliveries" in results["at_ref"] else "batched"]
         found["batched_over_at_ref"] = round(
-            rate / results["at_ref"]["load"]["acknowledged_per_second"], 3
+            b["load"]["acknowledged_per_second"]
+            / results["at_ref"]["load"]["acknowledged_per_second"],
+            3,
         )
     if "naive" in results:
         found["batched_over_naive"] = round(

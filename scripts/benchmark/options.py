@@ -86,7 +86,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--ab-ref",
         metavar="GIT_REF",
         help="one more batched run serving the code (app, domain, projections) at this git ref,"
-        " e.g. main: the A of an A/B against this checkout, in the same run",
+        " e.g. main: the A of an A/B against this checkout, in the same run (with --deliveries"
+        " it sends to webmasters too, the A of the run that sends)",
     )
     parser.add_argument("--no-naive", action="store_true", help="skip the run with batching off")
     parser.add_argument(
