@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 from psycopg.rows import tuple_row
 
@@ -63,6 +64,16 @@ def _decoder_of(app: EventStore) -> EventDecoder:
     if decoder is None:
         decoder = _DECODERS[app] = EventDecoder(app.mapper)
     return decoder
+
+
+def to_positioned(app: EventStore, row: dict) -> PositionedEvent:
+    stored = StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+    return PositionedEvent(row["notification_id"], app.mapper.to_domain_event(stored))
 
 
 def until(events: Iterable[PositionedEvent], moment: datetime | None) -> list[PositionedEvent]:
