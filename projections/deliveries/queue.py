@@ -9,7 +9,7 @@ they are sent again under the same delivery id, which receivers use to drop repe
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -33,9 +33,6 @@ class Queued:
     content_type: str | None
     secret: str | None
     host: str
-
-
-_QUEUED = tuple(field.name for field in fields(Queued))
 
 
 @dataclass(frozen=True)
@@ -72,10 +69,7 @@ def queue(cursor: psycopg.Cursor, deliveries: Sequence[Queued], targets: dict[UU
             list(targets.items()),
         )
     if deliveries:
-        # Not `astuple`: it deep-copies every field, a tenth of the notifier's time.
-        cursor.executemany(
-            _QUEUE, [tuple(getattr(d, name) for name in _QUEUED) for d in deliveries]
-        )
+        cursor.executemany(_QUEUE, [astuple(d) for d in deliveries])
 
 
 _CLAIM = """UPDATE deliveries SET in_flight = true, attempts = attempts + 1 WHERE id IN (

@@ -8,7 +8,6 @@ notification id: the position that ledger entries and the audit chain refer to.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +17,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
-from psycopg.rows import tuple_row
 
-from projections.eventlog.decoding import EventDecoder
 from projections.eventlog.store import EventStore
 
 
@@ -42,28 +39,16 @@ def events_of(
     """Every event of the given aggregates, in version order, keyed by aggregate id."""
     ids = list(aggregate_ids)
     found: dict[UUID, list[PositionedEvent]] = {aggregate_id: [] for aggregate_id in ids}
-    statement = sql.SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-    ).format(sql.Identifier(app.events_table))
-    # Plain rows and the fast decoder: the library's mapper (stdlib json, a dict row and a
-    # StoredEvent per event) was a quarter of the notifier's time while it queued deliveries.
-    with cursor.connection.cursor(row_factory=tuple_row) as rows:
-        decoded = _decoder_of(app).decode(rows.execute(statement, (ids,)).fetchall())
-    for position, event in decoded:
-        found[event.originator_id].append(PositionedEvent(position, event))
+    rows = cursor.execute(
+        sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(sql.Identifier(app.events_table)),
+        (ids,),
+    )
+    for row in rows:
+        found[row["originator_id"]].append(to_positioned(app, row))
     return found
-
-
-_DECODERS: weakref.WeakKeyDictionary[EventStore, EventDecoder] = weakref.WeakKeyDictionary()
-
-
-def _decoder_of(app: EventStore) -> EventDecoder:
-    """One decoder per store (it learns each topic's class once), gone with its store."""
-    decoder = _DECODERS.get(app)
-    if decoder is None:
-        decoder = _DECODERS[app] = EventDecoder(app.mapper)
-    return decoder
 
 
 def to_positioned(app: EventStore, row: dict) -> PositionedEvent:
