@@ -6,13 +6,7 @@ runs alone. Several may run: one leads per database (an advisory lock), the othe
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import signal
-import threading
-
-log = logging.getLogger("postback_ledger")
+from app.cli.following import add_exit_with_parent, stop_requested, wait_for
 
 
 def register(commands) -> None:
@@ -26,11 +20,7 @@ def register(commands) -> None:
         "and send it with retries (LEDGER_DELIVERY_ALLOW, LEDGER_DELIVERY_RETRY_BASE, "
         "LEDGER_DELIVERY_MAX_ATTEMPTS, LEDGER_DELIVERY_SUSPEND_AFTER). One leads per database.",
     )
-    run.add_argument(
-        "--exit-with-parent",
-        action="store_true",
-        help="stop when the process that started this one ends (used by `serve`)",
-    )
+    add_exit_with_parent(run)
     run.set_defaults(handler=run_notifier)
 
 
@@ -38,20 +28,12 @@ def run_notifier(args) -> int:
     from app.cli.opening import open_services
     from app.deliveries.service import NotifierService
     from app.deliveries.settings import DeliverySettings
-    from app.ops.lifeline import PARENT_ENV, end_with_parent
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if args.exit_with_parent:
-        os.environ.setdefault(PARENT_ENV, str(os.getppid()))
-        end_with_parent()
+    stop = stop_requested(args)
     services = open_services()
     notifier = NotifierService.open(services.ledger, services.address, DeliverySettings.from_env())
     notifier.start()
-    log.info("notifier running; Ctrl-C to stop")
-    with contextlib.suppress(KeyboardInterrupt):
-        while not stop.wait(1.0):
-            pass
+    wait_for(stop, "notifier")
     notifier.stop()
     services.ledger.close()
     return 0

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
-import signal
-import threading
-
+from app.cli.following import add_exit_with_parent, stop_requested, wait_for
 from app.cli.opening import open_services
 from app.cli.output import add_json_option
-
-log = logging.getLogger("postback_ledger")
 
 
 def register(commands) -> None:
@@ -27,11 +20,7 @@ def register(commands) -> None:
         "postback log, audit chain). Safe beside servers that also run them: one runner leads "
         "at a time.",
     )
-    run.add_argument(
-        "--exit-with-parent",
-        action="store_true",
-        help="stop when the process that started this one ends (used by `serve`)",
-    )
+    add_exit_with_parent(run)
     run.set_defaults(handler=run_projections)
     rebuild = projections.add_parser(
         "rebuild",
@@ -59,20 +48,12 @@ def rebuild_projections(args) -> int:
 def run_projections(args) -> int:
     """Until SIGTERM, Ctrl-C, or (with --exit-with-parent) the end of the parent process."""
     from app.ops.gc_tuning import tune_garbage_collector
-    from app.ops.lifeline import PARENT_ENV, end_with_parent
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if args.exit_with_parent:
-        os.environ.setdefault(PARENT_ENV, str(os.getppid()))
-        end_with_parent()
+    stop = stop_requested(args)
     services = open_services()
     services.runner.start()
     tune_garbage_collector()
-    log.info("projections running; Ctrl-C to stop")
-    with contextlib.suppress(KeyboardInterrupt):
-        while not stop.wait(1.0):
-            pass
+    wait_for(stop, "projections")
     services.runner.stop()
     services.ledger.close()
     return 0

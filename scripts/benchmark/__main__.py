@@ -83,9 +83,9 @@ def run_load(
             result_lag["probe_failed"] = f"alive={probe.is_alive()} exit={probe.exitcode}"
             probe.kill()
         wait_for_projections(database)
-        written = writes.per_postback(
+        written = writes.per_postback(  # the lag probe's postbacks wrote too
             written_before, writes.settled_sample(database.address.conninfo()),
-            result["acknowledged"],
+            result["acknowledged"] + result_lag["samples"],
         )  # fmt: skip
         if receiver is not None:
             sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
