@@ -8,14 +8,13 @@ Batched postbacks/s over its requests/s is a ratio that holds across machines (i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from pathlib import Path
 
 from litestar import Litestar, get
 
 from . import load, open_loop
-from .environment import ROOT, Server, free_port
+from .environment import ROOT, Server, free_port, stop_group
 
 _ANSWER = b'{"status":"ok"}'
 
@@ -59,12 +58,7 @@ def measure(
         result = load.drive(server.base, seconds, connections, seeded, fresh, "empty")
         floor = open_loop.measure(port, open_rate, seconds, seeded) if open_rate else None
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
     return {
         "workers": workers or os.cpu_count(),
         "requests_per_second": round(result["requests"] / result["seconds"], 1),

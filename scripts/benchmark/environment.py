@@ -155,13 +155,7 @@ class Server:
 
     def stop(self) -> None:
         self._sampling.set()
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
 
     def pids(self) -> list[int]:
         return process_tree(self.process.pid)
@@ -252,3 +246,15 @@ def wait_for_projections(
                 break
             time.sleep(0.5)
     return round(time.monotonic() - started, 1)
+
+
+def stop_group(process: subprocess.Popen | None) -> None:
+    """Ctrl-C to a started process's whole group, then SIGKILL if it is not gone in 30 s."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

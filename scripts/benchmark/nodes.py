@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from .environment import (
     ROOT,
     Database,
     Server,
+    stop_group,
     wait_for_projections,
 )
 
@@ -68,7 +68,7 @@ def run(args, database: Database, seeded: Path, fresh: Path) -> dict:
     finally:
         for server in servers:
             server.stop()
-        _stop(projector)
+        stop_group(projector)
         shutil.rmtree(folder, ignore_errors=True)
     seconds = max(result["seconds"] for result in results)
     return {
@@ -138,17 +138,6 @@ def _projections_node(database: Database, folder: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def _stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def text(found: dict) -> list[str]:
