@@ -13,9 +13,8 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
 from app.settings import Settings
 
@@ -24,60 +23,87 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DatabaseAddress:
-    """Connection parameters for psycopg and for eventsourcing's PostgreSQL persistence."""
+    """Connection parameters for psycopg and for eventsourcing's PostgreSQL persistence.
+
+    `host` and `port` may each list several, comma-separated (libpq multi-host), as a
+    `DATABASE_URL` naming a primary and its standbys does: every connection, pooled or not, then
+    goes to whichever of them accepts writes (`target_session_attrs=read-write`), so after a
+    failover each process finds the promoted standby by itself (`app.eventstore.persistence`).
+    """
 
     host: str
-    port: int
+    port: int | str
     dbname: str
     user: str
     password: str
+    target_session_attrs: str = ""  # "read-write" whenever several hosts are named
 
     @classmethod
     def from_url(cls, url: str) -> DatabaseAddress:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("postgresql", "postgres"):
-            raise ValueError(f"DATABASE_URL must start with postgresql://, got {parsed.scheme!r}")
-        query = parse_qs(parsed.query)
-        # A Unix socket directory arrives as ?host=/path (that is how pgserver reports it).
-        host = query.get("host", [parsed.hostname or "localhost"])[0]
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        scheme = url.partition("://")[0]
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"DATABASE_URL must start with postgresql://, got {scheme!r}")
+        try:  # libpq's own parser: it knows multi-host URLs and ?host=/socket/folder
+            params = conninfo_to_dict(url)
+        except ProgrammingError as error:
+            raise ValueError(f"DATABASE_URL cannot be read: {error}") from error
+        host = str(params.get("host") or "localhost")
+        port = str(params.get("port") or "5432")
+        attrs = str(params.get("target_session_attrs") or "")
+        if "," in host and not attrs:
+            attrs = "read-write"  # a standby among the hosts must never take the writes
         return cls(
             host=host,
-            port=parsed.port or 5432,
-            dbname=unquote(parsed.path.lstrip("/")) or "postgres",
-            user=unquote(parsed.username or "postgres"),
-            password=unquote(parsed.password or ""),
+            port=int(port) if port.isdigit() else port,
+            dbname=str(params.get("dbname") or "postgres"),
+            user=str(params.get("user") or "postgres"),
+            password=str(params.get("password") or ""),
+            target_session_attrs=attrs,
         )
 
+    @property
+    def several_hosts(self) -> bool:
+        return "," in self.host
+
     def with_dbname(self, dbname: str) -> DatabaseAddress:
-        return DatabaseAddress(self.host, self.port, dbname, self.user, self.password)
+        return replace(self, dbname=dbname)
 
     def conninfo(self) -> str:
         from psycopg.conninfo import make_conninfo
 
+        extra = {"target_session_attrs": self.target_session_attrs}
         return make_conninfo(
             host=self.host,
-            port=self.port,
+            port=str(self.port),
             dbname=self.dbname,
             user=self.user,
             password=self.password,
+            **{k: v for k, v in extra.items() if v},
         )
 
     def url(self) -> str:
         from urllib.parse import quote
 
         credentials = quote(self.user) + (f":{quote(self.password)}" if self.password else "")
-        if self.host.startswith("/"):
-            return f"postgresql://{credentials}@/{self.dbname}?host={quote(self.host)}&port={self.port}"
+        if self.host.startswith("/") or self.several_hosts or self.target_session_attrs:
+            query = f"host={quote(self.host, safe='/,')}&port={quote(str(self.port), safe=',')}"
+            if self.target_session_attrs:
+                query += f"&target_session_attrs={self.target_session_attrs}"
+            return f"postgresql://{credentials}@/{quote(self.dbname)}?{query}"
         return f"postgresql://{credentials}@{self.host}:{self.port}/{self.dbname}"
 
     def eventsourcing_env(self, pool_size: int = 10) -> dict[str, str]:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "app.eventstore.persistence:LedgerPostgresFactory",
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_TARGET_SESSION_ATTRS": self.target_session_attrs,
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
             # Fail fast when the server is gone, so the sender gets a 503 and retries,
