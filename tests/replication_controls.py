@@ -43,9 +43,13 @@ class ReplicatedPostgres:
 
     @property
     def address(self) -> DatabaseAddress:
-        """Both hosts, as a DATABASE_URL naming the primary and its standby does."""
+        """Both hosts, as a DATABASE_URL naming the primary and its standby does.
+
+        The standby comes first: which host is primary changes with each failover while the
+        list stays, so the service must find the writable one whatever the order.
+        """
         return DatabaseAddress(
-            host=f"{self.primary_dir},{self.standby_dir}",
+            host=f"{self.standby_dir},{self.primary_dir}",
             port=f"{PORT},{PORT}",
             dbname="postgres",
             user="postgres",
