@@ -27,6 +27,8 @@ class Settings:
     rate_limit_per_second: float = 1000.0  # per token and per process; 0 turns it off
     rate_limit_burst: int = 2000
     ready_max_lag: int = 10_000  # /health/ready fails when projections lag more events
+    # serve refuses to start, /health/ready answers 503, without a synchronous standby
+    require_sync_standby: bool = False
     # How old a worker's catalog snapshot may grow before it looks for a newer one. Only a cost:
     # postbacks are saved only under the catalog version they were decided with.
     catalog_reload_seconds: float = 2.0
@@ -48,6 +50,8 @@ class Settings:
             rate_limit_per_second=float(env.get("LEDGER_RATE_LIMIT", "1000")),
             rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
+            require_sync_standby=env.get("LEDGER_REQUIRE_SYNC_STANDBY", "0")
+            in ("1", "true", "yes"),
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
