@@ -1,4 +1,4 @@
-"""LEDGER_REQUIRE_SYNC_STANDBY=1: no serving, not ready, while no synchronous standby holds commits."""
+"""LEDGER_REQUIRE_SYNC_STANDBY=1: no serving and not ready without a synchronous standby."""
 
 from __future__ import annotations
 
