@@ -15,11 +15,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 import psycopg
 import pytest
 
+from domain.lead import Lead
 from tests.delivery_controls import postbacks_toml, receiving
 from tests.fault_controls import (
     REPOSITORY,
@@ -30,6 +32,7 @@ from tests.fault_controls import (
     creation_then_approval,
     lead_creations,
     record_figures,
+    stored_request_ids,
     wait_until,
 )
 from tests.natural_keys import assert_each_lead_and_entry_held_once
@@ -86,6 +89,7 @@ def test_the_primary_killed_under_load_fails_over_to_its_synchronous_standby_los
     assert [a for a in answers if a.status is None or a.status >= 500 and a.status != 503] == []
     events = assert_stored_exactly_once(new_primary, answers)
     assert_each_lead_and_entry_held_once(new_primary)
+    _assert_read_models_hold_every_event_once(new_primary, events)
     checked = audit_check(new_primary)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     verified = _audit_verify(new_primary)
@@ -124,6 +128,19 @@ def _assert_every_lead_was_told(database, events, tracker) -> None:
     assert {lead for _, lead in rows} == {e.originator_id for e in lead_creations(events)}
     heard = {r.headers.get("idempotency-key") for r in tracker.received}
     assert {str(delivery) for delivery, _ in rows} <= heard
+
+
+def _assert_read_models_hold_every_event_once(database, events) -> None:
+    """None skipped or applied twice: each lead at its last version, each postback logged once."""
+    versions: dict = {}
+    for event in events:
+        if isinstance(event, Lead.Event):
+            versions[event.originator_id] = event.originator_version
+    with psycopg.connect(database.conninfo(), autocommit=True) as connection:
+        leads = dict(connection.execute("SELECT id, version FROM lead_view").fetchall())
+        logged = [row[0] for row in connection.execute("SELECT request_id FROM postback_log")]
+    assert leads == versions
+    assert Counter(logged) == Counter(stored_request_ids(events))
 
 
 def _audit_verify(database) -> subprocess.CompletedProcess:
