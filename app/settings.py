@@ -16,6 +16,7 @@ class Settings:
 
     data_dir: Path = Path(".ledger")
     database_url: str | None = None
+    read_url: str | None = None  # a replica for support and admin reads (app.eventstore.replica)
     admin_tokens: dict[str, str] = field(default_factory=dict)  # name -> token
     run_projections: bool = True
     projection_wait_seconds: float = 5.0
@@ -41,6 +42,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("LEDGER_DATA_DIR", ".ledger")),
             database_url=env.get("DATABASE_URL") or None,
+            read_url=env.get("LEDGER_READ_URL") or None,
             admin_tokens=_admin_tokens(env),
             run_projections=env.get("LEDGER_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             max_batch=int(env.get("LEDGER_MAX_BATCH", "200")),
