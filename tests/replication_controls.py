@@ -30,8 +30,9 @@ STANDBY_NAME = "standby"
 class ReplicatedPostgres:
     """A primary (`a/`) and a standby (`b/`) streaming from it, synchronously or not."""
 
-    def __init__(self, synchronous: bool = True) -> None:
+    def __init__(self, synchronous: bool = True, fsync: bool = False) -> None:
         self.synchronous = synchronous
+        self.fsync = fsync
         self.folder = temp_folder("plr")  # short: socket paths stay under ~107 bytes
         self.primary_dir, self.standby_dir = self.folder / "a", self.folder / "b"
         self._running: set[Path] = set()
@@ -95,8 +96,8 @@ class ReplicatedPostgres:
             "max_wal_senders": "4",
             "synchronous_commit": "on",
             "synchronous_standby_names": f"'{STANDBY_NAME}'" if self.synchronous else "''",
-            # A killed postmaster does not lose the OS page cache: fsync adds only wait here.
-            "fsync": "off",
+            # A killed postmaster does not lose the OS page cache: fsync adds only wait in tests.
+            "fsync": "on" if self.fsync else "off",
             "shared_buffers": "32MB",
         }
         with (self.primary_dir / "postgresql.conf").open("a") as conf:

@@ -1,13 +1,14 @@
 """eventsourcing's PostgreSQL persistence, made to follow a primary that moves (failover).
 
 eventsourcing 9.5.6 builds its connection pool from host, port, dbname, user and password only;
-libpq's `target_session_attrs` cannot be given through its environment. With several hosts in
-`DATABASE_URL` (a primary and its standbys) a pool without it would connect to whichever host
-answers first, standby included, and every append there fails as read-only. This factory adds
-`POSTGRES_TARGET_SESSION_ATTRS` to the pool's connection parameters before the pool opens, so
-every new pooled connection goes to the host that accepts writes, in every process that opens
-the event store (HTTP workers, read models, notifier, any other follower): the mechanism is here,
-in the one place all of them pass through, not in each follower.
+libpq's `target_session_attrs` (nor sslmode, keepalives, ...) cannot be given through its
+environment. With several hosts in `DATABASE_URL` (a primary and its standbys) a pool without it
+would connect to whichever host answers first, standby included, and every append there fails as
+read-only. This factory adds `POSTGRES_LIBPQ_OPTIONS` (`DatabaseAddress.libpq_options`) to the
+pool's connection parameters before the pool opens, so every new pooled connection goes to the
+host that accepts writes, in every process that opens the event store (HTTP workers, read
+models, notifier, any other follower): the mechanism is here, in the one place all of them pass
+through, not in each follower.
 
 After a failover the connections to the lost primary are dead; whoever notices (the writer's
 breaker probe, a follower's retry) calls `pool.check()`, which replaces them. `check()` tests a
@@ -22,23 +23,23 @@ import logging
 
 import psycopg
 from eventsourcing.postgres import PostgresFactory
+from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger(__name__)
 
-TARGET_SESSION_ATTRS = "POSTGRES_TARGET_SESSION_ATTRS"
+LIBPQ_OPTIONS = "POSTGRES_LIBPQ_OPTIONS"
 
 
 class LedgerPostgresFactory(PostgresFactory):
-    """`PostgresFactory` whose pool honours `POSTGRES_TARGET_SESSION_ATTRS`."""
+    """`PostgresFactory` whose pool connects with `POSTGRES_LIBPQ_OPTIONS` too."""
 
     def __init__(self, env) -> None:
         super().__init__(env)
-        attrs = self.env.get(TARGET_SESSION_ATTRS) or ""
-        if attrs:
-            pool = self.datastore.pool
-            pool.kwargs["target_session_attrs"] = attrs  # read at each connect; not opened yet
-            if attrs in ("read-write", "primary"):
-                pool.check_connection = connection_to_primary  # type: ignore[method-assign]
+        options = conninfo_to_dict(self.env.get(LIBPQ_OPTIONS) or "")
+        pool = self.datastore.pool
+        pool.kwargs.update(options)  # read at each connect; the pool is not opened yet
+        if options.get("target_session_attrs") in ("read-write", "primary"):
+            pool.check_connection = connection_to_primary  # type: ignore[method-assign]
 
 
 def connection_to_primary(connection: psycopg.Connection) -> None:

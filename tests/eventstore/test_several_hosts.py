@@ -67,3 +67,32 @@ def test_a_pooled_connection_to_a_primary_passes_the_pool_check(database):
     with psycopg.connect(database.conninfo(), autocommit=True) as connection:
         connection_to_primary(connection)
         assert not connection.closed
+
+
+def test_the_urls_other_parameters_reach_every_connection_and_the_url_again():
+    url = "postgresql://ledger:pw@db-a:5432/ledger?sslmode=require&application_name=ledger"
+    address = DatabaseAddress.from_url(url)
+
+    assert "sslmode=require" in address.conninfo()
+    assert address.libpq_options()["application_name"] == "ledger"
+    assert DatabaseAddress.from_url(address.url()) == address
+
+
+def test_a_dead_machine_ends_a_connection_in_seconds_unless_the_url_says_otherwise():
+    default = DatabaseAddress.from_url("postgresql://ledger@db-a/ledger")
+    own = DatabaseAddress.from_url("postgresql://ledger@db-a/ledger?tcp_user_timeout=20000")
+
+    assert default.libpq_options()["tcp_user_timeout"] == "5000"
+    assert default.libpq_options()["keepalives_idle"] == "5"
+    assert own.libpq_options()["tcp_user_timeout"] == "20000"
+
+
+def test_the_event_store_pool_connects_with_the_urls_parameters(database):
+    address = dataclasses.replace(database, options="application_name=ledger-test")
+    ledger = LedgerApplication(env=address.eventsourcing_env(2))
+    try:
+        with ledger.recorder.datastore.get_connection() as connection:
+            name = connection.execute("SHOW application_name").fetchone()["application_name"]
+    finally:
+        ledger.close()
+    assert name == "ledger-test"
