@@ -11,6 +11,7 @@ from app.eventstore.application import LedgerApplication
 from app.eventstore.database import DatabaseAddress
 from app.eventstore.persistence import connection_to_primary
 from domain.click import Click
+from tests.replication_controls import ReplicatedPostgres
 
 TWO_HOSTS = "postgresql://ledger:pw@db-a:5432,db-b:5433/ledger"
 
@@ -96,3 +97,15 @@ def test_the_event_store_pool_connects_with_the_urls_parameters(database):
     finally:
         ledger.close()
     assert name == "ledger-test"
+
+
+def test_a_pooled_connection_to_a_standby_fails_the_pool_check_and_is_closed():
+    cluster = ReplicatedPostgres(synchronous=False)
+    try:
+        standby = cluster.single(cluster.standby_dir)
+        connection = psycopg.connect(standby.conninfo(), autocommit=True)
+        with pytest.raises(psycopg.OperationalError, match="standby"):
+            connection_to_primary(connection)
+        assert connection.closed
+    finally:
+        cluster.close()
