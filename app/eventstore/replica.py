@@ -1,8 +1,8 @@
 """`LEDGER_READ_URL`: support and admin reads from a streaming replica, never postback handling.
 
-Support staff's and auditors' reads (lead history, the postback log, as-of answers, balances and
-entries) can be heavy and are not in a hurry; served by a replica they leave the primary's CPU
-and I/O to the postbacks. Postback handling (the writer, its look-ups, idempotency) never comes
+Support staff's and auditors' reads (lead history, the postback log, exports, as-of answers,
+balances and entries) can be heavy and are not in a hurry; served by a replica they leave the
+primary's CPU and I/O to the postbacks. Postback handling (the writer, its look-ups, idempotency) never comes
 here: it keeps using the event store's own pool on the primary, so a replica that is behind can
 never make a repeated postback look new.
 
@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from types import SimpleNamespace
 
 import psycopg
 from psycopg.rows import dict_row
@@ -80,7 +81,7 @@ class ReadReplica:
     def transaction(self) -> Iterator[psycopg.Cursor]:
         """A read-only transaction on the replica; dict rows, as the event store's cursors."""
         with (
-            self._connection() as connection,
+            self.get_connection() as connection,
             connection.transaction(),
             connection.cursor() as cursor,
         ):
@@ -90,16 +91,41 @@ class ReadReplica:
         self._pool.close()
 
     def _position(self, projection: str) -> int:
-        with self._connection() as connection:
+        with self.get_connection() as connection:
             return tracked_positions(connection.cursor(), [projection])[projection]
 
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def get_connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection to the replica (autocommit, dict rows)."""
         with self._opened:
             if self._pool.closed:
                 self._pool.open(wait=False)
         with self._pool.connection() as connection:
             yield connection
+
+
+class ReplicaView:
+    """The event store as an export reads it: the replica's connections, the app for the rest.
+
+    Exports stream read models and events through `app.recorder.datastore.get_connection()`;
+    everything else (the mapper, the catalog's history) comes from the application itself.
+    """
+
+    def __init__(self, ledger, replica: ReadReplica) -> None:
+        self._ledger = ledger
+        self.recorder = SimpleNamespace(datastore=replica)
+
+    def __getattr__(self, name: str):
+        return getattr(self._ledger, name)
+
+
+def export_store(services):
+    """What an export reads: the replica when one is configured and answers, else the primary."""
+    replica: ReadReplica | None = getattr(services, "replica", None)
+    if replica is not None and replica.reached(None, 0):
+        replica.reads += 1
+        return ReplicaView(services.ledger, replica)
+    return services.ledger
 
 
 def read_transaction(

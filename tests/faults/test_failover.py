@@ -66,7 +66,10 @@ def test_the_primary_killed_under_load_fails_over_to_its_synchronous_standby_los
     ):
         toml = postbacks_toml(tracker.url("/pb?exto={exto}&status={status}"))
         headers = server.admin_headers
-        assert httpx.post(f"{server.base_url}/api/admin/catalog", content=toml, headers=headers)
+        configured = httpx.post(
+            f"{server.base_url}/api/admin/catalog", content=toml, headers=headers
+        )
+        assert configured.status_code == 200, configured.text
         senders = Senders(server.base_url, creation_then_approval, count=SENDERS).start()
         assert wait_until(lambda: len(acknowledged(senders.answers)) >= ACKS_BEFORE_KILL, 60)
         cluster.kill_primary()

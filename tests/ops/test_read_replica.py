@@ -99,3 +99,20 @@ def _logged(client, exto: str) -> bool:
     response = client.get("/api/postbacks", params={"exto": exto}, headers=ADMIN)
     assert response.status_code == 200, response.text
     return bool(response.json()["items"])
+
+
+def test_exports_are_read_from_the_replica(replica_reads, cluster):
+    client, _ = replica_reads
+    create(client, flow="101", exto="exported")
+    assert wait_until(lambda: "exported" in _exported(client), 30)
+    _replay(cluster, "pause")
+
+    create(client, flow="101", exto="exported-after-pause")
+
+    assert "exported-after-pause" not in _exported(client)
+
+
+def _exported(client) -> str:
+    response = client.get("/api/exports/postbacks", params={"format": "ndjson"}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.text
