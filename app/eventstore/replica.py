@@ -2,9 +2,9 @@
 
 Support staff's and auditors' reads (lead history, the postback log, exports, as-of answers,
 balances and entries) can be heavy and are not in a hurry; served by a replica they leave the
-primary's CPU and I/O to the postbacks. Postback handling (the writer, its look-ups, idempotency) never comes
-here: it keeps using the event store's own pool on the primary, so a replica that is behind can
-never make a repeated postback look new.
+primary's CPU and I/O to the postbacks. Postback handling (the writer, its look-ups, idempotency)
+never comes here: it keeps using the event store's own pool on the primary, so a replica that is
+behind can never make a repeated postback look new.
 
 A replica is behind by its replay lag. A read that names `after=<position>` (the position a
 write was answered with) must see that write: `read_transaction` waits up to
