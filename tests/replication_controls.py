@@ -67,6 +67,10 @@ class ReplicatedPostgres:
         os.kill(pid, signal.SIGKILL)
         self._running.discard(self.primary_dir)
 
+    def stop_standby(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.standby_dir), "-m", "immediate", "-w", "stop")
+        self._running.discard(self.standby_dir)
+
     def promote(self) -> None:
         self._pg("pg_ctl", "-D", str(self.standby_dir), "-w", "-t", "60", "promote")
 

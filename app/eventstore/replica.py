@@ -80,12 +80,16 @@ class ReadReplica:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor]:
         """A read-only transaction on the replica; dict rows, as the event store's cursors."""
-        with (
-            self.get_connection() as connection,
-            connection.transaction(),
-            connection.cursor() as cursor,
-        ):
-            yield cursor
+        try:
+            with (
+                self.get_connection() as connection,
+                connection.transaction(),
+                connection.cursor() as cursor,
+            ):
+                yield cursor
+        except (psycopg.OperationalError, PoolTimeout):
+            self._skip_until = time.monotonic() + REPLICA_RETRY_SECONDS  # next reads: the primary
+            raise
 
     def close(self) -> None:
         self._pool.close()

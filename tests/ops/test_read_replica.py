@@ -116,3 +116,28 @@ def _exported(client) -> str:
     response = client.get("/api/exports/postbacks", params={"format": "ndjson"}, headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.text
+
+
+def test_reads_go_to_the_primary_while_the_replica_does_not_answer(settings):
+    cluster = ReplicatedPostgres(synchronous=False)
+    try:
+        with_replica = dataclasses.replace(
+            settings, read_url=cluster.single(cluster.standby_dir).url()
+        )
+        services = Services.open(with_replica, cluster.single(cluster.primary_dir))
+        services.start()
+        try:
+            with TestClient(create_app(with_replica, services)) as client:
+                applied = client.post("/api/admin/catalog", content=DEMO_CATALOG, headers=ADMIN)
+                assert applied.is_success, applied.text
+                cluster.stop_standby()
+                created = create(client, flow="101", exto="replica-down").json()
+
+                answered = _commission(client, created["id"], after=created["position"])
+                found = _logged(client, "replica-down")
+        finally:
+            services.close()
+    finally:
+        cluster.close()
+    assert answered.status_code == 200, answered.text
+    assert found and not services.breaker.is_open
