@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.eventstore.application import LedgerApplication
 from app.eventstore.breaker import DatabaseBreaker
 from app.eventstore.database import DatabaseAddress, database_address, schema_lock
+from app.eventstore.replica import ReadReplica
 from app.postbacks.catalog_cache import CatalogCache
 from app.postbacks.deferred_clicks import DeferredClicks
 from app.postbacks.processing import PostbackProcessor
@@ -39,6 +40,7 @@ class Services:
     runner: ProjectionRunner
     breaker: DatabaseBreaker  # the writer's, also bounding every HTTP request (database_gate)
     deferred_clicks: DeferredClicks  # visitors sent on while the database was down
+    replica: ReadReplica | None = None  # LEDGER_READ_URL: support and admin reads go there
 
     @classmethod
     def open(cls, settings: Settings, address: DatabaseAddress | None = None) -> Services:
@@ -54,7 +56,11 @@ class Services:
         breaker = DatabaseBreaker(ledger.recorder.datastore.pool, address.conninfo())
         writer = PostbackWriter(processor, max_batch=settings.max_batch, breaker=breaker)
         deferred = DeferredClicks(ledger)
-        return cls(settings, address, ledger, catalog, processor, writer, runner, breaker, deferred)
+        opened = cls(
+            settings, address, ledger, catalog, processor, writer, runner, breaker, deferred
+        )
+        opened.replica = ReadReplica.open(settings.read_url)
+        return opened
 
     def start(self) -> None:
         self.writer.start()
@@ -65,6 +71,8 @@ class Services:
         self.deferred_clicks.close()
         self.writer.stop()
         self.runner.stop()
+        if self.replica is not None:
+            self.replica.close()
         self.ledger.close()
 
 

@@ -16,6 +16,7 @@ class Settings:
 
     data_dir: Path = Path(".ledger")
     database_url: str | None = None
+    read_url: str | None = None  # a replica for support and admin reads (app.eventstore.replica)
     admin_tokens: dict[str, str] = field(default_factory=dict)  # name -> token
     run_projections: bool = True
     projection_wait_seconds: float = 5.0
@@ -27,6 +28,8 @@ class Settings:
     rate_limit_per_second: float = 1000.0  # per token and per process; 0 turns it off
     rate_limit_burst: int = 2000
     ready_max_lag: int = 10_000  # /health/ready fails when projections lag more events
+    # serve refuses to start, /health/ready answers 503, without a synchronous standby
+    require_sync_standby: bool = False
     # How old a worker's catalog snapshot may grow before it looks for a newer one. Only a cost:
     # postbacks are saved only under the catalog version they were decided with.
     catalog_reload_seconds: float = 2.0
@@ -39,6 +42,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("LEDGER_DATA_DIR", ".ledger")),
             database_url=env.get("DATABASE_URL") or None,
+            read_url=env.get("LEDGER_READ_URL") or None,
             admin_tokens=_admin_tokens(env),
             run_projections=env.get("LEDGER_RUN_PROJECTIONS", "1") not in ("0", "false", "no"),
             max_batch=int(env.get("LEDGER_MAX_BATCH", "200")),
@@ -48,6 +52,8 @@ class Settings:
             rate_limit_per_second=float(env.get("LEDGER_RATE_LIMIT", "1000")),
             rate_limit_burst=int(env.get("LEDGER_RATE_BURST", "2000")),
             ready_max_lag=int(env.get("LEDGER_READY_MAX_LAG", "10000")),
+            require_sync_standby=env.get("LEDGER_REQUIRE_SYNC_STANDBY", "0")
+            in ("1", "true", "yes"),
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),

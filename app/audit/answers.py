@@ -12,26 +12,22 @@ from app.audit.as_of import balances_as_of, lead_as_of
 from app.audit.history import lead_history
 from app.audit.snapshots import money_out
 from app.audit.wire import BalancesOut
+from app.eventstore.replica import read_transaction
 from app.services import Services
 from app.wire import LeadOut
 from domain.ledger import NETWORK
 from domain.money import Money
 from projections.lead_view.queries import lead_ids_of
-from projections.runner import wait_for_position
 
 
 def read_history(services: Services, lead_id: UUID, after: int | None = None):
-    if after:
-        wait_for_position(
-            services.ledger, "postback_log", after, services.settings.projection_wait_seconds
-        )
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+    with read_transaction(services, "postback_log", after or 0) as cursor:
         return lead_history(services.ledger, cursor, lead_id, services.catalog.current())
 
 
 def lead_as_of_out(services: Services, lead_id: UUID, moment: datetime) -> LeadOut:
     """`GET /api/leads/{id}?as_of=T`: the lead as the ledger stood at T."""
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+    with read_transaction(services) as cursor:
         found = lead_as_of(services.ledger, cursor, lead_id, moment)
     if found is None:
         raise NotFoundException(f"lead {lead_id} did not exist at {moment.isoformat()}")
@@ -60,7 +56,7 @@ def balances_as_of_out(services: Services, account: str, moment: datetime) -> Ba
     """`GET /api/balances?…&as_of=T`: a holder's balances as the ledger stood at T."""
     kind, _, holder = account.partition(":")
     holder_kind = kind if kind in ("advertiser", "webmaster") else None
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+    with read_transaction(services) as cursor:
         lead_ids = lead_ids_of(cursor, holder_kind, holder)
         sums = balances_as_of(services.ledger, cursor, account, lead_ids, moment)
     balances = {

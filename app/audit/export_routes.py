@@ -20,6 +20,7 @@ from litestar.response import Stream
 from app.audit.export_histories import HISTORY_COLUMNS, history_rows, history_steps
 from app.audit.exports import csv_rows, ndjson
 from app.auth import require_admin
+from app.eventstore.replica import export_store
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.commission_ledger.export import ledger_rows
 from projections.lead_view.export import LEAD_COLUMNS, lead_rows
@@ -101,7 +102,7 @@ class ExportController(Controller):
 
 
 def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterator[bytes]:
-    app = services.ledger
+    app = export_store(services)  # the replica with LEDGER_READ_URL
     if dataset == "postbacks":
         rows = postback_rows(app, where)
         return csv_rows(rows) if format == "csv" else ndjson(rows)

@@ -11,6 +11,7 @@ from litestar.exceptions import ClientException
 from litestar.params import FromQuery, QueryParameter
 
 from app.auth import require_admin
+from app.eventstore.replica import read_transaction
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import PostbackOut, PostbackPage
 from projections.postback_log.search import search_postbacks
@@ -68,9 +69,7 @@ class PostbackLogController(Controller):
             "from": from_,
             "to": to,
         }
-        with request.app.state.services.ledger.recorder.datastore.transaction(
-            commit=False
-        ) as cursor:
+        with read_transaction(request.app.state.services) as cursor:
             rows, next_cursor = search_postbacks(cursor, filters, before, limit)
         return PostbackPage([postback_out(row) for row in rows], next_cursor)
 

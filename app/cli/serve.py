@@ -13,7 +13,7 @@ import os
 import socket
 from pathlib import Path
 
-from app.cli.output import CommandError
+from app.cli.output import CommandError, UsageError
 from app.settings import Settings, ensure_admin_token
 
 WORKER_STOP_SECONDS = 10
@@ -57,6 +57,8 @@ def run_server(args) -> int:
     check_port_free(args.host, args.port)
     settings = ensure_admin_token(Settings.from_env())
     address = database_address(settings)  # starts the embedded server here, once, for all workers
+    if settings.require_sync_standby:
+        refuse_without_sync_standby(address)
     os.environ["DATABASE_URL"] = address.url()
     if not os.environ.get("LEDGER_ADMIN_TOKEN") and not os.environ.get("LEDGER_ADMIN_TOKENS"):
         os.environ["LEDGER_ADMIN_TOKEN"] = settings.admin_tokens["admin"]
@@ -78,6 +80,17 @@ def run_server(args) -> int:
         for child in filter(None, (runner, notifier)):
             child.stop()
     return 0
+
+
+def refuse_without_sync_standby(address) -> None:
+    """LEDGER_REQUIRE_SYNC_STANDBY=1: no serving while a commit would not reach a standby."""
+    from app.cli.opening import database_errors
+    from app.ops.sync_standby import check_before_serving
+
+    with database_errors():
+        problem = check_before_serving(address)
+    if problem:
+        raise UsageError(f"LEDGER_REQUIRE_SYNC_STANDBY=1 and {problem}; not serving")
 
 
 def check_port_free(host: str, port: int) -> None:

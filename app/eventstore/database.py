@@ -13,9 +13,8 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
 from app.settings import Settings
 
@@ -24,60 +23,109 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DatabaseAddress:
-    """Connection parameters for psycopg and for eventsourcing's PostgreSQL persistence."""
+    """Connection parameters for psycopg and for eventsourcing's PostgreSQL persistence.
+
+    `host` and `port` may each list several, comma-separated (libpq multi-host), as a
+    `DATABASE_URL` naming a primary and its standbys does: every connection, pooled or not, then
+    goes to whichever of them accepts writes (`target_session_attrs=read-write`), so after a
+    failover each process finds the promoted standby by itself (`app.eventstore.persistence`).
+    `options` keeps the URL's other libpq parameters (sslmode, application_name, ...), which every
+    connection gets too, after `TCP_DEFAULTS`.
+    """
 
     host: str
-    port: int
+    port: int | str
     dbname: str
     user: str
     password: str
+    target_session_attrs: str = ""  # "read-write" whenever several hosts are named
+    options: str = ""  # further libpq parameters from the URL, as a conninfo string
 
     @classmethod
     def from_url(cls, url: str) -> DatabaseAddress:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("postgresql", "postgres"):
-            raise ValueError(f"DATABASE_URL must start with postgresql://, got {parsed.scheme!r}")
-        query = parse_qs(parsed.query)
-        # A Unix socket directory arrives as ?host=/path (that is how pgserver reports it).
-        host = query.get("host", [parsed.hostname or "localhost"])[0]
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        scheme = url.partition("://")[0]
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"DATABASE_URL must start with postgresql://, got {scheme!r}")
+        try:  # libpq's own parser: it knows multi-host URLs and ?host=/socket/folder
+            params = conninfo_to_dict(url)
+        except ProgrammingError as error:
+            raise ValueError(f"DATABASE_URL cannot be read: {error}") from error
+        host = str(params.pop("host", None) or "localhost")
+        port = str(params.pop("port", None) or "5432")
+        attrs = str(params.pop("target_session_attrs", None) or "")
+        if "," in host and not attrs:
+            attrs = "read-write"  # a standby among the hosts must never take the writes
         return cls(
             host=host,
-            port=parsed.port or 5432,
-            dbname=unquote(parsed.path.lstrip("/")) or "postgres",
-            user=unquote(parsed.username or "postgres"),
-            password=unquote(parsed.password or ""),
+            port=int(port) if port.isdigit() else port,
+            dbname=str(params.pop("dbname", None) or "postgres"),
+            user=str(params.pop("user", None) or "postgres"),
+            password=str(params.pop("password", None) or ""),
+            target_session_attrs=attrs,
+            options=make_conninfo(**params) if params else "",
         )
 
+    @property
+    def several_hosts(self) -> bool:
+        return "," in self.host
+
     def with_dbname(self, dbname: str) -> DatabaseAddress:
-        return DatabaseAddress(self.host, self.port, dbname, self.user, self.password)
+        return replace(self, dbname=dbname)
+
+    def libpq_options(self) -> dict[str, str]:
+        """What every connection gets beyond host, port, database and user."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        given = {k: str(v) for k, v in conninfo_to_dict(self.options).items()}
+        attrs = {"target_session_attrs": self.target_session_attrs}
+        return {**TCP_DEFAULTS, **given, **{k: v for k, v in attrs.items() if v}}
 
     def conninfo(self) -> str:
         from psycopg.conninfo import make_conninfo
 
         return make_conninfo(
             host=self.host,
-            port=self.port,
+            port=str(self.port),
             dbname=self.dbname,
             user=self.user,
             password=self.password,
+            **self.libpq_options(),
         )
 
     def url(self) -> str:
         from urllib.parse import quote
 
+        from psycopg.conninfo import conninfo_to_dict
+
         credentials = quote(self.user) + (f":{quote(self.password)}" if self.password else "")
-        if self.host.startswith("/"):
-            return f"postgresql://{credentials}@/{self.dbname}?host={quote(self.host)}&port={self.port}"
-        return f"postgresql://{credentials}@{self.host}:{self.port}/{self.dbname}"
+        more = conninfo_to_dict(self.options)
+        if self.target_session_attrs:
+            more["target_session_attrs"] = self.target_session_attrs
+        extra = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in more.items())
+        if self.host.startswith("/") or self.several_hosts:
+            query = f"host={quote(self.host, safe='/,')}&port={quote(str(self.port), safe=',')}"
+            query += f"&{extra}" if extra else ""
+            return f"postgresql://{credentials}@/{quote(self.dbname)}?{query}"
+        url = f"postgresql://{credentials}@{self.host}:{self.port}/{self.dbname}"
+        return f"{url}?{extra}" if extra else url
+
+    def libpq_options_conninfo(self) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(**self.libpq_options())
 
     def eventsourcing_env(self, pool_size: int = 10) -> dict[str, str]:
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "app.eventstore.persistence:LedgerPostgresFactory",
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_USER": self.user,
             "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_LIBPQ_OPTIONS": self.libpq_options_conninfo(),
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
             # Fail fast when the server is gone, so the sender gets a 503 and retries,
@@ -88,6 +136,19 @@ class DatabaseAddress:
             "CREATE_TABLE": "y",
         }
 
+
+# A database machine that dies sends no reset: without these, a connection waiting on it hangs
+# until the kernel gives up (about 15 minutes for unacknowledged data). tcp_user_timeout ends a
+# connection whose sent data stays unacknowledged for 5 s (a live server acknowledges at once,
+# however slow its query); keepalives end an idle or waiting one after ~11 s of silence. libpq
+# ignores them on Unix sockets. A URL's own values win.
+TCP_DEFAULTS = {
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "5000",
+}
 
 # Any fixed number other than the projection runner's leader lock.
 _SCHEMA_LOCK_KEY = 0x6C65646765725F73  # "ledger_s"

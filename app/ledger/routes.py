@@ -16,13 +16,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.audit.answers import balances_as_of_out
 from app.auth import require_admin
+from app.eventstore.replica import read_transaction
 from app.ledger.answers import balances_out, commission_out, entry_out, report_out
 from app.ledger.wire import BalancesOut, CommissionOut, CommissionReport, EntryPage
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from domain.ledger import NETWORK, advertiser_account, webmaster_account
 from projections.commission_ledger import reads as ledger_reads
 from projections.commission_ledger.projection import PROJECTION_NAME
-from projections.runner import wait_for_position
 
 MAX_PAGE = 1000
 # A lead posts a handful of entries per postback; this is far beyond any real lead's history.
@@ -41,12 +41,7 @@ To = Annotated[datetime | None, QueryParameter(name="to", description="Exclusive
 
 def _read(request: Request, after: int):
     """A read-only cursor on the ledger, once it has processed `after` (if given)."""
-    services = request.app.state.services
-    if after:
-        wait_for_position(
-            services.ledger, PROJECTION_NAME, after, services.settings.projection_wait_seconds
-        )
-    return services.ledger.recorder.datastore.transaction(commit=False)
+    return read_transaction(request.app.state.services, PROJECTION_NAME, after)
 
 
 class LedgerController(Controller):

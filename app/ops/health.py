@@ -1,7 +1,8 @@
 """Liveness, readiness and metrics endpoints, for load balancers and Prometheus.
 
 `/health/live` answers while the process serves. `/health/ready` answers 200 only when the
-event store is reachable and every projection is within `LEDGER_READY_MAX_LAG` events of it;
+event store is reachable and every projection is within `LEDGER_READY_MAX_LAG` events of it
+(and, with `LEDGER_REQUIRE_SYNC_STANDBY=1`, the primary has a synchronous standby);
 otherwise 503, so a balancer sends traffic elsewhere until this process can serve reads too.
 """
 
@@ -13,6 +14,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
+from app.ops.sync_standby import sync_standby_problem
 from projections.runner import tracked_positions
 
 
@@ -47,7 +49,19 @@ def readiness(services) -> Readiness:
         for name, behind in lag.items()
         if behind > limit
     ]
+    if services.settings.require_sync_standby:
+        problems += standby_problems(services)
     return Readiness("not_ready" if problems else "ready", latest, lag, problems)
+
+
+def standby_problems(services) -> list[str]:
+    """LEDGER_REQUIRE_SYNC_STANDBY: not ready while commits would not wait for a standby."""
+    try:
+        with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+            problem = sync_standby_problem(cursor)
+    except Exception as error:  # whatever the database says, the answer is "not ready"
+        return [f"synchronous standby unknown: {type(error).__name__}"]
+    return [problem] if problem else []
 
 
 class HealthController(Controller):
