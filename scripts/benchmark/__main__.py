@@ -166,6 +166,12 @@ def main(argv: list[str]) -> int:
             results["live_catch_up"] = rebuild.catch_up_live(database.address)
             print("rebuilding ...", flush=True)
             results["rebuild"] = rebuild.measure(database.address, events)
+            if args.ab_ref:
+                print(f"rebuilding with the code at {args.ab_ref} (A/B) ...", flush=True)
+                with ab.checkout(args.ab_ref) as code:
+                    results["rebuild_at_ref"] = rebuild.measure(database.address, events, code)
+                results["rebuild_at_ref"]["ref"] = args.ab_ref
+            results["ratios"] = {**results.get("ratios", {}), **ab.rebuild_ratio(results)}
     finally:
         database.close()
     path = report.write(results, args.out)
@@ -237,6 +243,7 @@ def ratios(results: dict) -> dict:
             / results["at_ref"]["load"]["acknowledged_per_second"],
             3,
         )
+        found.update(ab.cpu_ratios(b, results["at_ref"]))
     if "naive" in results:
         found["batched_over_naive"] = round(
             rate / results["naive"]["load"]["acknowledged_per_second"], 2
