@@ -9,6 +9,7 @@ the database when scraped, so they are right whatever process runs the projectio
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -44,16 +45,28 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Each label set's child, kept: `labels()` checks and hashes its arguments under a lock
+        # on every call, two calls per postback (issue 27). The label sets are few and fixed.
+        self._postback_children: dict[tuple, Any] = {}
+        self._latency_children: dict[tuple, Any] = {}
         self.registry.register(REBUILD_PROGRESS)
         if services_of is not None:
             self.registry.register(ProjectionCollector(services_of))
             self.registry.register(DeliveryCollector(services_of))
 
     def observe_postback(self, endpoint: str, outcome: str, error: str | None) -> None:
-        self.postbacks.labels(endpoint, outcome, error or "").inc()
+        key = (endpoint, outcome, error or "")
+        child = self._postback_children.get(key)
+        if child is None:
+            child = self._postback_children[key] = self.postbacks.labels(*key)
+        child.inc()
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
-        self.latency.labels(route, str(status)).observe(seconds)
+        key = (route, status)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.latency.labels(route, str(status))
+        child.observe(seconds)
 
 
 class ProjectionCollector:

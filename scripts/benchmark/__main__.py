@@ -70,6 +70,7 @@ def run_load(
             deliveries.configure(server.base, ADMIN_TOKEN, receiver.port)
         caught_up = wait_for_projections(database)
         written_before = writes.settled_sample(database.address.conninfo())  # catch-up's too
+        committed_before = writes.commits(database.address.conninfo())
         cpu_before = cpu.sample(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
         result = load.drive(
@@ -87,6 +88,12 @@ def run_load(
             written_before, writes.settled_sample(database.address.conninfo()),
             result["acknowledged"] + result_lag["samples"],
         )  # fmt: skip
+        # Every commit of the run and of the read models' catch-up after it, per second of load.
+        committed = writes.commits(database.address.conninfo()) - committed_before
+        written["commits_per_second_of_load"] = round(committed / result["seconds"], 1)
+        written["postbacks_per_commit"] = round(
+            (result["acknowledged"] + result_lag["samples"]) / max(1, committed), 2
+        )
         if receiver is not None:
             sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
             sent["drain_seconds"] = deliveries.drain(database.address)
@@ -166,6 +173,12 @@ def main(argv: list[str]) -> int:
             results["live_catch_up"] = rebuild.catch_up_live(database.address)
             print("rebuilding ...", flush=True)
             results["rebuild"] = rebuild.measure(database.address, events)
+            if args.ab_ref:
+                print(f"rebuilding with the code at {args.ab_ref} (A/B) ...", flush=True)
+                with ab.checkout(args.ab_ref) as code:
+                    results["rebuild_at_ref"] = rebuild.measure(database.address, events, code)
+                results["rebuild_at_ref"]["ref"] = args.ab_ref
+            results["ratios"] = {**results.get("ratios", {}), **ab.rebuild_ratio(results)}
     finally:
         database.close()
     path = report.write(results, args.out)
@@ -187,6 +200,18 @@ def plan_runs(args) -> list[str]:
 
 
 def load_runs(args, database: Database, seeded, plan: list[str], results: dict) -> None:
+    if "at_ref" in plan:
+        # The A first: a server creates the read models' indexes it lacks and drops those its
+        # code retired, so B, started next, serves with exactly its own (A, run after B, would
+        # also carry the indexes B added).
+        print(f"batched run of the code at {args.ab_ref} (A/B) ...", flush=True)
+        with ab.checkout(args.ab_ref) as code:
+            # With --deliveries the A sends too: it is compared with the run that sends.
+            results["at_ref"] = run_load(
+                args, database, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
+                send=args.deliveries, code=code,
+            )  # fmt: skip
+        results["at_ref"]["ref"] = args.ab_ref
     print("batched run ...", flush=True)
     results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
     if opened := results["batched"].pop("open_loop", None):
@@ -200,15 +225,6 @@ def load_runs(args, database: Database, seeded, plan: list[str], results: dict) 
             args, database, seeded, "deliveries", args.max_batch,
             plan.index("with_deliveries"), send=True,
         )  # fmt: skip
-    if "at_ref" in plan:
-        print(f"batched run of the code at {args.ab_ref} (A/B) ...", flush=True)
-        with ab.checkout(args.ab_ref) as code:
-            # With --deliveries the A sends too: it is compared with the run that sends.
-            results["at_ref"] = run_load(
-                args, database, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
-                send=args.deliveries, code=code,
-            )  # fmt: skip
-        results["at_ref"]["ref"] = args.ab_ref
     if "nodes" in plan:
         print(f"{args.nodes} serve nodes and a read-models node ...", flush=True)
         fresh = seeded.fresh[plan.index("nodes")]
@@ -237,6 +253,7 @@ def ratios(results: dict) -> dict:
             / results["at_ref"]["load"]["acknowledged_per_second"],
             3,
         )
+        found.update(ab.cpu_ratios(b, results["at_ref"]))
     if "naive" in results:
         found["batched_over_naive"] = round(
             rate / results["naive"]["load"]["acknowledged_per_second"], 2

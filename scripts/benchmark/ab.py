@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .cpu import COMPONENTS
 from .environment import ROOT
 
 PACKAGES = ("app", "domain", "projections")
@@ -37,3 +38,30 @@ def checkout(ref: str) -> Iterator[Path]:
 def environment(code: Path) -> dict[str, str]:
     rest = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": f"{code}{os.pathsep}{rest}" if rest else str(code)}
+
+
+def cpu_ratios(b: dict, a: dict) -> dict:
+    """CPU per postback of B over A's, in all (the load generator aside) and by component: the
+    figure that stays meaningful when the machine is loaded (rates move with the load)."""
+    mine, theirs = b["cpu_ms_per_postback"], a["cpu_ms_per_postback"]
+    found = {"cpu_per_postback_over_at_ref": _ratio(mine["server_side"], theirs["server_side"])}
+    found["cpu_by_component_over_at_ref"] = {
+        name: _ratio(mine[name], theirs[name])
+        for name in (*COMPONENTS, "server_side")
+        if name in mine and name in theirs and name != "load_generator"
+    }
+    return found
+
+
+def rebuild_ratio(results: dict) -> dict:
+    if "rebuild" not in results or "rebuild_at_ref" not in results:
+        return {}
+    return {
+        "rebuild_over_at_ref": _ratio(
+            results["rebuild"]["events_per_second"], results["rebuild_at_ref"]["events_per_second"]
+        )
+    }
+
+
+def _ratio(b: float, a: float) -> float | None:
+    return round(b / a, 3) if a else None

@@ -35,9 +35,14 @@ def per_postback(before: dict, after: dict, acknowledged: int) -> dict[str, floa
     count = max(1, acknowledged)
     found = {name: round((after[name] - before[name]) * 1000 / count, 3) for name in before}
     found["total"] = round(sum(found.get(name, 0.0) for name in COMPONENTS), 3)
+    # What the service costs (the target): the total less the load generator's share.
+    found["server_side"] = round(found["total"] - found.get("load_generator", 0.0), 3)
     return found
 
 
 def text(found: dict[str, float]) -> str:
     parts = [f"{name.replace('_', ' ')} {found[name]}" for name in COMPONENTS if name in found]
-    return f"{', '.join(parts)}; total {found.get('total')}"
+    return (
+        f"{', '.join(parts)}; total {found.get('total')}"
+        f" (less the load generator {found.get('server_side')})"
+    )

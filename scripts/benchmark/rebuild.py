@@ -14,6 +14,7 @@ import os
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 
@@ -97,11 +98,13 @@ def rebuild_command() -> list[str]:
     return [str(ROOT / ".venv/bin/python"), "-m", "benchmark.replay"]
 
 
-def measure(address: DatabaseAddress, events: int) -> dict:
+def measure(address: DatabaseAddress, events: int, code: Path | None = None) -> dict:
+    """`code`: a folder of app, domain, projections to rebuild with instead of this checkout's
+    (the A of an A/B, `benchmark.ab`)."""
     command = rebuild_command()
     env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
     env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(ROOT / "scripts"), env.get("PYTHONPATH")])
+        filter(None, [str(code) if code else None, str(ROOT / "scripts"), env.get("PYTHONPATH")])
     )
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -144,11 +144,12 @@ def text(results: dict) -> str:
             f" {live['events']:,} events in {live['seconds']} s"
             f" = {live['events_per_second']:,.0f} events/s"
         )
-    rebuild = results.get("rebuild")
-    if rebuild:
-        lines.append(
-            f"rebuild ({rebuild['command']}): {rebuild['events']:,} events in"
-            f" {rebuild['seconds']} s = {rebuild['events_per_second']:,.0f} events/s,"
-            f" peak RSS {rebuild['peak_rss_mb']} MB"
-        )
+    for name in ("rebuild", "rebuild_at_ref"):
+        if rebuild := results.get(name):
+            lines.append(
+                f"{name.replace('_', ' ')} ({rebuild['command']}): {rebuild['events']:,} events in"
+                f" {rebuild['seconds']} s = {rebuild['events_per_second']:,.0f} events/s,"
+                f" peak RSS {rebuild['peak_rss_mb']} MB"
+                + (f" (code at {rebuild['ref']})" if "ref" in rebuild else "")
+            )
     return "\n".join(lines)

@@ -19,3 +19,13 @@ def test_index_entries_count_inserts_and_non_hot_updates_in_every_index():
     assert "idle" not in found["tables"]
     assert found["rows"] == 5.0 + 0.5 + 2.0 and found["index_entries"] == 23.0
     assert list(found["tables"]) == ["ledger_entries", "lead_view"]  # most entries first
+
+
+def test_a_partial_index_counts_only_its_matching_rows_and_a_brin_index_none():
+    # postback_log: 10 indexes, 5 of them whole b-trees; its partial ones held 30 rows, then 34.
+    before = {"postback_log": (1000, 0, 0, 10, 5, 30)}
+    after = {"postback_log": (1100, 0, 0, 10, 5, 34)}
+
+    found = per_postback(before, after, postbacks=100)
+
+    assert found["tables"]["postback_log"]["index_entries"] == (100 * 5 + 4) / 100

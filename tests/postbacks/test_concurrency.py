@@ -68,7 +68,8 @@ def save_after_both_decided(*services: Services) -> list[int]:
     barrier = threading.Barrier(len(services), timeout=20)
     attempts: list[int] = []
     for number, service in enumerate(services):
-        service.ledger.save = _held_save(service.ledger.save, number, barrier, attempts)
+        # The group commit saves through `append` (app.eventstore.saving).
+        service.ledger.append = _held_save(service.ledger.append, number, barrier, attempts)
     return attempts
 
 
