@@ -29,6 +29,7 @@ class PostbackLogController(Controller):
 
     path = "/api"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["admin"]
 
     @get(

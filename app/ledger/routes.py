@@ -54,6 +54,7 @@ class LedgerController(Controller):
 
     path = "/api"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["ledger"]
 
     @get(

@@ -3,21 +3,22 @@
 Server-rendered Jinja templates (`app/support/templates/`) and one stylesheet
 (`app/support/static/`), served by the same Litestar app, no front-end build. Account pages
 (`accounts.py`) and a lead's downloads (`downloads.py`) are their own controllers; what every
-view shares (the login guard, the template context) is in `session.py`. Login is the admin
-token typed once into a form; it is kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`,
-which `app.auth` accepts like the Bearer header (so the export links work from the page).
+view shares (the login guard, the template context) is in `session.py`. Login is a personal
+token (`postback-ledger staff add`) or the shared admin token, typed once into a form; it is
+kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`, which `app.auth` accepts like the
+Bearer header (so the export links work from the page, within the person's role).
 SameSite=Strict is also what keeps another site from making a signed-in browser post a
 re-submission."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
+import anyio
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
@@ -30,6 +31,7 @@ from litestar.template.config import TemplateConfig
 
 from app.audit.answers import lead_as_of_out, read_history
 from app.audit.postback_log_routes import postback_out
+from app.auth import token_holder
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
 from app.support.accounts import AccountController
 from app.support.downloads import LeadDownloads
@@ -66,8 +68,8 @@ class LoginController(Controller):
     @post("/login", status_code=303)
     async def login(self, request: Request, data: Form) -> Response:
         token = data.get("token", "").strip()
-        tokens = request.app.state.services.settings.admin_tokens.values()
-        if not any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens):
+        holder = await anyio.to_thread.run_sync(token_holder, request.app.state.services, token)
+        if holder is None:  # a personal token (or the shared admin token), not revoked
             context = {"next": _local(data.get("next", "")), "error": "That token is not valid."}
             return Template("login.html", context=context, status_code=401)
         cookie = Cookie(
