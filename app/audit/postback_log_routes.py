@@ -12,6 +12,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
+from app.postbacks.resubmission import resubmitter
 from app.wire import PostbackOut, PostbackPage
 from projections.postback_log.search import search_postbacks
 
@@ -104,4 +105,5 @@ def postback_out(row: dict) -> PostbackOut:
         lead_id=str(row["lead_id"]) if row["lead_id"] else None,
         params=row["params"],
         resubmit_of=str(row["resubmit_of"]) if row["resubmit_of"] else None,
+        resubmitted_by=resubmitter(row["request_id"]) if row["resubmit_of"] else None,
     )

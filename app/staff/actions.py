@@ -74,6 +74,22 @@ def newest_first(
     ).fetchall()
 
 
+def touching(
+    cursor: psycopg.Cursor, action: str, key: str, values: list[str]
+) -> dict[str, list[dict]]:
+    """{value: the `action` rows whose `touched[key]` is that value, oldest first}."""
+    found: dict[str, list[dict]] = {value: [] for value in values}
+    if values:
+        rows = cursor.execute(
+            "SELECT actor, at, touched ->> %s AS value FROM actions "
+            "WHERE action = %s AND touched ->> %s = ANY(%s) ORDER BY id",
+            (key, action, key, values),
+        ).fetchall()
+        for row in rows:
+            found[row["value"]].append(row)
+    return found
+
+
 def record_changes(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: a row in `actions` for each successful change made with a token."""
 

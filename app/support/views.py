@@ -148,6 +148,8 @@ def step_view(step: HistoryStep) -> StepView:
 def _actor(step: HistoryStep) -> str | None:
     if step.recalculation is not None:
         return step.recalculation.actor
+    if step.postback is not None and step.postback.resubmitted_by:
+        return step.postback.resubmitted_by
     return step.statement_line.by if step.statement_line is not None else None
 
 
