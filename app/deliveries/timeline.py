@@ -16,14 +16,18 @@ from app.deliveries.wire import SentOut, attempt_out, delivery_out
 from app.staff import actions
 from projections.deliveries import reads
 
-RESEND = "POST /api/deliveries/{delivery_id}/resend"  # its row in the actions log names who
+# Their rows in the actions log name who resent a delivery (the API's, the support page's).
+RESENDS = (
+    "POST /api/deliveries/{delivery_id}/resend",
+    "POST /support/deliveries/{delivery_id}/resend",
+)
 
 
 def attach(cursor: psycopg.Cursor, lead_id: UUID, steps: list) -> None:
     """Fill each history event's `sent` with the deliveries it caused."""
     by_position: dict[int, list[SentOut]] = defaultdict(list)
     rows = reads.of_lead(cursor, lead_id)
-    resent = actions.touching(cursor, RESEND, "delivery_id", [str(row["id"]) for row in rows])
+    resent = actions.touching(cursor, RESENDS, "delivery_id", [str(row["id"]) for row in rows])
     for row in rows:
         attempts = [attempt_out(a) for a in row["attempt_log"]]
         by = [f"{a['actor']} at {a['at']:%Y-%m-%d %H:%M:%S} UTC" for a in resent[str(row["id"])]]

@@ -75,15 +75,16 @@ def newest_first(
 
 
 def touching(
-    cursor: psycopg.Cursor, action: str, key: str, values: list[str]
+    cursor: psycopg.Cursor, named: tuple[str, ...], key: str, values: list[str]
 ) -> dict[str, list[dict]]:
-    """{value: the `action` rows whose `touched[key]` is that value, oldest first}."""
+    """{value: the rows of the actions `named` whose `touched[key]` is that value, oldest
+    first}."""
     found: dict[str, list[dict]] = {value: [] for value in values}
     if values:
         rows = cursor.execute(
             "SELECT actor, at, touched ->> %s AS value FROM actions "
-            "WHERE action = %s AND touched ->> %s = ANY(%s) ORDER BY id",
-            (key, action, key, values),
+            "WHERE action = ANY(%s) AND touched ->> %s = ANY(%s) ORDER BY id",
+            (key, list(named), key, values),
         ).fetchall()
         for row in rows:
             found[row["value"]].append(row)

@@ -42,6 +42,8 @@ from app.support.session import local_target as _local
 from app.support.session import page_context as _context
 from app.support.session import read_cursor as _cursor
 from app.support.views import account_url, current_amounts, step_view
+from projections.deliveries import queue as delivery_queue
+from projections.deliveries import reads as delivery_reads
 from projections.lead_view.queries import find_leads
 from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
 
@@ -149,7 +151,8 @@ class SupportController(Controller):
         )
         return Template("postbacks.html", context=context)
 
-    @post("/postbacks/{postback_id:uuid}/resubmit", sync_to_thread=True, status_code=303)
+    @post("/postbacks/{postback_id:uuid}/resubmit", sync_to_thread=True, status_code=303,
+          opt={"role": "support"})  # fmt: skip
     def resubmit(self, request: Request, postback_id: FromPath[UUID], data: Form) -> Response:
         """Decide a refused postback again; back to the page it was asked from, filters kept."""
         services = request.app.state.services
@@ -166,6 +169,17 @@ class SupportController(Controller):
             notice += f" — lead {str(result.lead_id)[:8]}"
         lead_page = f"/support/leads/{result.lead_id}" if result.lead_id else "/support/postbacks"
         return _back_with(back or lead_page, notice)
+
+    @post("/deliveries/{delivery_id:uuid}/resend", sync_to_thread=True, status_code=303,
+          opt={"role": "operator"})  # fmt: skip
+    def resend(self, request: Request, delivery_id: FromPath[UUID], data: Form) -> Response:
+        """Send a delivery to the webmaster again (operators; the page offers it only to them)."""
+        with request.app.state.services.ledger.recorder.datastore.transaction(
+            commit=True
+        ) as cursor:
+            done = delivery_reads.present(cursor) and delivery_queue.resend(cursor, delivery_id)
+        notice = "Resent to the webmaster" if done else f"No delivery {delivery_id}"
+        return _back_with(data.get("back", "") or "/support", notice)
 
     @get("/export")
     async def export(self, request: Request) -> Redirect:
