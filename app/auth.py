@@ -51,6 +51,15 @@ def owner_name(settings, presented: str) -> str | None:
     return found
 
 
+def admin_name(connection: ASGIConnection) -> str | None:
+    """Who `require_admin` let through (a person's or admin token's name); outside a guarded
+    route, the name of a shared admin token presented. Kept for callers of the old API."""
+    name = connection.scope.get("admin_name")  # type: ignore[call-overload]
+    if name:
+        return name
+    return owner_name(connection.app.state.services.settings, presented_token(connection))
+
+
 def token_holder(services, presented: str) -> tuple[str, str] | None:
     """(name, role) of whoever holds `presented`; None for an unknown or revoked token.
 

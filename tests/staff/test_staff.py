@@ -133,3 +133,16 @@ def test_the_command_line_adds_lists_rotates_and_revokes(client, database, monke
     assert main(["staff", "revoke", "alice"]) == 2  # no longer active: one line, no traceback
     assert "no active staff member" in capsys.readouterr().err
     assert main(["staff", "add", "admin", "--role", "support"]) == 2
+
+
+def test_a_personal_token_met_by_a_database_failure_is_503_with_retry_after(client, monkeypatch):
+    token = add_staff(client, "dora", "support")
+
+    def database_gone(*_):
+        raise psycopg.OperationalError("connection refused")
+
+    monkeypatch.setattr("app.staff.store.holder_of", database_gone)
+    answer = client.get("/api/recalculations", headers=bearer(token))
+
+    refused(answer, 503, "database_unavailable")
+    assert answer.headers["retry-after"]
