@@ -7,7 +7,7 @@ A new or rotated token is in the answer once and nowhere else: only its digest i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
@@ -21,9 +21,13 @@ from app.staff import actions, store
 PAGE = 100
 
 
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=store.NAME_MAX,
+                                    pattern=store.NAME_PATTERN)]  # fmt: skip
+
+
 class StaffIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    role: str
+    name: Name
+    role: Literal["support", "operator", "finance"]
 
 
 class MemberOut(msgspec.Struct):

@@ -9,6 +9,7 @@ How rows are written:
 - API: `record_changes` (ASGI middleware) writes the row for every successful (< 400) non-GET
   request made with an admin or personal token, right after the handler committed its change
   and before the response's first byte leaves, so a client that got its answer finds the row.
+  The answer's ids (`id`, `lead_id`, …) are kept with what the request named.
   It is a separate transaction: were the database to fail between the two, the change would
   stand without its row (logged as an error). A handler that writes its row in its own
   transaction (staff management does) sets `scope["action_recorded"]` and is not written twice.
@@ -37,6 +38,9 @@ SCHEMA = (
 )
 READS = ("GET", "HEAD", "OPTIONS")
 SECRET_PARAMETERS = {"token"}
+# The answer's ids kept in `touched["answer"]` (from answers up to ANSWER_BYTES long).
+ANSWER_KEYS = ("id", "lead_id", "postback_id", "catalog_version", "original_id")
+ANSWER_BYTES = 1 << 20
 
 
 def create_tables(cursor: psycopg.Cursor) -> None:
@@ -99,9 +103,17 @@ def record_changes(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
 
+        held: list[Message] = []  # the answer's start, held until its body says what it made
+
         async def send_after_recording(message: Message) -> None:
             if message["type"] == "http.response.start" and _to_record(scope, message["status"]):
-                await anyio.to_thread.run_sync(_record_request, scope)
+                held.append(message)
+                return
+            if held and message["type"] == "http.response.body":
+                whole = not message.get("more_body", False)
+                made = answer_ids(message.get("body", b"")) if whole else {}
+                await anyio.to_thread.run_sync(_record_request, scope, made)
+                await send(held.pop())
             await send(message)
 
         await app(scope, receive, send_after_recording)
@@ -118,14 +130,26 @@ def _to_record(scope: Scope, status: int) -> bool:
     return status < 400 and bool(scope.get("admin_name")) and not scope.get("action_recorded")
 
 
-def _record_request(scope: Scope) -> None:
+def answer_ids(body: bytes) -> dict[str, Any]:
+    """The ids a JSON answer names at its top (`id`, `lead_id`, …): what the change made."""
+    if not body.startswith(b"{") or len(body) > ANSWER_BYTES:
+        return {}
+    try:
+        answer = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return {}
+    return {key: answer[key] for key in ANSWER_KEYS if isinstance(answer.get(key), str | int)}
+
+
+def _record_request(scope: Scope, made: dict[str, Any]) -> None:
     services = getattr(scope["app"].state, "services", None)
+    action, touched = request_action(scope)
+    if made:
+        touched["answer"] = made
     try:
         with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
-            record(
-                cursor, scope["admin_name"], scope.get("admin_role", "owner"), "api",
-                *request_action(scope),
-            )  # fmt: skip
+            role = scope.get("admin_role", "owner")
+            record(cursor, scope["admin_name"], role, "api", action, touched)
     except Exception:  # the change stands; the missing row must be seen
         log.exception("could not record the action %s %s", scope["method"], scope["path"])
 

@@ -26,19 +26,23 @@ def test_each_change_is_listed_newest_first_with_its_author_and_what_it_touched(
     demo.post(f"/api/deliveries/{delivery}/resend", headers=olga)  # 404: no change
     demo.post("/api/recalculations", json={"dry_run": True}, headers=sue)  # 403: no change
     demo.get("/api/recalculations", headers=sue)  # a read
+    recalculation = demo.post("/api/recalculations", json={"dry_run": True}, headers=olga).json()
     demo.post("/api/staff/Sue/revoke", headers=ADMIN)
 
     items = actions(demo)["items"]
 
     assert [(a["actor"], a["role"], a["via"], a["action"]) for a in items] == [
         ("support", "owner", "api", "staff revoke"),
+        ("Olga", "operator", "api", "POST /api/recalculations"),
         ("Olga", "operator", "api", "POST /api/admin/catalog"),
         ("support", "owner", "api", "staff add"),
         ("support", "owner", "api", "staff add"),
         ("support", "owner", "api", "POST /api/admin/catalog"),  # the demo catalog
     ]
     assert items[0]["touched"] == {"staff": "Sue"}
-    assert items[1]["touched"] == {"path": "/api/admin/catalog"}
+    assert items[1]["touched"] == {"path": "/api/recalculations",
+                                   "answer": {"id": recalculation["id"]}}  # fmt: skip
+    assert items[2]["touched"]["answer"]["catalog_version"] > 0
     ids = [a["id"] for a in items]
     assert ids == sorted(ids, reverse=True)
 
@@ -57,7 +61,7 @@ def test_a_resend_names_the_delivery_it_touched_and_the_actor_filter_finds_it(de
     [mine] = actions(demo, actor="Olga")["items"]
 
     assert mine["action"] == "POST /api/deliveries/{delivery_id}/resend"
-    assert mine["touched"]["delivery_id"] == delivery["id"]
+    assert mine["touched"]["delivery_id"] == mine["touched"]["answer"]["id"] == delivery["id"]
 
 
 def test_actions_page_with_a_cursor_and_filter_by_time(demo):
