@@ -26,8 +26,9 @@ SCHEMA = (
     created_at timestamptz NOT NULL, created_by text NOT NULL,
     rotated_at timestamptz, revoked_at timestamptz, revoked_by text)""",
 )
-# A name: no control character anywhere, no white space at either end, at most NAME_MAX long.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f\s]([^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?$"
+# A name: no control character (C0, DEL, C1) anywhere, no space at either end, at most NAME_MAX
+# long. Explicit ranges only: `\s` means other characters in Python than in JSON Schema's regex.
+NAME_PATTERN = r"^[^\x00-\x20\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?$"
 NAME_MAX = 100
 TOKEN_PREFIX = "pls_"  # tells a personal token from the shared admin token at a glance
 
@@ -81,8 +82,9 @@ def holder_of(cursor: psycopg.Cursor, token: str) -> tuple[str, str] | None:
 
 
 def check(name: str, role: str | None = None) -> None:
-    """The rule the API's schema states too (`NAME_PATTERN`, searched as JSON Schema does)."""
-    if len(name) > NAME_MAX or not re.search(NAME_PATTERN, name):
+    """The rule the API's schema states too (`NAME_PATTERN`, whose `$` is JSON Schema's: the
+    very end, where Python's would also allow a last newline)."""
+    if len(name) > NAME_MAX or not re.fullmatch(NAME_PATTERN, name):
         raise StaffError("bad_request", "a name is 1 to 100 characters, no control character, "
                          "no space at either end")  # fmt: skip
     if role is not None and role not in STAFF_ROLES:

@@ -81,6 +81,8 @@ def test_only_the_owner_manages_staff(client):
         ({"name": "", "role": "support"}, 400, "bad_request"),
         ({"name": " x", "role": "support"}, 400, "bad_request"),
         ({"name": "x\x00", "role": "support"}, 400, "bad_request"),
+        ({"name": "x\n", "role": "support"}, 400, "bad_request"),
+        ({"name": "x\u0085", "role": "support"}, 400, "bad_request"),
         ({"name": "x", "role": "support", "extra": 1}, 400, "bad_request"),
         ({"name": "support", "role": "support"}, 409, "conflict"),  # the admin token's name
         ({"name": "taken", "role": "support"}, 409, "conflict"),
