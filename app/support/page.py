@@ -179,6 +179,7 @@ class SupportController(Controller):
         ) as cursor:
             done = delivery_reads.present(cursor) and delivery_queue.resend(cursor, delivery_id)
         notice = "Resent to the webmaster" if done else f"No delivery {delivery_id}"
+        request.scope["action_recorded"] = not done  # nothing changed: no row in the actions log
         return _back_with(data.get("back", "") or "/support", notice)
 
     @get("/export")

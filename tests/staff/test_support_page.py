@@ -66,3 +66,17 @@ def test_only_an_operator_is_offered_a_resend_and_only_an_operator_may_resend(de
     assert wait_until(lambda: deliveries(demo)[0]["attempts"] == 2, 30)
     assert "resent by Olga at" in demo.get(f"/support/leads/{lead_id}").text
     demo.cookies.clear()
+
+
+def test_a_resend_of_no_delivery_says_so_and_is_no_action(demo):
+    from uuid import uuid4
+
+    log_in(demo, add_staff(demo, "Olga", "operator"))
+
+    answer = demo.post(f"/support/deliveries/{uuid4()}/resend", data={"back": "/support"},
+                       follow_redirects=False)  # fmt: skip
+
+    assert answer.status_code == 303 and "No+delivery" in answer.headers["location"]
+    listed = demo.get("/api/actions", params={"actor": "Olga"}, headers=ADMIN).json()["items"]
+    assert listed == []
+    demo.cookies.clear()
