@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components
 from app.admin.lead_routes import LeadController
 from app.admin.rates import CatalogRatesController
 from app.admin.routes import AdminController
+from app.admin.staff_routes import ActionsController, StaffController
 from app.audit.export_routes import ExportController
 from app.audit.postback_log_routes import PostbackLogController
 from app.audit.routes import HistoryController
@@ -47,6 +48,7 @@ from app.reconciliation.page import ReconciliationPage
 from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
+from app.staff.actions import record_changes
 from app.support.page import support_routes, support_templates
 from app.wire import ErrorBody
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
@@ -94,10 +96,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ReconciliationController,
             ReconciliationPage,
             *support_routes(),
+            StaffController,
+            ActionsController,
             HealthController,
         ],
         lifespan=[lifespan],
-        middleware=[observe_requests(metrics), database_gate],
+        middleware=[observe_requests(metrics), database_gate, record_changes],
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         template_config=support_templates(),

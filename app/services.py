@@ -18,6 +18,7 @@ from app.postbacks.deferred_clicks import DeferredClicks
 from app.postbacks.processing import PostbackProcessor
 from app.postbacks.writer import PostbackWriter
 from app.settings import Settings
+from app.staff.tables import create_staff_tables
 from projections.audit_chain.projection import AuditChainProjection
 from projections.commission_ledger.projection import CommissionLedgerProjection
 from projections.lead_view.projection import LeadViewProjection
@@ -47,6 +48,7 @@ class Services:
         address = address or database_address(settings)
         with schema_lock(address):  # both create their tables if missing
             ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
+            create_staff_tables(ledger)
             catalog = CatalogCache(ledger, settings.catalog_reload_seconds)
             projections = build_projections(catalog)
             runner = ProjectionRunner(

@@ -68,6 +68,7 @@ class PostbackOut(msgspec.Struct):
     lead_id: str | None
     params: dict[str, list[str]]
     resubmit_of: str | None = None
+    resubmitted_by: str | None = None  # who re-submitted it (a person's or admin token's name)
 
 
 class PostbackPage(msgspec.Struct):

@@ -25,6 +25,7 @@ class LeadController(Controller):
 
     path = "/api/leads"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["leads"]
 
     @get(

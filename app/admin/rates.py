@@ -51,6 +51,7 @@ class CatalogRatesController(Controller):
 
     path = "/api/catalog"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["admin"]
 
     @get(

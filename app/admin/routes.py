@@ -20,6 +20,7 @@ class AdminController(Controller):
 
     path = "/api"
     guards = [require_admin]
+    opt = {"role": "operator"}
     tags = ["admin"]
 
     @post(

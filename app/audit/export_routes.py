@@ -61,6 +61,7 @@ class ExportController(Controller):
 
     path = "/api/exports"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["audit"]
 
     @get(

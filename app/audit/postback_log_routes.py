@@ -13,6 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from app.auth import require_admin
 from app.eventstore.replica import read_transaction
 from app.openapi.errors import ADMIN_ROUTE, error_responses
+from app.postbacks.resubmission import resubmitter
 from app.wire import PostbackOut, PostbackPage
 from projections.postback_log.search import search_postbacks
 
@@ -30,6 +31,7 @@ class PostbackLogController(Controller):
 
     path = "/api"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["admin"]
 
     @get(
@@ -102,4 +104,5 @@ def postback_out(row: dict) -> PostbackOut:
         lead_id=str(row["lead_id"]) if row["lead_id"] else None,
         params=row["params"],
         resubmit_of=str(row["resubmit_of"]) if row["resubmit_of"] else None,
+        resubmitted_by=resubmitter(row["request_id"]) if row["resubmit_of"] else None,
     )

@@ -20,6 +20,7 @@ class HistoryController(Controller):
 
     path = "/api/leads"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["audit"]
 
     @get(

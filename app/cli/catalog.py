@@ -26,6 +26,7 @@ def register(commands) -> None:
 def apply_file(args) -> int:
     """Exit 0 when applied, 2 when the file cannot be read or is not a valid catalog."""
     from app.cli.rebuild import cli_actor, print_preview
+    from app.cli.staff import record_cli_action
     from app.ledger.rate_change_warning import preview_after_apply
     from domain.catalog_document import CatalogError, parse_catalog
 
@@ -40,6 +41,7 @@ def apply_file(args) -> int:
         with database_errors():
             changes = services.ledger.apply_catalog(document, datetime.now(UTC), cli_actor())
             preview = preview_after_apply(services, changes, cli_actor(), catch_up=True)
+            record_cli_action(services.ledger, "catalog apply", {"file": str(args.file)})
     except CatalogError as error:
         raise UsageError(f"catalog not applied: {error}") from error
     finally:

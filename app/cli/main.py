@@ -26,11 +26,12 @@ from app.cli import (
     reconcile,
     serve,
     sites,
+    staff,
 )
 from app.cli.output import USAGE, CommandError
 from app.ops.logs import configure_logging
 
-GROUPS = (serve, catalog, projections, notifier, reconcile, audit, sites, lead, database)
+GROUPS = (serve, catalog, projections, notifier, reconcile, audit, sites, lead, database, staff)
 
 
 def main(argv: list[str] | None = None) -> int:

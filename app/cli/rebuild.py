@@ -31,6 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from app.cli.output import print_json
+from app.cli.staff import record_cli_action
 from app.ops.metrics import publishing_rebuild_progress
 from projections.commission_ledger.recalculations import Recalculation
 from projections.rebuild.rebuilder import Rebuild, RebuildBusy
@@ -67,6 +68,8 @@ def projections_rebuild(services, name: str, dry_run: bool, as_json: bool = Fals
             )
             record = rebuild.run()
             elapsed = time.monotonic() - started
+            touched = {"projections": name, "recalculation_id": str(record.id), "dry_run": dry_run}
+            record_cli_action(services.ledger, "projections rebuild", touched)
     except RebuildBusy as busy:
         console.print(f"[red]not rebuilt:[/red] {busy}")
         return 1

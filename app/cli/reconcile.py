@@ -58,6 +58,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
 def _run(upload, file, size: int, console) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from app.cli.staff import record_cli_action
     from app.reconciliation.matching import Refused, reconcile
     from app.services import Services
     from app.settings import Settings
@@ -73,6 +74,8 @@ def _run(upload, file, size: int, console) -> int:
                 lambda done: progress.update(task, completed=done),
             )  # fmt: skip
             progress.update(task, completed=size)
+        touched = {"reconciliation_id": str(run_id), "advertiser": upload.advertiser}
+        record_cli_action(services.ledger, "reconcile", touched)
     except Refused as refused:
         error = refused.error
         console.print(f"[red]statement refused ({error.code}):[/red] {error.message}")

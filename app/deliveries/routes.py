@@ -39,6 +39,7 @@ class DeliveryController(Controller):
 
     path = "/api/deliveries"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["deliveries"]
 
     @get(
@@ -79,6 +80,7 @@ class DeliveryController(Controller):
 
     @post(
         "/{delivery_id:uuid}/resend",
+        opt={"role": "operator"},
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,
@@ -103,6 +105,7 @@ class DeliveryController(Controller):
 
     @post(
         "/targets/{target_id:uuid}/suspend",
+        opt={"role": "operator"},
         sync_to_thread=True,
         status_code=200,
         summary="Suspend a URL: its deliveries wait, none is dropped",
@@ -113,6 +116,7 @@ class DeliveryController(Controller):
 
     @post(
         "/targets/{target_id:uuid}/resume",
+        opt={"role": "operator"},
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,

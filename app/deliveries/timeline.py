@@ -13,15 +13,25 @@ from uuid import UUID
 import psycopg
 
 from app.deliveries.wire import SentOut, attempt_out, delivery_out
+from app.staff import actions
 from projections.deliveries import reads
+
+# Their rows in the actions log name who resent a delivery (the API's, the support page's).
+RESENDS = (
+    "POST /api/deliveries/{delivery_id}/resend",
+    "POST /support/deliveries/{delivery_id}/resend",
+)
 
 
 def attach(cursor: psycopg.Cursor, lead_id: UUID, steps: list) -> None:
     """Fill each history event's `sent` with the deliveries it caused."""
     by_position: dict[int, list[SentOut]] = defaultdict(list)
-    for row in reads.of_lead(cursor, lead_id):
+    rows = reads.of_lead(cursor, lead_id)
+    resent = actions.touching(cursor, RESENDS, "delivery_id", [str(row["id"]) for row in rows])
+    for row in rows:
         attempts = [attempt_out(a) for a in row["attempt_log"]]
-        by_position[row["position"]].append(SentOut(delivery_out(row), attempts))
+        by = [f"{a['actor']} at {a['at']:%Y-%m-%d %H:%M:%S} UTC" for a in resent[str(row["id"])]]
+        by_position[row["position"]].append(SentOut(delivery_out(row), attempts, by))
     for step in steps:
         for event in step.events:
             event.sent = by_position.get(event.position, [])
@@ -36,6 +46,7 @@ def sent_lines(event) -> list[str]:
             f"↳ Sent to webmaster {delivery.webmaster} ({delivery.event}): {delivery.url}"
             f" — {delivery.state}, {delivery.attempts} attempt(s)"
         )
+        lines += [f"   resent by {by}" for by in sent.resent_by]
         lines += [f"   attempt {a.attempt}: {_answer(a)}" for a in sent.attempt_log]
     return lines
 

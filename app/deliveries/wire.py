@@ -87,3 +87,4 @@ class SentOut(msgspec.Struct):
 
     delivery: DeliveryOut
     attempt_log: list[AttemptOut]
+    resent_by: list[str] = []  # who sent it again by hand ("name at time"), oldest first

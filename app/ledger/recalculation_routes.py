@@ -34,6 +34,7 @@ class RecalculationController(Controller):
 
     path = "/api/recalculations"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["ledger"]
 
     @get(
@@ -71,6 +72,7 @@ class RecalculationController(Controller):
         return full_out(row)
 
     @post(
+        opt={"role": "operator"},
         sync_to_thread=True,
         status_code=200,
         summary="Rebuild projections under the current rules (dry run by default)",

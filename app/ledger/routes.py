@@ -49,6 +49,7 @@ class LedgerController(Controller):
 
     path = "/api"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["ledger"]
 
     @get(

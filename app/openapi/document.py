@@ -4,7 +4,8 @@ Litestar writes the paths from the handlers; what it cannot know is added here, 
 - the `ErrorBody` schema names every error code (`app.openapi.errors.ERROR_CODES`) and its
   constant `status`, so a generated client gets an enum to branch on;
 - admin routes (guarded by `require_admin`) require the `adminToken` scheme, so the docs page's
-  "Authorize" button works;
+  "Authorize" button works, with the role each needs as the requirement's role name (and a 403
+  `forbidden` for the roles below it);
 - free text in a query parameter says it holds no NUL character (PostgreSQL text cannot store
   one, so such a value is answered 400), and a date-time query parameter says it also takes a
   number of Unix seconds (as msgspec reads it);
@@ -18,10 +19,13 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
+    Example,
     Link,
     OpenAPI,
+    OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
+    Reference,
     Schema,
     SecurityScheme,
 )
@@ -29,6 +33,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from app.auth import require_admin
 from app.openapi.errors import ERROR_CODES
+from app.staff.roles import OWNER, ROLES, declared_role
 
 NO_NUL = r"^[^\x00]*$"
 # What msgspec accepts for a datetime besides RFC 3339: seconds since 1970, years 1 to 9999.
@@ -42,7 +47,8 @@ SECURITY_SCHEMES = {
     "adminToken": SecurityScheme(
         type="http",
         scheme="bearer",
-        description="An admin token (`LEDGER_ADMIN_TOKEN`), sent as `Authorization: Bearer …`",
+        description="The admin token (`LEDGER_ADMIN_TOKEN`, the owner) or a personal token "
+        "(`postback-ledger staff add`), sent as `Authorization: Bearer …`",
     ),
     "siteToken": SecurityScheme(
         type="apiKey",
@@ -104,7 +110,7 @@ def finish_document(app: Litestar) -> OpenAPI:
     for path, item in (document.paths or {}).items():
         for method, operation in _operations(item):
             if (path, method) in admin_paths:
-                operation.security = [{"adminToken": []}]
+                _require_role(operation, admin_paths[(path, method)])
             _no_nul_in_query_text(operation)
             _add_links(document, path, method, operation)
     document._finished = True  # type: ignore[attr-defined]
@@ -158,15 +164,37 @@ def _structs() -> list[type]:
     return found
 
 
-def _admin_operations(app: Litestar) -> set[tuple[str, str]]:
-    found = set()
+def _admin_operations(app: Litestar) -> dict[tuple[str, str], str | None]:
+    """{(path, method): the role it declares} of every operation guarded by `require_admin`;
+    None where it declares none (it then needs the owner, and tests/staff/test_roles.py fails)."""
+    found = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             # Litestar wraps each guard in an AsyncCallable that keeps it as `func`.
             if any(getattr(g, "func", g) is require_admin for g in handler.resolve_guards()):
                 path = _documented_path(route.path)
-                found |= {(path, method.lower()) for method in handler.http_methods}
+                role = declared_role(handler.opt)
+                found |= {(path, method.lower()): role for method in handler.http_methods}
     return found
+
+
+def _require_role(operation: Operation, role: str | None) -> None:
+    """The role goes in the security requirement (OpenAPI's place for role names) and the
+    description; an operation above `support` also lists its 403 `forbidden`. An operation that
+    declares no role has an empty requirement (and needs the owner)."""
+    operation.security = [{"adminToken": [role] if role else []}]
+    role = role or OWNER
+    note = f"Needs the **{role}** role (or a higher one)."
+    operation.description = f"{operation.description}\n\n{note}" if operation.description else note
+    if role == ROLES[0] or "403" in (operation.responses or {}):
+        return
+    message = f"this needs the {role} role (or a higher one)"
+    example = Example(summary="forbidden", value={"status": "error", "error": "forbidden",
+                                                  "message": message})  # fmt: skip
+    media = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ErrorBody"),
+                             examples={"forbidden": example})  # fmt: skip
+    operation.responses = {**(operation.responses or {}), "403": OpenAPIResponse(
+        description=f"`forbidden`: {message}", content={"application/json": media})}  # fmt: skip
 
 
 def _documented_path(path: str) -> str:

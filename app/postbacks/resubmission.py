@@ -82,6 +82,16 @@ class VouchedCatalogCache:
         return vouched(self._catalog.refresh(min_interval))
 
 
+RESUBMITTED_BY = "resubmit-by-"  # a re-submission's request id: this, the name, -, 12 hex digits
+
+
+def resubmitter(request_id: str) -> str | None:
+    """The name of who re-submitted, from the request id their re-submission was given."""
+    if not request_id.startswith(RESUBMITTED_BY) or len(request_id) <= len(RESUBMITTED_BY) + 13:
+        return None
+    return request_id[len(RESUBMITTED_BY) : -13]
+
+
 def resubmission_of(original: Postback, admin: str, source_ip: str) -> PostbackRequest:
     """The request to decide again; raises NotResubmittable when it cannot be."""
     if original.outcome != Outcome.REJECTED:
@@ -99,7 +109,7 @@ def resubmission_of(original: Postback, admin: str, source_ip: str) -> PostbackR
         params=params,
         raw_params=original.params,
         source_ip=source_ip,
-        request_id=f"resubmit-by-{admin}-{uuid.uuid4().hex[:12]}",
+        request_id=f"{RESUBMITTED_BY}{admin}-{uuid.uuid4().hex[:12]}",
         received_at=datetime.now(UTC),
         resubmit_of=original.id,
     )

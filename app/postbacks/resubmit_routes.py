@@ -21,6 +21,7 @@ class ResubmitController(Controller):
 
     path = "/api/postbacks"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["audit"]
 
     @post(

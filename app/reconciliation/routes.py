@@ -55,10 +55,12 @@ class ReconciliationController(Controller):
 
     path = "/api/reconciliations"
     guards = [require_admin]
+    opt = {"role": "support"}
     tags = ["reconciliation"]
 
     @post(
         "/",
+        opt={"role": "operator"},
         status_code=201,
         request_max_body_size=_NO_LIMIT_HERE,
         summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
@@ -154,7 +156,7 @@ class ReconciliationController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 
-    @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
+    @post("/{run_id:uuid}/accept", opt={"role": "operator"}, status_code=200, sync_to_thread=True,
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
                                     "not_settleable", "refused_statement"))  # fmt: skip

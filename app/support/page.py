@@ -3,21 +3,22 @@
 Server-rendered Jinja templates (`app/support/templates/`) and one stylesheet
 (`app/support/static/`), served by the same Litestar app, no front-end build. Account pages
 (`accounts.py`) and a lead's downloads (`downloads.py`) are their own controllers; what every
-view shares (the login guard, the template context) is in `session.py`. Login is the admin
-token typed once into a form; it is kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`,
-which `app.auth` accepts like the Bearer header (so the export links work from the page).
+view shares (the login guard, the template context) is in `session.py`. Login is a personal
+token (`postback-ledger staff add`) or the shared admin token, typed once into a form; it is
+kept in an HttpOnly, SameSite=Strict cookie `ledger_admin`, which `app.auth` accepts like the
+Bearer header (so the export links work from the page, within the person's role).
 SameSite=Strict is also what keeps another site from making a signed-in browser post a
 re-submission."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
+import anyio
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
@@ -30,6 +31,7 @@ from litestar.template.config import TemplateConfig
 
 from app.audit.answers import lead_as_of_out, read_history
 from app.audit.postback_log_routes import postback_out
+from app.auth import token_holder
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
 from app.support.accounts import AccountController
 from app.support.downloads import LeadDownloads
@@ -40,6 +42,8 @@ from app.support.session import local_target as _local
 from app.support.session import page_context as _context
 from app.support.session import read_cursor as _cursor
 from app.support.views import account_url, current_amounts, step_view
+from projections.deliveries import queue as delivery_queue
+from projections.deliveries import reads as delivery_reads
 from projections.lead_view.queries import find_leads
 from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
 
@@ -66,8 +70,8 @@ class LoginController(Controller):
     @post("/login", status_code=303)
     async def login(self, request: Request, data: Form) -> Response:
         token = data.get("token", "").strip()
-        tokens = request.app.state.services.settings.admin_tokens.values()
-        if not any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens):
+        holder = await anyio.to_thread.run_sync(token_holder, request.app.state.services, token)
+        if holder is None:  # a personal token (or the shared admin token), not revoked
             context = {"next": _local(data.get("next", "")), "error": "That token is not valid."}
             return Template("login.html", context=context, status_code=401)
         cookie = Cookie(
@@ -147,7 +151,8 @@ class SupportController(Controller):
         )
         return Template("postbacks.html", context=context)
 
-    @post("/postbacks/{postback_id:uuid}/resubmit", sync_to_thread=True, status_code=303)
+    @post("/postbacks/{postback_id:uuid}/resubmit", sync_to_thread=True, status_code=303,
+          opt={"role": "support"})  # fmt: skip
     def resubmit(self, request: Request, postback_id: FromPath[UUID], data: Form) -> Response:
         """Decide a refused postback again; back to the page it was asked from, filters kept."""
         services = request.app.state.services
@@ -164,6 +169,18 @@ class SupportController(Controller):
             notice += f" — lead {str(result.lead_id)[:8]}"
         lead_page = f"/support/leads/{result.lead_id}" if result.lead_id else "/support/postbacks"
         return _back_with(back or lead_page, notice)
+
+    @post("/deliveries/{delivery_id:uuid}/resend", sync_to_thread=True, status_code=303,
+          opt={"role": "operator"})  # fmt: skip
+    def resend(self, request: Request, delivery_id: FromPath[UUID], data: Form) -> Response:
+        """Send a delivery to the webmaster again (operators; the page offers it only to them)."""
+        with request.app.state.services.ledger.recorder.datastore.transaction(
+            commit=True
+        ) as cursor:
+            done = delivery_reads.present(cursor) and delivery_queue.resend(cursor, delivery_id)
+        notice = "Resent to the webmaster" if done else f"No delivery {delivery_id}"
+        request.scope["action_recorded"] = not done  # nothing changed: no row in the actions log
+        return _back_with(data.get("back", "") or "/support", notice)
 
     @get("/export")
     async def export(self, request: Request) -> Redirect:

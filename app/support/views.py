@@ -113,6 +113,7 @@ class StepView:
     restated_by: str | None = None  # a rebuild replaced the entries this step first posted
     can_resubmit: bool = False
     actor: str | None = None
+    resendable: list[tuple[str, str]] = field(default_factory=list)  # (delivery id, webmaster)
 
 
 def step_view(step: HistoryStep) -> StepView:
@@ -142,12 +143,15 @@ def step_view(step: HistoryStep) -> StepView:
             postback and postback.outcome == "rejected" and postback.error in RESUBMITTABLE
         ),
         actor=_actor(step),
+        resendable=[(s.delivery.id, s.delivery.webmaster) for e in step.events for s in e.sent],
     )
 
 
 def _actor(step: HistoryStep) -> str | None:
     if step.recalculation is not None:
         return step.recalculation.actor
+    if step.postback is not None and step.postback.resubmitted_by:
+        return step.postback.resubmitted_by
     return step.statement_line.by if step.statement_line is not None else None
 
 

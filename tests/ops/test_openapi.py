@@ -89,10 +89,11 @@ NOT_ERROR_BODY = {("/go/{flow_ref}", "get", "404"), ("/go/{flow_ref}", "get", "4
 PATH_SAMPLES = {"lead_id": str(uuid4()), "recalculation_id": str(uuid4()),
                 "postback_id": str(uuid4()), "dataset": "ledger",
                 "delivery_id": str(uuid4()), "target_id": str(uuid4()), "run_id": str(uuid4()),
-                "flow_ref": "cc-traffic"}  # fmt: skip
+                "flow_ref": "cc-traffic", "name": "nobody"}  # fmt: skip
 QUERY_SAMPLES = {"/api/balances": {"webmaster": "wm-1"}}
 BODY_SAMPLES = {"/api/recalculations": {"json": {"dry_run": True}},
-                "/api/admin/catalog": {"content": DEMO_CATALOG}}  # fmt: skip
+                "/api/admin/catalog": {"content": DEMO_CATALOG},
+                "/api/staff": {"json": {"name": "sample", "role": "support"}}}  # fmt: skip
 
 
 def every_operation(schema: dict):
@@ -128,7 +129,9 @@ def test_admin_operations_require_the_admin_token_scheme(schema):
     assert schemes["siteToken"]["in"] == "query" and schemes["siteToken"]["name"] == "token"
     for path, method, operation in every_operation(schema):
         if path.startswith("/api/") and not path.startswith("/api/site/"):
-            assert operation["security"] == [{"adminToken": []}], (path, method)
+            [requirement] = operation["security"]
+            assert list(requirement) == ["adminToken"], (path, method)
+            assert len(requirement["adminToken"]) == 1, (path, method)  # the role it needs
 
 
 def test_a_postback_may_come_as_a_form_or_a_json_body(schema):
