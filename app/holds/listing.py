@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.ledger.answers import money_out
 from app.wire import LeadOut, MoneyOut
 from domain.hold_rules import HoldTerms
 from domain.lead import Lead
+from domain.money import Money
 from domain.statuses import Status
 from projections.eventlog.events import events_of
 from projections.holds import reads
@@ -88,6 +88,12 @@ def hold_out(row: dict) -> HoldOut:
     )
 
 
+def money_out(amount, currency: str | None) -> MoneyOut | None:
+    if amount is None or currency is None:
+        return None
+    return MoneyOut(**Money(amount, currency).to_wire())
+
+
 def sum_out(row: dict) -> HoldSum:
     total = row["commission"]
     return HoldSum(
@@ -95,7 +101,9 @@ def sum_out(row: dict) -> HoldSum:
         currency=row["currency"],
         after_hold=row["after_hold"],
         holds=row["holds"],
-        webmaster_commission=None if total is None else str(total),
+        webmaster_commission=money_out(total, row["currency"]).amount
+        if total is not None
+        else None,
     )
 
 
