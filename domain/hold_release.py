@@ -15,6 +15,7 @@ is decided again against the new state: one outcome, never two.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -73,6 +74,17 @@ def release(lead: Lead, hold: dict[str, Any], now: datetime) -> Released:
     return Released.RELEASED
 
 
-def cause_words(cause: dict[str, Any]) -> str:
-    """ "approved by the hold rule offer-1/reg (catalog v12)", for history and the support page."""
-    return f"by the hold rule {cause.get('rule')} (catalog v{cause.get('catalog_version')})"
+_DONE = {"approve": "approved", "cancel": "cancelled"}
+
+
+def hold_words(data: Mapping[str, Any]) -> str | None:
+    """What a lead event's data says of holds, for the lead's history and the support page:
+    "on hold until 2027-01-05 (offer-1/reg: 30 days, then approve)" for an event that started
+    a hold under a rule, "approved by the hold rule offer-1/reg (catalog v12)" for a release;
+    None for any other event (and every event stored before holds had rules)."""
+    cause = data.get("cause")
+    if cause and cause.get("kind") == HOLD_EXPIRED:
+        done = _DONE.get(str(data.get("status")), str(data.get("status")))
+        return f"{done} by the hold rule {cause['rule']} (catalog v{cause['catalog_version']})"
+    hold = data.get("hold")
+    return HoldTerms.from_event(hold).on_hold_words() if hold else None

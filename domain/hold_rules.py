@@ -97,6 +97,11 @@ class HoldTerms:
         """ "offer-1/reg: 30 days, then approve"."""
         return f"{self.rule}: {duration_words(self.hold_for)}, then {self.after_hold}"
 
+    def on_hold_words(self) -> str:
+        """How people read a running hold: "on hold until 2027-01-05 (offer-1/reg: 30 days,
+        then approve)"."""
+        return f"on hold until {self.until.date().isoformat()} ({self.description()})"
+
 
 def terms_for(
     rules: Mapping[tuple[str, str], HoldRule],

@@ -84,7 +84,7 @@ def hold_out(row: dict) -> HoldOut:
         offer=row["offer"],
         goal=row["goal"],
         webmaster_commission=money_out(row["commission"], row["currency"]),
-        description=on_hold_words(terms),
+        description=terms.on_hold_words(),
     )
 
 
@@ -105,11 +105,6 @@ def sum_out(row: dict) -> HoldSum:
         if total is not None
         else None,
     )
-
-
-def on_hold_words(terms: HoldTerms) -> str:
-    """ "on hold until 2027-01-05 (offer-1/reg: 30 days, then approve)"."""
-    return f"on hold until {terms.until.date().isoformat()} ({terms.description()})"
 
 
 def encode_cursor(row: dict) -> str:
