@@ -22,8 +22,8 @@ from eventsourcing.persistence import RecordConflictError
 from app.eventstore.application import LedgerApplication
 from domain.hold_release import Released, release
 from domain.lead import Lead
-from projections.eventlog.events import events_of
 from projections.holds import reads
+from projections.holds.histories import Histories
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,11 @@ class Releaser:
     def __init__(
         self,
         app: LedgerApplication,
-        page_size: int = 500,
+        page_size: int = 1000,
         before_save: Callable[[list[Lead]], None] | None = None,
     ) -> None:
         self._app = app
+        self._histories = Histories(app)
         self._page_size = page_size
         self._before_save = before_save  # tests stand a crash or a racing postback here
 
@@ -96,12 +97,12 @@ class Releaser:
     def _leads(self, ids: list[UUID]) -> dict[UUID, Lead]:
         """Each lead rebuilt from all its events, read in one query."""
         with self._app.recorder.datastore.transaction(commit=False) as cursor:
-            histories = events_of(self._app, cursor, ids)
+            histories = self._histories.read(cursor, ids)
         found = {}
         for lead_id, history in histories.items():
             lead = None
-            for positioned in history:
-                lead = positioned.event.mutate(lead)
+            for event in history:
+                lead = event.mutate(lead)
             if isinstance(lead, Lead):
                 found[lead_id] = lead
         return found

@@ -25,9 +25,9 @@ from domain.hold_rules import HoldTerms
 from domain.lead import Lead
 from domain.lead_state import LeadState, Pricing, fold
 from domain.statuses import Status
-from projections.eventlog.events import events_of
 from projections.eventlog.store import EventStore
 from projections.holds import schema
+from projections.holds.histories import Histories
 
 NAME = "holds"
 _LEAD_EVENTS = (Lead.Created, Lead.StatusChanged, Lead.GoalChanged, Lead.PayoutSet)
@@ -58,7 +58,7 @@ class HoldTracker:
     name = NAME
 
     def __init__(self, store: EventStore, catalog_of: Callable[[], CatalogView]) -> None:
-        self._store = store
+        self._histories = Histories(store)
         self._catalog_of = catalog_of
         self._pricing: Pricing | None = None
 
@@ -72,10 +72,18 @@ class HoldTracker:
         if not lead_events:
             return
         upto: dict[UUID, int] = {}
+        last_status: dict[UUID, object] = {}
         for event in lead_events:
             upto[event.originator_id] = event.originator_version
-        entering = {e.originator_id for e in lead_events if getattr(e, "hold", None)}
-        relevant = entering | _held_among(cursor, list(upto))
+            if isinstance(event, (Lead.Created, Lead.StatusChanged)):
+                last_status[event.originator_id] = event
+        # A lead whose last status event here starts no hold is off any hold: no fold needed.
+        ended = [lead for lead, e in last_status.items() if not getattr(e, "hold", None)]
+        if ended:
+            cursor.execute("DELETE FROM holds WHERE lead_id = ANY(%s)", (ended,))
+        entering = {lead for lead, e in last_status.items() if getattr(e, "hold", None)}
+        touched = [lead for lead in upto if lead not in last_status]
+        relevant = entering | _held_among(cursor, touched)
         if relevant:
             self._follow(cursor, {lead: upto[lead] for lead in relevant})
         released = Counter(e.status for e in lead_events if is_release(e))
@@ -84,7 +92,7 @@ class HoldTracker:
 
     def _follow(self, cursor: psycopg.Cursor, upto: dict[UUID, int]) -> None:
         rows, gone = [], []
-        for lead, history in events_of(self._store, cursor, list(upto)).items():
+        for lead, history in self._histories.read(cursor, upto).items():
             state, hold = _state_upto(history, upto[lead])
             if state is not None and state.status is Status.HOLD and hold:
                 rows.append(self._row(state, hold))
@@ -109,6 +117,8 @@ class HoldTracker:
 
 
 def _held_among(cursor: psycopg.Cursor, leads: list[UUID]) -> set[UUID]:
+    if not leads:
+        return set()
     rows = cursor.execute("SELECT lead_id FROM holds WHERE lead_id = ANY(%s)", (leads,))
     return {row["lead_id"] for row in rows.fetchall()}
 
@@ -116,8 +126,7 @@ def _held_among(cursor: psycopg.Cursor, leads: list[UUID]) -> set[UUID]:
 def _state_upto(history, version: int) -> tuple[LeadState | None, dict | None]:
     """The lead's state after its event `version`, and the hold its last status event set."""
     state, hold = None, None
-    for positioned in history:
-        event = positioned.event
+    for event in history:
         if event.originator_version > version:
             break
         state = fold(state, event)

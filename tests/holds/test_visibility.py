@@ -20,6 +20,7 @@ def holds(client, **params) -> dict:
 def test_a_lead_on_hold_shows_when_and_how_its_hold_ends(demo, services):
     with_hold_rule(demo, offer='after_hold = "cancel"', reg='hold_for = "30d"')
     lead_id = lead_on_hold(demo, "seen")
+    services.runner.catch_up()
     shown = lead(demo, lead_id)
     assert shown["after_hold"] == "cancel"
     started = shown["updated_at"]
