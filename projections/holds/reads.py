@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+import msgspec
 import psycopg
 from psycopg import sql
 
@@ -45,12 +46,14 @@ class HoldFilter:
 
 
 def due(cursor: psycopg.Cursor, now: datetime, limit: int) -> list[dict]:
-    """Holds whose time has come, soonest first: what the follower releases next."""
-    return cursor.execute(
-        "SELECT lead_id, due_at, terms FROM holds WHERE due_at <= %s "
+    """Holds whose time has come, soonest first: what the follower releases next. (The terms
+    come as text, decoded by msgspec: psycopg's json loads were a tenth of a release's cost.)"""
+    rows = cursor.execute(
+        "SELECT lead_id, due_at, terms::text AS terms FROM holds WHERE due_at <= %s "
         "ORDER BY due_at, lead_id LIMIT %s",
         (now, limit),
     ).fetchall()
+    return [{**row, "terms": msgspec.json.decode(row["terms"])} for row in rows]
 
 
 def page(
