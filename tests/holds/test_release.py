@@ -131,3 +131,24 @@ def test_a_later_hold_starts_a_new_one_and_the_first_ones_time_releases_nothing(
     f._clock = Clock(second_due)
     assert f.release_due() == {"released": 1}
     assert len(releases_of(services, lead_id)) == 1
+
+
+def test_two_followers_and_a_racing_postback_leave_one_outcome(demo, services):
+    with_hold_rule(demo)
+    lead_id = lead_on_hold(demo, "three")
+    first, second = follower(services, Clock(None)), follower(services, Clock(None))
+    first.catch_up()
+    first._clock = second._clock = Clock(hold_row(services, lead_id)["due_at"])
+    second_outcome = {}
+
+    def postback_then_other_follower(_leads):
+        if not second_outcome:
+            changed(demo, exto="three", status="cancel")
+            second_outcome.update(second.release_due())
+
+    first.releaser = Releaser(services.ledger, before_save=postback_then_other_follower)
+    assert first.release_due() == {"superseded": 1}
+    assert second_outcome in ({}, {"superseded": 1})
+    assert releases_of(services, lead_id) == []
+    services.runner.catch_up()
+    assert lead(demo, lead_id)["status"] == "cancel"
