@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x686F6C64732121  # "holds!!": one hold-release follower leads per database
 TRACKER_PAGE_SIZE = 2000
 NOT_HEARD = tuple(map(get_topic, (Postback.Received, Click.Recorded, Click.LeadAttached)))
-_MAX_PAGES_PER_PASS = 10_000
 
 
 def utc_now() -> datetime:
@@ -77,18 +76,19 @@ class HoldFollower:
         self.runner.catch_up()
 
     def release_due(self) -> Counter[str]:
-        """Release every hold due by the clock's now; the outcomes of this pass."""
+        """Release every hold due by the clock's now; the outcomes of this pass.
+
+        Pages follow each other by (due_at, lead id), so a pass reads each due row once and
+        the table is caught up with the releases after the pass, not between pages (a hold
+        that starts meanwhile, or a row the pass passed, waits for the next pass)."""
         self.catch_up()
         now = self._clock()
         outcomes: Counter[str] = Counter()
-        seen: list = []
-        for _ in range(_MAX_PAGES_PER_PASS):
-            rows = self.releaser.due(now)
-            if not rows or [r["lead_id"] for r in rows] == seen:
-                break  # nothing due, or the table cannot move past these rows yet
-            seen = [r["lead_id"] for r in rows]
+        after = None
+        while rows := self.releaser.due(now, after):
             outcomes.update(self.releaser.release_page(rows, now))
-            self.catch_up()
+            after = (rows[-1]["due_at"], rows[-1]["lead_id"])
+        self.catch_up()
         self.released.update(outcomes)
         return outcomes
 

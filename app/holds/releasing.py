@@ -44,9 +44,9 @@ class Releaser:
         self._page_size = page_size
         self._before_save = before_save  # tests stand a crash or a racing postback here
 
-    def due(self, now: datetime) -> list[dict]:
+    def due(self, now: datetime, after: tuple[datetime, UUID] | None = None) -> list[dict]:
         with self._app.recorder.datastore.transaction(commit=False) as cursor:
-            return reads.due(cursor, now, self._page_size)
+            return reads.due(cursor, now, self._page_size, after)
 
     def release_page(self, rows: list[dict], now: datetime) -> Counter[str]:
         """What deciding each row did (`Released` values), all saved when this returns."""

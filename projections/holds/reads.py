@@ -45,13 +45,17 @@ class HoldFilter:
         return conditions, params
 
 
-def due(cursor: psycopg.Cursor, now: datetime, limit: int) -> list[dict]:
-    """Holds whose time has come, soonest first: what the follower releases next. (The terms
-    come as text, decoded by msgspec: psycopg's json loads were a tenth of a release's cost.)"""
+def due(
+    cursor: psycopg.Cursor, now: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+) -> list[dict]:
+    """Holds whose time has come, soonest first, after (due_at, lead_id) `after`: what the
+    follower releases next. (The terms come as text, decoded by msgspec: psycopg's json loads
+    were a tenth of a release's cost.)"""
+    start = after or (datetime.min.replace(tzinfo=now.tzinfo), UUID(int=0))
     rows = cursor.execute(
-        "SELECT lead_id, due_at, terms::text AS terms FROM holds WHERE due_at <= %s "
-        "ORDER BY due_at, lead_id LIMIT %s",
-        (now, limit),
+        "SELECT lead_id, due_at, terms::text AS terms FROM holds "
+        "WHERE due_at <= %s AND (due_at, lead_id) > (%s, %s) ORDER BY due_at, lead_id LIMIT %s",
+        (now, *start, limit),
     ).fetchall()
     return [{**row, "terms": msgspec.json.decode(row["terms"])} for row in rows]
 
