@@ -34,6 +34,8 @@ class Settings:
     # postbacks are saved only under the catalog version they were decided with.
     catalog_reload_seconds: float = 2.0
     run_notifier: bool = True  # `serve` starts `notifier run` (webmasters' postbacks)
+    run_holds: bool = True  # `serve` starts `holds run` (holds that end by their rule)
+    hold_check_seconds: float = 60.0  # how often the hold follower releases what is due
     statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
 
     @classmethod
@@ -56,6 +58,8 @@ class Settings:
             in ("1", "true", "yes"),
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
+            run_holds=env.get("LEDGER_RUN_HOLDS", "1") not in ("0", "false", "no"),
+            hold_check_seconds=float(env.get("LEDGER_HOLD_CHECK_SECONDS", "60")),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
         )
 

@@ -49,6 +49,8 @@ class LeadOut(msgspec.Struct):
     updated_at: datetime
     version: int
     position: int
+    hold_until: datetime | None = None  # when its hold rule ends the hold (None: not on one)
+    after_hold: str | None = None  # what the lead becomes then
 
 
 class PostbackOut(msgspec.Struct):

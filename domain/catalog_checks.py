@@ -18,6 +18,7 @@ from domain.catalog_entries import (
     PersonalRateEntry,
     SiteEntry,
 )
+from domain.catalog_holds import hold_rule_file_problems
 from domain.money import InvalidAmount, UnknownCurrency, parse_amount
 from domain.webmaster_postbacks import postback_problems
 
@@ -210,4 +211,5 @@ FILE_CHECKS: list[Callable[[CatalogDocument], list[str]]] = [
     _flow_problems,
     _personal_rate_problems,
     postback_problems,
+    hold_rule_file_problems,
 ]

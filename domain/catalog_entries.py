@@ -56,6 +56,8 @@ class GoalEntry(Entry):
     effective_from: AwareDatetime | None = None
     rates: list[RateEntry] = []
     active: bool = True
+    hold_for: str | None = None  # wins over the offer's (domain.hold_rules)
+    after_hold: str | None = None
 
 
 class SiteEntry(Entry):
@@ -79,6 +81,8 @@ class OfferEntry(Entry):
     goals: list[GoalEntry] = []
     sites: list[SiteEntry] = []
     active: bool = True
+    hold_for: str | None = None  # how long a lead stays on hold (domain.hold_rules)
+    after_hold: str | None = None  # then: "approve" (default) or "cancel"
 
 
 class AdvertiserEntry(Entry):

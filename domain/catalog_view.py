@@ -34,6 +34,7 @@ from domain.catalog_tokens import (
     sha256_hex,
     split_site_token,
 )
+from domain.hold_rules import HoldRule
 from domain.money import Money
 from domain.rate_schedule import active, change_instants, in_force, in_force_on, latest
 
@@ -84,6 +85,8 @@ class CatalogView:
     # Optional access rules (domain.access): site id -> rules; global token digest -> CIDRs.
     site_access: Mapping[int, SiteAccess] = field(default_factory=dict)
     global_token_allowed_ips: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # (offer, goal "" for the offer's own) -> its hold rule (domain.hold_rules)
+    hold_rules: Mapping[tuple[str, str], HoldRule] = field(default_factory=dict)
     _personal_schedules: Mapping[PersonalRateKey, tuple[PersonalRateVersion, ...]] = field(
         init=False, repr=False, compare=False
     )

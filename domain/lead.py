@@ -11,6 +11,11 @@ A change settled from an advertiser's statement (`domain.reconciliation`) has no
 `postback_id` is the statement line's own id (`domain.identity.statement_line_id`) and
 `statement_line` says which reconciliation, line and file caused it. Events stored before that
 field existed read it as None.
+
+A lead that enters `hold` under a catalog hold rule carries the hold's terms (`hold`: until,
+after_hold, rule, catalog_version; `domain.hold_rules.HoldTerms`) on the event that put it there;
+a release by that rule is a `StatusChanged` whose `cause` says so (`domain.hold_release`). Events
+stored before these fields existed read them as None. The lead keeps its running hold in `hold`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Lead(Aggregate):
         goal: str
         status: str
         statement_line: dict | None = None
+        hold: dict | None = None
 
     @event(Created)
     def __init__(
@@ -60,7 +66,9 @@ class Lead(Aggregate):
         goal: str,
         status: str,
         statement_line: dict | None = None,
+        hold: dict | None = None,
     ) -> None:
+        self.hold = hold
         vars(self).update(
             lead_effects.created(
                 postback_id=postback_id,
@@ -81,6 +89,8 @@ class Lead(Aggregate):
         previous_status: str
         status_word: str
         statement_line: dict | None = None
+        hold: dict | None = None
+        cause: dict | None = None
 
     @event(StatusChanged)
     def _change_status(
@@ -90,8 +100,11 @@ class Lead(Aggregate):
         previous_status: str,
         status_word: str,
         statement_line: dict | None = None,
+        hold: dict | None = None,
+        cause: dict | None = None,
     ) -> None:
         vars(self).update(lead_effects.status_changed(postback_id, status))
+        self.hold = hold
 
     class GoalChanged(Aggregate.Event):
         postback_id: UUID
@@ -141,6 +154,8 @@ class Lead(Aggregate):
         status: Status,
         status_word: str,
         statement_line: dict | None = None,
+        hold: dict | None = None,
+        cause: dict | None = None,
     ) -> None:
         self._change_status(
             postback_id=postback_id,
@@ -148,6 +163,8 @@ class Lead(Aggregate):
             previous_status=self.status.value,
             status_word=status_word,
             statement_line=statement_line,
+            hold=hold,
+            cause=cause,
         )
 
     def change_goal(self, postback_id: UUID, goal: str) -> None:

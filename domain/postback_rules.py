@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.catalog_view import CatalogView, Goal, Offer, TokenGrant
 from domain.errors import MissingParameter, NotFound, TokenRefused, Unprocessable
+from domain.hold_release import hold_terms
 from domain.lead import Lead
 from domain.lead_matching import Clicks, Target, find_target
 from domain.new_business import check_goal_open, check_not_retired, check_takes_new_leads
@@ -139,7 +140,8 @@ def decide_status_change(
     if differs_from_overrides(lead, payout):
         lead.set_payout(postback_id, *payout)
     if status != lead.status:
-        lead.change_status(postback_id, status, word)
+        hold = hold_terms(catalog, lead.offer, lead.goal, status, now)
+        lead.change_status(postback_id, status, word, hold=hold)
     if lead.version == version_before:
         return Decision(Outcome.UNCHANGED, lead.id)
     return Decision(Outcome.CHANGED, lead.id, [lead])
@@ -179,7 +181,8 @@ def _create_on_status(
     goal = goal or target.offer.goals[target.offer.default_goal]
     check_takes_new_leads(target.offer, target.flow, goal)
     payout = payout_from(params, catalog, target, goal, now)
-    lead = _create_lead(target, goal, initial, postback_id)
+    hold = hold_terms(catalog, target.offer.id, goal.id, initial, now)
+    lead = _create_lead(target, goal, initial, postback_id, hold)
     if payout != (None, None):
         lead.set_payout(postback_id, *payout)
     return _created(lead, target, source)
@@ -204,7 +207,9 @@ def _goal_from(params: Mapping[str, str], offer: Offer) -> Goal | None:
     return goal
 
 
-def _create_lead(target: Target, goal: Goal, status: Status, postback_id: UUID) -> Lead:
+def _create_lead(
+    target: Target, goal: Goal, status: Status, postback_id: UUID, hold: dict | None = None
+) -> Lead:
     return Lead(
         id=target.lead_id,
         postback_id=postback_id,
@@ -216,6 +221,7 @@ def _create_lead(target: Target, goal: Goal, status: Status, postback_id: UUID) 
         webmaster=target.flow.webmaster,
         goal=goal.id,
         status=status.value,
+        hold=hold,
     )
 
 

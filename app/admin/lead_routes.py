@@ -12,6 +12,7 @@ from litestar.params import FromPath, QueryParameter
 
 from app.audit.answers import lead_as_of_out
 from app.auth import require_admin
+from app.holds.listing import with_hold
 from app.ledger.answers import money_out
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import LeadOut
@@ -68,7 +69,7 @@ class LeadController(Controller):
             row = _lead_row(services, lead_id)
         if row is None:
             raise NotFoundException(f"lead {lead_id} is not known (yet)")
-        return lead_out(row)
+        return with_hold(services, lead_out(row))
 
 
 def _lead_row(services, lead_id: UUID) -> dict | None:

@@ -29,6 +29,7 @@ from app.audit.wire import (
 from app.deliveries.timeline import attach as attach_deliveries
 from app.eventstore.application import LedgerApplication
 from domain.catalog_view import CatalogView
+from domain.hold_release import hold_words
 from domain.lead import Lead
 from domain.lead_state import amounts_of
 from projections.eventlog.events import PositionedEvent, events_of
@@ -86,7 +87,7 @@ def _postback_steps(
     for row in postbacks:
         own = caused.pop(row["id"], [])
         steps.append(_step(events, own, clock, entries, row["received_at"], row))
-    for own in caused.values():  # settled statement lines, or postbacks not in the log yet
+    for own in caused.values():  # statement lines, hold releases, postbacks not logged yet
         steps.append(_step(events, own, clock, entries, own[0].timestamp, None))
     return steps
 
@@ -104,8 +105,10 @@ def _step(
     before = state_of([e for e in events if e.position < first])
     after = state_of([e for e in events if e.position <= last]) if own else before
     origin = getattr(own[0].event, "statement_line", None) if own and row is None else None
+    held = [words for item in own if (words := hold_words(vars(item.event)))]
+    released = any(getattr(item.event, "cause", None) for item in own) and row is None
     return HistoryStep(
-        kind="reconciliation" if origin else "postback",
+        kind="reconciliation" if origin else ("hold_release" if released else "postback"),
         at=at,
         position=row["position"] if row else first,
         before=snapshot(before, clock.amounts(before, at)) if before else None,
@@ -113,6 +116,7 @@ def _step(
         postback=postback_out(row) if row else None,
         events=[_event_out(item, entries.get(item.position, [])) for item in own],
         statement_line=msgspec.convert(origin, StatementLineOut) if origin else None,
+        hold="; ".join(held) or None,
     )
 
 

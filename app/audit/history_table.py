@@ -47,6 +47,8 @@ def _what(step: HistoryStep) -> str:
         params = " ".join(f"{k}={','.join(v)}" for k, v in postback.params.items())
         lines.append(f"{postback.method} {postback.endpoint} from {postback.source_ip}: {params}")
     lines += [f"  {event.type} (position {event.position})" for event in step.events]
+    if step.hold:
+        lines.append(step.hold)
     return "\n".join(lines)
 
 

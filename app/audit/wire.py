@@ -74,7 +74,7 @@ class StatementLineOut(msgspec.Struct):
 class HistoryStep(msgspec.Struct):
     """One step of a lead's life: a received postback, a recalculation, or a settled line."""
 
-    kind: str  # "postback", "recalculation" or "reconciliation"
+    kind: str  # "postback", "recalculation", "reconciliation" or "hold_release"
     at: datetime
     position: int | None
     before: LeadSnapshot | None
@@ -83,6 +83,8 @@ class HistoryStep(msgspec.Struct):
     events: list[EventOut] = []
     recalculation: RecalculationOut | None = None
     statement_line: StatementLineOut | None = None
+    # What the step did to a hold, in words (domain.hold_release.hold_words); None: nothing.
+    hold: str | None = None
 
 
 class LeadHistoryOut(msgspec.Struct):

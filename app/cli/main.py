@@ -20,6 +20,7 @@ from app.cli import (
     audit,
     catalog,
     database,
+    holds,
     lead,
     notifier,
     projections,
@@ -31,7 +32,19 @@ from app.cli import (
 from app.cli.output import USAGE, CommandError
 from app.ops.logs import configure_logging
 
-GROUPS = (serve, catalog, projections, notifier, reconcile, audit, sites, lead, database, staff)
+GROUPS = (
+    serve,
+    catalog,
+    projections,
+    notifier,
+    holds,
+    reconcile,
+    audit,
+    sites,
+    lead,
+    database,
+    staff,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

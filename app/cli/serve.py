@@ -72,12 +72,13 @@ def run_server(args) -> int:
     _print_welcome(args, settings, projections)
     runner = ProjectionProcess() if projections == "process" else None
     notifier = ProjectionProcess("notifier") if settings.run_notifier else None
-    for child in filter(None, (runner, notifier)):
+    holds = ProjectionProcess("holds") if settings.run_holds else None
+    for child in filter(None, (runner, notifier, holds)):
         child.start()
     try:
         _granian(args).serve()
     finally:
-        for child in filter(None, (runner, notifier)):
+        for child in filter(None, (runner, notifier, holds)):
             child.stop()
     return 0
 

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from app.deliveries.metrics import DeliveryCollector
+from app.holds.metrics import HoldCollector
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Metrics:
         if services_of is not None:
             self.registry.register(ProjectionCollector(services_of))
             self.registry.register(DeliveryCollector(services_of))
+            self.registry.register(HoldCollector(services_of))
 
     def observe_postback(self, endpoint: str, outcome: str, error: str | None) -> None:
         key = (endpoint, outcome, error or "")

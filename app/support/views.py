@@ -20,6 +20,7 @@ from app.audit.wire import EntryOut, EventOut, HistoryStep, LeadSnapshot
 from app.deliveries.timeline import sent_lines
 from app.postbacks.resubmission import RESUBMITTABLE
 from app.wire import MoneyOut, PostbackOut
+from domain.hold_release import hold_words
 from domain.ledger import NETWORK, holder_view
 
 ENDPOINT_LABELS = {"click": "creation", "status": "status change"}
@@ -160,6 +161,8 @@ def _title(step: HistoryStep) -> str:
         return f"Recalculation {step.recalculation.id[:8]}: a rebuild repriced the lead"
     if step.statement_line is not None:
         return "Settled " + step.statement_line.label
+    if step.kind == "hold_release" and step.hold:
+        return step.hold[:1].upper() + step.hold[1:]
     if step.postback is None:
         return "Lead events (postback not in the log yet)"
     postback = step.postback
@@ -171,11 +174,16 @@ def _title(step: HistoryStep) -> str:
 def _event_line(event: EventOut) -> str:
     data = event.data
     kind = event.type.rpartition(".")[2]
+    held = hold_words(data)
     if kind == "Created":
-        return f"Lead created in status {data.get('status')} with goal {data.get('goal')}"
+        line = f"Lead created in status {data.get('status')} with goal {data.get('goal')}"
+        return f"{line}, {held}" if held else line
     if kind == "StatusChanged":
+        if held and data.get("cause"):
+            return f"Status {data.get('previous_status')} → {data.get('status')}: {held}"
         word = data.get("status_word")
-        return f"Status {data.get('previous_status')} → {data.get('status')} (sent as “{word}”)"
+        line = f"Status {data.get('previous_status')} → {data.get('status')} (sent as “{word}”)"
+        return f"{line}, {held}" if held else line
     if kind == "GoalChanged":
         return f"Goal {data.get('previous_goal')} → {data.get('goal')}"
     if kind == "PayoutSet":

@@ -22,6 +22,7 @@ from . import (
     cpu,
     deliveries,
     empty,
+    holds,
     lag,
     load,
     nodes,
@@ -49,6 +50,24 @@ def only_reconcile(args, argv: list[str]) -> int:
     path = report.write(results, args.out)
     print()
     print(reconcile.text(results["reconcile"]))
+    print(f"\nfigures written to {path}")
+    return 0
+
+
+def only_holds(args, argv: list[str]) -> int:
+    database = Database.open()
+    results: dict = {"command": " ".join(["scripts/bench", *map(shlex.quote, argv)]),
+                     "machine": report.machine(), "database": database.describe()}  # fmt: skip
+    try:
+        print(f"seeding {args.holds:,} holds due at once ...", flush=True)
+        results["holds"] = holds.measure(
+            database, args.holds, args.open_loop_rate, args.seconds, args.workers
+        )
+    finally:
+        database.close()
+    path = report.write(results, args.out)
+    print()
+    print(holds.text(results["holds"]))
     print(f"\nfigures written to {path}")
     return 0
 
@@ -137,6 +156,8 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     if args.only_reconcile:
         return only_reconcile(args, argv)
+    if args.only_holds:
+        return only_holds(args, argv)
     plan = plan_runs(args)
     database = Database.open()
     results: dict = {

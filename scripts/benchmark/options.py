@@ -113,6 +113,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--lines", type=int, default=100_000, help="statement lines to reconcile (default 100,000)"
     )
     parser.add_argument(
+        "--only-holds",
+        action="store_true",
+        help="measure hold releases alone: --holds leads due at once, released while postbacks "
+        "arrive at --open-loop-rate (JSON key holds.releases_per_second, postbacks' p99 beside)",
+    )
+    parser.add_argument(
+        "--holds", type=int, default=100_000, help="holds due at once (default 100,000)"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "bench-results",
@@ -122,6 +131,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if args.only_rebuild:
         args.no_naive, args.no_rebuild = True, False
     args.seconds = args.seconds or (5 if args.only_rebuild else 12 if args.quick else 30)
+    if args.only_holds and args.open_loop_rate == 1000.0:
+        args.open_loop_rate = 200.0  # beside the releases, not a saturation test
     args.events = args.events or (200_000 if args.quick else 1_000_000)
     args.baseline_seconds = args.baseline_seconds or (5 if args.quick else 10)
     return args

@@ -20,6 +20,8 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
    and mapping follow the statement's own reading rules (a date or a date-time, `1d`,
    `field:Column,…`), and only reading the CSV body tells whether it is a statement. Each
    refusal names the parameter, or the line and column.
+5. `GET /api/holds` may refuse a schema-valid request with 400: its `cursor` is opaque (only a
+   `next_cursor` this service gave out is one) and `due_before` is a date or an ISO 8601 time.
 """
 
 from __future__ import annotations

@@ -1,0 +1,135 @@
+"""The hold-release follower: keeps the `holds` table from the log and releases what is due.
+
+One leads per database (its own advisory lock; others stand by), like the notifier. While it
+leads it follows the event log into `holds` (`projections.holds.tracker`, in the transaction that
+advances its tracking position) and every `LEDGER_HOLD_CHECK_SECONDS` releases the holds due by
+then (`app.holds.releasing`), catching the table up after each page so a page never meets its
+own releases again. Several nodes may run one: only the leader releases, and even two leaders
+(a lock lost in a network split) could not release a hold twice, because each release is saved
+against the lead's version. `postback-ledger holds run` runs it; `serve` supervises one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from app.eventstore.application import LedgerApplication
+from app.eventstore.database import DatabaseAddress, schema_lock
+from app.holds.releasing import Releaser
+from domain.click import Click
+from domain.postback import Postback
+from projections.eventlog.store import DATABASE_DOWN_ERRORS
+from projections.holds.tracker import HoldTracker
+from projections.runner import ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x686F6C64732121  # "holds!!": one hold-release follower leads per database
+TRACKER_PAGE_SIZE = 2000
+NOT_HEARD = tuple(map(get_topic, (Postback.Received, Click.Recorded, Click.LeadAttached)))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HoldFollower:
+    """The tracker and the releaser under one leader lock; `release_due` is one pass."""
+
+    def __init__(
+        self,
+        app: LedgerApplication,
+        address: DatabaseAddress,
+        check_seconds: float = 60.0,
+        clock: Callable[[], datetime] = utc_now,
+        releaser: Releaser | None = None,
+    ) -> None:
+        self._app = app
+        self._address = address
+        self._check_seconds = check_seconds
+        self._clock = clock
+        with schema_lock(address):
+            self.runner = ProjectionRunner(
+                app,
+                address,
+                [HoldTracker(app, app.catalog_view)],
+                TRACKER_PAGE_SIZE,
+                lock_key=LOCK_KEY,
+                skip_topics=NOT_HEARD,
+            )
+        self.releaser = releaser or Releaser(app)
+        self.is_leader = False
+        self.released: Counter[str] = Counter()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def catch_up(self) -> None:
+        self.runner.catch_up()
+
+    def release_due(self) -> Counter[str]:
+        """Release every hold due by the clock's now; the outcomes of this pass.
+
+        Pages follow each other by (due_at, lead id), so a pass reads each due row once and
+        the table is caught up with the releases after the pass, not between pages (a hold
+        that starts meanwhile, or a row the pass passed, waits for the next pass)."""
+        self.catch_up()
+        now = self._clock()
+        outcomes: Counter[str] = Counter()
+        after = None
+        while rows := self.releaser.due(now, after):
+            outcomes.update(self.releaser.release_page(rows, now))
+            after = (rows[-1]["due_at"], rows[-1]["lead_id"])
+        self.catch_up()
+        self.released.update(outcomes)
+        return outcomes
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="holds", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                self._lead_while_holding_lock()
+                backoff = 0.2
+            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
+                self.is_leader = False
+                log.warning("hold follower lost the database (%s); retrying", error)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def _lead_while_holding_lock(self) -> None:
+        with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
+            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                self._stopping.wait(1.0)  # another follower leads; stand by
+                return
+            lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
+            self.is_leader = True
+            next_check = 0.0
+            while not self._stopping.is_set():
+                if time.monotonic() >= next_check:
+                    outcomes = self.release_due()
+                    if outcomes:
+                        log.info("hold releases: %s", dict(outcomes))
+                    next_check = time.monotonic() + self._check_seconds
+                else:
+                    self.catch_up()
+                for _ in lock.notifies(timeout=0.5, stop_after=1):
+                    pass
+                lock.execute("SELECT 1")
+            self.is_leader = False

@@ -1,0 +1,99 @@
+"""What people see of holds: the lead's hold_until, the running holds and their sums, the
+command line and the metrics (issue 21)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.cli.main import main
+from tests.controls import ADMIN, lead
+from tests.hold_controls import Clock, follower, hold_row, lead_on_hold, with_hold_rule
+from tests.ledger_controls import changed, created_lead
+
+
+def holds(client, **params) -> dict:
+    response = client.get("/api/holds", params=params, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_lead_on_hold_shows_when_and_how_its_hold_ends(demo, services):
+    with_hold_rule(demo, offer='after_hold = "cancel"', reg='hold_for = "30d"')
+    lead_id = lead_on_hold(demo, "seen")
+    services.runner.catch_up()
+    shown = lead(demo, lead_id)
+    assert shown["after_hold"] == "cancel"
+    started = shown["updated_at"]
+    assert shown["hold_until"] is not None and shown["hold_until"] > started
+    changed(demo, exto="seen", status="approved")
+    services.runner.catch_up()
+    after = lead(demo, lead_id)
+    assert after["hold_until"] is None and after["after_hold"] is None
+
+
+def test_a_lead_never_on_hold_has_null_hold_fields(demo, services):
+    with_hold_rule(demo)
+    lead_id, _ = created_lead(demo, exto="n")
+    shown = lead(demo, lead_id)
+    assert shown["hold_until"] is None and shown["after_hold"] is None
+
+
+def test_running_holds_are_listed_soonest_first_with_sums_per_webmaster_and_currency(
+    demo, services
+):
+    with_hold_rule(demo, offer='hold_for = "10d"', reg='hold_for = "1d"')
+    later = [lead_on_hold(demo, f"dep-{n}") for n in range(2)]  # goal reg by default
+    follower(services, Clock(None)).catch_up()
+    page = holds(demo, limit=1)
+    assert len(page["items"]) == 1 and page["next_cursor"]
+    rest = holds(demo, limit=1, cursor=page["next_cursor"])
+    listed = [page["items"][0]["lead_id"], rest["items"][0]["lead_id"]]
+    assert sorted(listed) == sorted(later)
+    assert page["items"][0]["hold_until"] <= rest["items"][0]["hold_until"]
+    assert page["items"][0]["description"].startswith("on hold until ")
+    assert "(offer-1/reg: 1 day, then approve)" in page["items"][0]["description"]
+    assert page["sums"] == [
+        {
+            "webmaster": "wm-1",
+            "currency": "USD",
+            "after_hold": "approve",
+            "holds": 2,
+            "webmaster_commission": "20.00",
+        }
+    ]
+    assert holds(demo, due_before="2000-01-01")["items"] == []
+    assert holds(demo, webmaster="wm-2")["sums"] == []
+
+
+def test_a_bad_cursor_or_date_is_a_400_in_the_error_shape(demo):
+    for params in ({"cursor": "nonsense"}, {"due_before": "next tuesday"}):
+        response = demo.get("/api/holds", params=params, headers=ADMIN)
+        assert response.status_code == 400, response.text
+        assert response.json()["status"] == "error"
+
+
+def test_holds_due_and_release_dry_run_on_the_command_line(demo, services, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", services.address.url())
+    with_hold_rule(demo, reg='hold_for = "90s"')
+    lead_id = lead_on_hold(demo, "cli")
+    assert main(["holds", "due", "--before", "2999-01-01", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert lead_id in out and '"after_hold":"approve"' in out
+    assert main(["holds", "release", "--dry-run", "--json"]) == 0
+    assert lead_id not in capsys.readouterr().out  # due in 90 s, not now
+    assert lead(demo, lead_id)["status"] == "hold"
+
+
+def test_metrics_show_running_holds_releases_and_the_oldest_delay(demo, services):
+    with_hold_rule(demo)
+    lead_id = lead_on_hold(demo, "m")
+    f = follower(services, Clock(None))
+    f.catch_up()
+    text = demo.get("/metrics").text
+    assert "ledger_holds_running 1.0" in text
+    assert "ledger_hold_oldest_due_delay_seconds 0.0" in text
+    f._clock = Clock(hold_row(services, lead_id)["due_at"] + timedelta(seconds=1))
+    f.release_due()
+    text = demo.get("/metrics").text
+    assert "ledger_holds_running 0.0" in text
+    assert 'ledger_hold_releases_total{outcome="approve"} 1.0' in text
