@@ -107,8 +107,7 @@ def _replayed_documents(connection, services) -> list[tuple]:
             projection.create_tables(cursor)
             projection.process(cursor, LogReader(services.ledger).read(start=0, limit=100_000))
             rows = cursor.execute(
-                "SELECT number, account, currency, document FROM period_statements "
-                "ORDER BY 1, 2, 3"
+                "SELECT number, account, currency, document FROM period_statements ORDER BY 1, 2, 3"
             ).fetchall()
         return [tuple(row.values()) for row in rows]
     finally:
