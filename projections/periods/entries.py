@@ -9,7 +9,8 @@ A posting's kind comes from the posting as a whole (all its entries share a posi
 period): one that books new entries is `approved` when they land in the approved bucket and
 `accrued` otherwise (its reversed old entries move with it); one that only reverses is
 `clawed_back` when it takes approved money back and `reversed` when the money was still pending
-or on hold.
+or on hold. A recalculation's carried-forward difference is `adjusted`
+(`projections.periods.carry_forward`).
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ _IN_PERIOD = (
 )
 
 _MOVEMENTS = f"""
-WITH e AS (SELECT posting_id, account, bucket, amount, currency, reverses
+WITH e AS (SELECT posting_id, event_type, account, bucket, amount, currency, reverses
            FROM ledger_entries WHERE {_IN_PERIOD}),
      p AS (SELECT posting_id, max(bucket) FILTER (WHERE NOT reverses) AS new_bucket
            FROM e GROUP BY posting_id)
 SELECT e.account, e.currency, e.bucket,
-       CASE WHEN p.new_bucket = 'approved' THEN 'approved'
+       CASE WHEN e.event_type = 'Recalculation' THEN 'adjusted'
+            WHEN p.new_bucket = 'approved' THEN 'approved'
             WHEN p.new_bucket IS NOT NULL THEN 'accrued'
             WHEN e.bucket = 'approved' THEN 'clawed_back'
             ELSE 'reversed' END AS kind,
