@@ -39,8 +39,27 @@ class Movement:
     amount: Decimal
 
 
-def statements_for(previous: Iterable[dict], movements: Iterable[Movement]) -> list[dict]:
-    """Every account and currency that had money or moved it: opening, movements, closing.
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A change this period to a lead whose money lay in a closed period, and its cause
+    (`postback:<id>`, which for a change settled from a statement is the statement line's id,
+    or `recalculation:<id>`). Already counted in the movements: listed to say why."""
+
+    account: str
+    currency: str
+    lead: str
+    position: int
+    kind: str
+    bucket: str
+    amount: Decimal
+    cause: str
+
+
+def statements_for(
+    previous: Iterable[dict], movements: Iterable[Movement], late: Iterable[Adjustment] = ()
+) -> list[dict]:
+    """Every account and currency that had money or moved it: opening, movements, closing, and
+    the changes carried into this period from closed ones (`adjustments`).
 
     An account whose balance was all zero and that did not move this period has no statement.
     """
@@ -55,8 +74,24 @@ def statements_for(previous: Iterable[dict], movements: Iterable[Movement]) -> l
         lines = moved.setdefault(key, {})
         line = (movement.kind, movement.bucket)
         lines[line] = lines.get(line, Decimal(0)) + movement.amount
+    carried: dict[tuple[str, str], list[dict]] = {}
+    for line in sorted(late, key=lambda a: (a.position, a.lead, KINDS.index(a.kind), a.bucket)):
+        carried.setdefault((line.account, line.currency), []).append(
+            {
+                "lead": line.lead,
+                "position": line.position,
+                "kind": line.kind,
+                "bucket": line.bucket,
+                "amount": text_of(line.amount, line.currency),
+                "cause": line.cause,
+            }
+        )
     keys = sorted(openings.keys() | moved.keys())
-    return [_statement(key, openings.get(key), moved.get(key, {})) for key in keys]
+    statements = [_statement(key, openings.get(key), moved.get(key, {})) for key in keys]
+    return [
+        {**s, "adjustments": carried.get(key, [])}
+        for s, key in zip(statements, keys, strict=True)
+    ]
 
 
 def _statement(
@@ -108,6 +143,8 @@ def differences(sealed: dict, drawn: dict | None) -> list[str]:
                 )
     if _movement_sums(sealed) != _movement_sums(drawn):
         found.append("movements differ from the entries")
+    if sealed.get("adjustments", []) != drawn.get("adjustments", []):
+        found.append("adjustments carried forward differ from the entries")
     return found
 
 

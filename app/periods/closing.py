@@ -67,7 +67,9 @@ def close_period(
         )
         previous, bounds = bounds_of(last), Bounds(through, until)
         statements = statements_for(
-            last.statements if last else [], entries.movements(cursor, previous, bounds)
+            last.statements if last else [],
+            entries.movements(cursor, previous, bounds),
+            entries.adjustments(cursor, previous, bounds),
         )
         count, entries_hash = entries.digest(cursor, previous, bounds)
         number = len(closes) + 1

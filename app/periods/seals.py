@@ -44,9 +44,10 @@ def statement_problems(ledger: LedgerApplication, cursor: psycopg.Cursor) -> lis
     ).fetchone()["present"]
     for period in closed_periods(ledger):
         moved = entries.movements(cursor, bounds_of(previous), bounds_of(period))
+        late = entries.adjustments(cursor, bounds_of(previous), bounds_of(period))
         drawn = {
             (s["account"], s["currency"]): s
-            for s in statements_for(previous.statements if previous else [], moved)
+            for s in statements_for(previous.statements if previous else [], moved, late)
         }
         for sealed in period.statements:
             key = (sealed["account"], sealed["currency"])

@@ -19,6 +19,18 @@ class MovementOut(msgspec.Struct):
     amount: str
 
 
+class AdjustmentOut(msgspec.Struct):
+    """A change to a lead whose money lay in a closed period; `cause` is `postback:<id>` (a
+    statement line's id for a settled change) or `recalculation:<id>`."""
+
+    lead: str
+    position: int
+    kind: str
+    bucket: str
+    amount: str
+    cause: str
+
+
 class StatementOut(msgspec.Struct):
     """One account's statement in one currency, as its holder reads it (bucket -> amount)."""
 
@@ -27,6 +39,7 @@ class StatementOut(msgspec.Struct):
     opening: dict[str, str]
     movements: list[MovementOut]
     closing: dict[str, str]
+    adjustments: list[AdjustmentOut] = []
 
 
 class PeriodOut(msgspec.Struct):

@@ -21,7 +21,7 @@ from datetime import datetime
 import psycopg
 
 from domain.ledger import holder_view
-from domain.period_statements import Movement
+from domain.period_statements import Adjustment, Movement
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +37,39 @@ _IN_PERIOD = (
     "AND NOT (position <= %(previous_through)s AND recorded_at < %(previous_until)s)"
 )
 
+_KIND = """CASE WHEN e.event_type = 'Recalculation' THEN 'adjusted'
+            WHEN p.new_bucket = 'approved' THEN 'approved'
+            WHEN p.new_bucket IS NOT NULL THEN 'accrued'
+            WHEN e.bucket = 'approved' THEN 'clawed_back'
+            ELSE 'reversed' END"""
+
 _MOVEMENTS = f"""
 WITH e AS (SELECT posting_id, event_type, account, bucket, amount, currency, reverses
            FROM ledger_entries WHERE {_IN_PERIOD}),
      p AS (SELECT posting_id, max(bucket) FILTER (WHERE NOT reverses) AS new_bucket
            FROM e GROUP BY posting_id)
 SELECT e.account, e.currency, e.bucket,
-       CASE WHEN e.event_type = 'Recalculation' THEN 'adjusted'
-            WHEN p.new_bucket = 'approved' THEN 'approved'
-            WHEN p.new_bucket IS NOT NULL THEN 'accrued'
-            WHEN e.bucket = 'approved' THEN 'clawed_back'
-            ELSE 'reversed' END AS kind,
+       {_KIND} AS kind,
        sum(e.amount) AS amount
 FROM e JOIN p USING (posting_id)
 GROUP BY 1, 2, 3, 4"""
+
+# Changes to leads that already had money in a closed period, posting by posting, with their
+# cause: what a statement lists as carried forward into this period.
+_LATE = f"""
+WITH e AS (SELECT * FROM ledger_entries WHERE {_IN_PERIOD}),
+     late AS (SELECT DISTINCT lead_id FROM e WHERE EXISTS (
+                SELECT 1 FROM ledger_entries c WHERE c.lead_id = e.lead_id
+                AND c.position <= %(previous_through)s AND c.recorded_at < %(previous_until)s)),
+     p AS (SELECT posting_id, max(bucket) FILTER (WHERE NOT reverses) AS new_bucket
+           FROM e GROUP BY posting_id)
+SELECT e.account, e.currency, e.lead_id, e.position, e.bucket,
+       {_KIND} AS kind,
+       CASE WHEN e.event_type = 'Recalculation' THEN 'recalculation:' || e.recalculation_id
+            ELSE 'postback:' || e.postback_id END AS cause,
+       sum(e.amount) AS amount
+FROM e JOIN late USING (lead_id) JOIN p USING (posting_id)
+GROUP BY 1, 2, 3, 4, 5, 6, 7"""
 
 # One line per entry in a fixed order, so the same entries always give the same hash: a rebuild
 # appends them in the same order within a position, whatever ids they get.
@@ -82,6 +101,26 @@ def movements(cursor: psycopg.Cursor, previous: Bounds | None, bounds: Bounds) -
             row["kind"],
             row["bucket"],
             holder_view(row["account"], row["amount"]),
+        )
+        for row in rows
+    ]
+
+
+def adjustments(
+    cursor: psycopg.Cursor, previous: Bounds | None, bounds: Bounds
+) -> list[Adjustment]:
+    """Changes this period to leads whose money lay in a closed period, with their causes."""
+    rows = cursor.execute(_LATE, _params(previous, bounds)).fetchall()
+    return [
+        Adjustment(
+            row["account"],
+            row["currency"],
+            str(row["lead_id"]),
+            row["position"],
+            row["kind"],
+            row["bucket"],
+            holder_view(row["account"], row["amount"]),
+            row["cause"],
         )
         for row in rows
     ]

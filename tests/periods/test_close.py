@@ -192,3 +192,27 @@ def _periods(client) -> list[dict]:
     response = client.get("/api/periods", headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()["items"]
+
+
+def test_a_later_change_to_a_lead_of_a_closed_period_is_listed_with_its_cause(demo, services):
+    lead_approved(demo, "p-1")
+    closed(demo, moment_after_now())
+    cancel = changed(demo, exto="p-1", status="cancel")
+    created_lead(demo, exto="p-2")  # a new lead: not an adjustment
+
+    closed(demo, moment_after_now())
+
+    services.runner.catch_up()
+    lead = next(e for e in _entries_at(services, cancel))
+    adjustments = statement_of(demo, 2, "webmaster:wm-1")["adjustments"]
+    assert adjustments == [
+        {"lead": str(lead["lead_id"]), "position": cancel, "kind": "clawed_back",
+         "bucket": "approved", "amount": "-10.00", "cause": f"postback:{lead['postback_id']}"}
+    ]  # fmt: skip
+
+
+def _entries_at(services, position: int) -> list[dict]:
+    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
+        return cursor.execute(
+            "SELECT * FROM ledger_entries WHERE position = %s ORDER BY id", (position,)
+        ).fetchall()
