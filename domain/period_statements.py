@@ -89,8 +89,7 @@ def statements_for(
     keys = sorted(openings.keys() | moved.keys())
     statements = [_statement(key, openings.get(key), moved.get(key, {})) for key in keys]
     return [
-        {**s, "adjustments": carried.get(key, [])}
-        for s, key in zip(statements, keys, strict=True)
+        {**s, "adjustments": carried.get(key, [])} for s, key in zip(statements, keys, strict=True)
     ]
 
 

@@ -20,7 +20,7 @@ from tests.periods.period_controls import (
 def closed_lead_repriced(demo, services) -> tuple[str, dict]:
     """wm-1's lead approved at 10.00 and closed in period 1; then reg pays 12.00 from before."""
     lead_id = lead_approved(demo, "c-1")
-    first = closed(demo, moment_after_now())
+    closed(demo, moment_after_now())
     since = datetime.now(UTC) - timedelta(days=30)
     answer = apply_catalog(demo, goal_rate_toml("12.00", effective_from=since))
     return lead_id, answer
