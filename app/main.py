@@ -39,6 +39,7 @@ from app.ops.lifeline import end_with_parent
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
+from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
 from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ReconciliationController,
             ReconciliationPage,
             PeriodController,
+            PayoutController,
             *support_routes(),
             HealthController,
         ],

@@ -20,6 +20,7 @@ from app.settings import Settings
 from projections.audit_chain.projection import AuditChainProjection
 from projections.commission_ledger.projection import CommissionLedgerProjection
 from projections.lead_view.projection import LeadViewProjection
+from projections.payouts.projection import PayoutsProjection
 from projections.periods.projection import PeriodsProjection
 from projections.postback_log.projection import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
@@ -76,6 +77,7 @@ def build_projections(catalog: CatalogCache) -> list[Projection]:
         AuditChainProjection(),
         CommissionLedgerProjection(catalog.current),
         PeriodsProjection(),
+        PayoutsProjection(),
     ]
 
 

@@ -25,7 +25,8 @@ from domain.currencies import CURRENCY_MINOR_UNITS
 from domain.ledger import Bucket
 from domain.period import KINDS
 
-BUCKETS = tuple(bucket.value for bucket in Bucket)
+# The lead buckets, and `paid`: where the network's account keeps the cash paid out.
+BUCKETS = (*(bucket.value for bucket in Bucket), "paid")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,22 @@ from projections.periods.entries import Bounds
 from projections.rebuild.schema import hold_rebuilds_off
 from projections.runner import tracked_positions, wait_for_position
 
+# Held whole by a close, shared by each payout being booked: neither sees the other half done.
+CLOSE_LOCK = 0x636C6F7365  # "close"
+
+
+def payouts_may_book(cursor) -> bool:
+    """Hold closes off until this transaction ends; False if a close is running now."""
+    return cursor.execute(
+        "SELECT pg_try_advisory_xact_lock_shared(%s) AS free", (CLOSE_LOCK,)
+    ).fetchone()["free"]
+
+
+def _close_may_run(cursor) -> bool:
+    return cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS free", (CLOSE_LOCK,)).fetchone()[
+        "free"
+    ]
+
 
 class CloseRefused(Exception):
     """The close cannot be made; `status` is the HTTP status that says why (422 or 409)."""
@@ -62,6 +78,8 @@ def close_period(
     with ledger.recorder.datastore.transaction(commit=False) as cursor:
         if not hold_rebuilds_off(cursor):
             raise CloseRefused(409, "a rebuild is running; close the period when it has finished")
+        if not _close_may_run(cursor):
+            raise CloseRefused(409, "another close or a payout is being booked; try again")
         through = max(
             tracked_positions(cursor, [LEDGER])[LEDGER], last.covers_through if last else 0
         )

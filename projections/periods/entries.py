@@ -38,6 +38,7 @@ _IN_PERIOD = (
 )
 
 _KIND = """CASE WHEN e.event_type = 'Recalculation' THEN 'adjusted'
+            WHEN e.event_type = 'Payout' THEN 'paid'
             WHEN p.new_bucket = 'approved' THEN 'approved'
             WHEN p.new_bucket IS NOT NULL THEN 'accrued'
             WHEN e.bucket = 'approved' THEN 'clawed_back'

@@ -31,13 +31,23 @@ def test_closing_seals_a_statement_of_what_each_account_earned_in_the_period(dem
     assert period["closed_by"] == "support" and period["entry_count"] > 0
     services.runner.catch_up()
     webmaster = statement_of(demo, 1, "webmaster:wm-1")
-    assert webmaster["opening"] == {"pending": "0.00", "hold": "0.00", "approved": "0.00"}
+    assert webmaster["opening"] == {
+        "pending": "0.00",
+        "hold": "0.00",
+        "approved": "0.00",
+        "paid": "0.00",
+    }
     assert movements(webmaster) == {
         ("accrued", "pending"): "10.00",
         ("approved", "pending"): "-10.00",
         ("approved", "approved"): "10.00",
     }
-    assert webmaster["closing"] == {"pending": "0.00", "hold": "0.00", "approved": "10.00"}
+    assert webmaster["closing"] == {
+        "pending": "0.00",
+        "hold": "0.00",
+        "approved": "10.00",
+        "paid": "0.00",
+    }
     advertiser = statement_of(demo, 1, "advertiser:adv-1")
     assert advertiser["closing"]["approved"] == "15.00"
     assert statement_of(demo, 1, "network")["closing"]["approved"] == "5.00"
@@ -61,7 +71,12 @@ def test_the_next_period_opens_with_the_last_closing_and_holds_only_later_entrie
         ("accrued", "pending"): "10.00",
         ("clawed_back", "approved"): "-10.00",
     }
-    assert webmaster["closing"] == {"pending": "10.00", "hold": "0.00", "approved": "0.00"}
+    assert webmaster["closing"] == {
+        "pending": "10.00",
+        "hold": "0.00",
+        "approved": "0.00",
+        "paid": "0.00",
+    }
 
 
 def test_entries_booked_after_until_wait_for_the_next_period(demo, services):
