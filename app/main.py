@@ -41,6 +41,7 @@ from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
 from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
+from app.periods.statement_page import StatementPage
 from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ReconciliationPage,
             PeriodController,
             PayoutController,
+            StatementPage,
             *support_routes(),
             HealthController,
         ],
