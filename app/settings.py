@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 
@@ -33,6 +34,8 @@ class Settings:
     run_notifier: bool = True  # `serve` starts `notifier run` (webmasters' postbacks)
     statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
     time_zone: str = "UTC"  # a plain date a user gives (a period's `until`) is midnight here
+    # currency -> amount: a payout over it waits for a second person's approval (empty: off)
+    four_eyes_over: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,7 +56,18 @@ class Settings:
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
             time_zone=env.get("LEDGER_TIME_ZONE", "UTC"),
+            four_eyes_over=four_eyes_limits(env.get("LEDGER_FOUR_EYES_OVER", "")),
         )
+
+
+def four_eyes_limits(text: str) -> dict[str, Decimal]:
+    """`1000 USD,900 EUR` → {"USD": 1000, "EUR": 900}; empty turns four eyes off."""
+    limits = {}
+    for item in text.split(","):
+        if item.strip():
+            amount, _, currency = item.strip().partition(" ")
+            limits[currency.strip().upper()] = Decimal(amount)
+    return limits
 
 
 def _admin_tokens(env) -> dict[str, str]:

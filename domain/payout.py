@@ -70,8 +70,8 @@ class Payouts(Aggregate):
         """What may be paid now, given the approved commission the ledger says was earned."""
         return earned - self.paid
 
-    def pay(self, earned: Decimal, amount: Decimal | None, reference: str, paid_by: str) -> Decimal:
-        """Pay `amount` (default: all that is payable); the amount paid."""
+    def decide(self, earned: Decimal, amount: Decimal | None) -> Decimal:
+        """The amount a payout of `amount` (default: all that is payable) would pay now."""
         payable = self.payable(earned)
         amount = payable if amount is None else amount
         if amount <= 0:
@@ -80,6 +80,11 @@ class Payouts(Aggregate):
             raise InvalidPayoutAmount(f"a payout must be more than zero, not {amount}")
         if amount > payable:
             raise NotPayable(amount, payable, self.currency)
+        return amount
+
+    def pay(self, earned: Decimal, amount: Decimal | None, reference: str, paid_by: str) -> Decimal:
+        """Pay `amount` (default: all that is payable); the amount paid."""
+        amount = self.decide(earned, amount)
         self._paid(
             payout_id(reference), reference, str(amount), self.webmaster, self.currency, paid_by
         )
@@ -108,8 +113,19 @@ class Payouts(Aggregate):
         self.paid += Decimal(amount)
 
 
+BOOKED = "booked"
+PENDING_APPROVAL = "pending_approval"
+
+
+class SameApprover(PermissionError):
+    """Four eyes: the person who asked for a payout cannot also approve it."""
+
+
 class PayoutReference(Aggregate):
-    """A payment reference, taken once: the payout it made and the request that made it."""
+    """A payment reference, taken once: the payout it made and the request that made it.
+
+    A payout over the four-eyes limit is taken `pending_approval` and booked only when another
+    person approves it (`approve`); the others are taken `booked`."""
 
     @classmethod
     def create_id(cls, reference: str, **_: object) -> UUID:
@@ -121,16 +137,41 @@ class PayoutReference(Aggregate):
         currency: str
         amount: str
         asked: str | None
+        state: str
+        requested_by: str
 
     @event(Taken)
     def __init__(
-        self, reference: str, webmaster: str, currency: str, amount: str, asked: str | None
+        self,
+        reference: str,
+        webmaster: str,
+        currency: str,
+        amount: str,
+        asked: str | None,
+        state: str,
+        requested_by: str,
     ) -> None:
         self.reference = reference
         self.webmaster = webmaster
         self.currency = currency
         self.amount = amount
         self.asked = asked
+        self.state = state
+        self.requested_by = requested_by
+        self.approved_by: str | None = None
+
+    def approve(self, approver: str) -> None:
+        if approver == self.requested_by:
+            raise SameApprover(f"{approver} asked for this payout: another person must approve it")
+        self._approved(approver)
+
+    class Approved(Aggregate.Event):
+        approved_by: str
+
+    @event(Approved)
+    def _approved(self, approved_by: str) -> None:
+        self.state = BOOKED
+        self.approved_by = approved_by
 
     def same_request(self, webmaster: str, currency: str, asked: str | None) -> bool:
         return (self.webmaster, self.currency, self.asked) == (webmaster, currency, asked)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from app.payouts.paying import PayoutRefused, PayoutRequest, pay
+from app.payouts.paying import PayoutRefused, PayoutRequest, approve, pay
 from domain.money import InvalidAmount, UnknownCurrency, check_currency, parse_amount
 from projections.payouts import projection as payouts
 
@@ -29,11 +30,17 @@ class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PayoutOut(msgspec.Struct):
+    """`state`: booked, or pending_approval (over LEDGER_FOUR_EYES_OVER: another person must
+    approve it before it is booked)."""
+
     id: str
     webmaster: str
     currency: str
     amount: str
     reference: str
+    state: str
+    requested_by: str
+    approved_by: str | None
 
 
 class PayoutRow(msgspec.Struct):
@@ -87,13 +94,38 @@ class PayoutController(Controller):
         if wanted.webmaster not in services.catalog.current().webmasters:
             raise NotFoundException(f"no webmaster {wanted.webmaster!r} in the catalog")
         actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        settings = services.settings
         try:
-            taken = pay(services.ledger, wanted, actor, services.settings.projection_wait_seconds)
+            taken = pay(
+                services.ledger, wanted, actor, settings.projection_wait_seconds,
+                settings.four_eyes_over,
+            )  # fmt: skip
         except PayoutRefused as refused:
             raise ClientException(str(refused), status_code=refused.status) from refused
-        return PayoutOut(
-            str(taken.id), taken.webmaster, taken.currency, taken.amount, taken.reference
-        )
+        return payout_out(taken)
+
+    @post(
+        "/payouts/{payout:uuid}/approve",
+        sync_to_thread=True,
+        status_code=200,
+        opt={"role": "finance"},
+        summary="Approve a payout pending approval (four eyes): it is booked now",
+        responses=error_responses(*ADMIN_ROUTE, "forbidden", "not_found", "conflict"),
+    )
+    def approve_payout(self, request: Request, payout: FromPath[UUID]) -> PayoutOut:
+        services = request.app.state.services
+        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        try:
+            taken = approve(
+                services.ledger, payout, actor, services.settings.projection_wait_seconds
+            )
+        except PayoutRefused as refused:
+            if refused.status == 403:
+                raise PermissionDeniedException(str(refused)) from refused
+            if refused.status == 404:
+                raise NotFoundException(str(refused)) from refused
+            raise ClientException(str(refused), status_code=refused.status) from refused
+        return payout_out(taken)
 
     @get(
         "/payouts",
@@ -140,6 +172,13 @@ class PayoutController(Controller):
         with request.app.state.services.ledger.recorder.datastore.transaction(commit=False) as db:
             rows = payouts.payables(db, code)
         return PayablePage([Payable(r["webmaster"], code, str(r["payable"])) for r in rows])
+
+
+def payout_out(taken) -> PayoutOut:
+    return PayoutOut(
+        str(taken.id), taken.webmaster, taken.currency, taken.amount, taken.reference,
+        taken.state, taken.requested_by, taken.approved_by,
+    )  # fmt: skip
 
 
 def _currency(code: str) -> str:
