@@ -27,6 +27,7 @@ from app.audit.routes import HistoryController
 from app.deliveries.routes import DeliveryController
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
+from app.invoices.routes import InvoiceController
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
 from app.openapi.docs import SCHEMA_PATH, OfflineSwagger
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             PeriodController,
             PayoutController,
             StatementPage,
+            InvoiceController,
             *support_routes(),
             HealthController,
         ],

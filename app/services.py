@@ -19,6 +19,7 @@ from app.postbacks.writer import PostbackWriter
 from app.settings import Settings
 from projections.audit_chain.projection import AuditChainProjection
 from projections.commission_ledger.projection import CommissionLedgerProjection
+from projections.invoices.projection import InvoicesProjection
 from projections.lead_view.projection import LeadViewProjection
 from projections.payouts.projection import PayoutsProjection
 from projections.periods.projection import PeriodsProjection
@@ -78,6 +79,7 @@ def build_projections(catalog: CatalogCache) -> list[Projection]:
         CommissionLedgerProjection(catalog.current),
         PeriodsProjection(),
         PayoutsProjection(),
+        InvoicesProjection(),
     ]
 
 
