@@ -42,7 +42,6 @@ from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
 from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
-from app.periods.statement_page import StatementPage
 from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
@@ -52,6 +51,7 @@ from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.support.page import support_routes, support_templates
+from app.support.statement_page import StatementPage
 from app.wire import ErrorBody
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
