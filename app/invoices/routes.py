@@ -139,7 +139,7 @@ class InvoiceController(Controller):
         self,
         request: Request,
         wanted: Annotated[Literal["open", "paid"] | None, QueryParameter(name="state")] = None,
-        cursor: Annotated[int | None, QueryParameter(ge=1)] = None,
+        cursor: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> InvoicePage:
         services = request.app.state.services

@@ -139,7 +139,8 @@ class PayoutController(Controller):
         request: Request,
         webmaster: FromQuery[str | None] = None,
         cursor: Annotated[
-            int | None, QueryParameter(ge=1, description="next_cursor of the previous page")
+            int | None,
+            QueryParameter(ge=1, le=2**63 - 1, description="next_cursor of the previous page"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> PayoutPage:

@@ -68,7 +68,8 @@ class PeriodController(Controller):
         self,
         request: Request,
         cursor: Annotated[
-            int | None, QueryParameter(ge=1, description="next_cursor of the previous page")
+            int | None,
+            QueryParameter(ge=1, le=2**31 - 1, description="next_cursor of the previous page"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> PeriodPage:
@@ -82,7 +83,7 @@ class PeriodController(Controller):
         sync_to_thread=True,
         opt={"role": "support"},
         summary="A closed period's statements, per account and currency (JSON or CSV)",
-        responses=error_responses(*ADMIN_ROUTE, "not_found"),
+        responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found"),
     )
     def statements(
         self,

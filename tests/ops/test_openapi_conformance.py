@@ -20,6 +20,9 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
    and mapping follow the statement's own reading rules (a date or a date-time, `1d`,
    `field:Column,…`), and only reading the CSV body tells whether it is a statement. Each
    refusal names the parameter, or the line and column.
+5. Periods, payouts, payables and invoices may refuse a schema-valid request with 400, 404, 409
+   or 422: whether a close, a payout or an invoice is possible depends on the ledger's state
+   (money payable, the last close, a known currency with money in it, a readable `until`).
 """
 
 from __future__ import annotations
