@@ -99,7 +99,7 @@ class PeriodController(Controller):
     ) -> Response:
         after = _cursor(cursor)
         with _reading(request) as db:
-            if reads.period(db, period) is None:
+            if not 0 < period < 2**31 or reads.period(db, period) is None:
                 raise NotFoundException(f"no closed period {period}")
             rows = reads.statements(db, period, account or None, currency or None, after, limit + 1)
         items = [msgspec.json.decode(row["document"], type=StatementOut) for row in rows[:limit]]

@@ -34,7 +34,7 @@ class StatementPage(Controller):
     ) -> Template:
         account = webmaster_account(webmaster)
         with read_cursor(request) as cursor:
-            closed = reads.period(cursor, period)
+            closed = reads.period(cursor, period) if 0 < period < 2**31 else None
             rows = (
                 [] if closed is None else reads.statements(cursor, period, account, None, None, 100)
             )
