@@ -29,6 +29,7 @@ from app.deliveries.routes import DeliveryController
 from app.eventstore.application import DatabaseUnavailable
 from app.eventstore.breaker import RETRY_AFTER_SECONDS, means_database_down
 from app.holds.routes import HoldController
+from app.invoices.routes import InvoiceController
 from app.ledger.recalculation_routes import RecalculationController
 from app.ledger.routes import LedgerController
 from app.openapi.docs import SCHEMA_PATH, OfflineSwagger
@@ -41,6 +42,8 @@ from app.ops.lifeline import end_with_parent
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
+from app.payouts.routes import PayoutController
+from app.periods.routes import PeriodController
 from app.postbacks.clicks import ClickController
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
@@ -51,6 +54,7 @@ from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.staff.actions import record_changes
 from app.support.page import support_routes, support_templates
+from app.support.statement_page import StatementPage
 from app.wire import ErrorBody
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
@@ -97,6 +101,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             ReconciliationController,
             HoldController,
             ReconciliationPage,
+            PeriodController,
+            PayoutController,
+            StatementPage,
+            InvoiceController,
             *support_routes(),
             StaffController,
             ActionsController,

@@ -21,7 +21,10 @@ from app.settings import Settings
 from app.staff.tables import create_staff_tables
 from projections.audit_chain.projection import AuditChainProjection
 from projections.commission_ledger.projection import CommissionLedgerProjection
+from projections.invoices.projection import InvoicesProjection
 from projections.lead_view.projection import LeadViewProjection
+from projections.payouts.projection import PayoutsProjection
+from projections.periods.projection import PeriodsProjection
 from projections.postback_log.projection import PostbackLogProjection
 from projections.runner import Projection, ProjectionRunner
 
@@ -84,6 +87,9 @@ def build_projections(catalog: CatalogCache) -> list[Projection]:
         PostbackLogProjection(),
         AuditChainProjection(),
         CommissionLedgerProjection(catalog.current),
+        PeriodsProjection(),
+        PayoutsProjection(),
+        InvoicesProjection(),
     ]
 
 

@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 
@@ -37,6 +38,9 @@ class Settings:
     run_holds: bool = True  # `serve` starts `holds run` (holds that end by their rule)
     hold_check_seconds: float = 60.0  # how often the hold follower releases what is due
     statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
+    time_zone: str = "UTC"  # a plain date a user gives (a period's `until`) is midnight here
+    # currency -> amount: a payout over it waits for a second person's approval (empty: off)
+    four_eyes_over: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -61,7 +65,19 @@ class Settings:
             run_holds=env.get("LEDGER_RUN_HOLDS", "1") not in ("0", "false", "no"),
             hold_check_seconds=float(env.get("LEDGER_HOLD_CHECK_SECONDS", "60")),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
+            time_zone=env.get("LEDGER_TIME_ZONE", "UTC"),
+            four_eyes_over=four_eyes_limits(env.get("LEDGER_FOUR_EYES_OVER", "")),
         )
+
+
+def four_eyes_limits(text: str) -> dict[str, Decimal]:
+    """`1000 USD,900 EUR` → {"USD": 1000, "EUR": 900}; empty turns four eyes off."""
+    limits = {}
+    for item in text.split(","):
+        if item.strip():
+            amount, _, currency = item.strip().partition(" ")
+            limits[currency.strip().upper()] = Decimal(amount)
+    return limits
 
 
 def _admin_tokens(env) -> dict[str, str]:

@@ -11,7 +11,9 @@ Checks (each violation is one line of the report):
 - no two leads share a (click, exto) or (flow, exto) pair;
 - when the commission ledger exists: entries sum to zero per currency, overall and per posting;
   balances equal the sums of the entries; each lead's entries add up to the position its folded
-  events book (`app.audit.ledger_invariants`).
+  events book (`app.audit.ledger_invariants`);
+- closed periods: their sealed statements equal the statements their entries give
+  (`app.periods.seals.statement_problems`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from psycopg.rows import dict_row
 
 from app.eventstore.application import LedgerApplication
 from app.eventstore.database import DatabaseAddress
+from app.periods.seals import statement_problems
 from domain.lead_state import LeadState, fold
 from projections.commission_ledger.invariants import ledger_violations
 from projections.lead_view.invariants import duplicate_lead_violations, lead_view_violations
@@ -80,6 +83,7 @@ def audit(address: DatabaseAddress, ledger: LedgerApplication) -> AuditReport:
                 ledger_at = snapshot.tracked("commission_ledger")
                 states = folded if ledger_at == view_at else snapshot.fold_leads(ledger_at)
                 report.add(ledger_violations(snapshot.cursor(), states, catalog, report.checked))
+                report.add(statement_problems(ledger, snapshot.cursor()))
             report.checked["leads"] = len(folded)
     return report
 

@@ -19,9 +19,11 @@ def register(commands) -> None:
     ).add_subparsers(title="audit commands")
     verify = audit.add_parser(
         "verify",
-        help="recompute the hash chain over stored events; exit 1 at the first broken link",
+        help="recompute the hash chain over stored events and the seals of closed periods; "
+        "exit 1 at the first broken link or seal",
         description="Recompute the tamper-evidence hash chain from ledger_events and report the "
-        "first event changed, deleted or inserted after it was stored.",
+        "first event changed, deleted or inserted after it was stored; then check that every "
+        "closed period's seal holds and the ledger still holds the entries it sealed.",
     )
     add_json_option(verify)
     verify.set_defaults(handler=verify_chain)
@@ -44,12 +46,32 @@ def verify_chain(args) -> int:
     address = database_address()
     with database_errors():
         report = verify_chain(address.conninfo())
+        seals = period_seal_problems(address)
+    intact = report.intact and not seals
     if args.json:
-        print_json({"intact": report.intact, **dataclasses.asdict(report)})
+        print_json({"intact": intact, **dataclasses.asdict(report), "seal_problems": seals})
     else:
         for line in describe(report):
             print(line, file=sys.stdout if report.intact else sys.stderr)
-    return 0 if report.intact else 1
+        for line in seals or ["OK: every closed period's seal holds"]:
+            print(line, file=sys.stderr if seals else sys.stdout)
+    return 0 if intact else 1
+
+
+def period_seal_problems(address) -> list[str]:
+    """What `app.periods.seals.seal_problems` finds (empty: every closed period is intact)."""
+    from app.eventstore.application import LedgerApplication
+    from app.periods.seals import seal_problems
+
+    ledger = LedgerApplication(env=address.eventsourcing_env(pool_size=2))
+    try:
+        with ledger.recorder.datastore.transaction(commit=False) as cursor:
+            has_ledger = cursor.execute(
+                "SELECT to_regclass('ledger_entries') IS NOT NULL AS present"
+            ).fetchone()["present"]
+            return seal_problems(ledger, cursor) if has_ledger else []
+    finally:
+        ledger.close()
 
 
 def check_invariants(args) -> int:

@@ -1,4 +1,8 @@
-"""The ledger's entries for an export: a holder's entries in a period, streamed."""
+"""The ledger's entries for an export: a holder's entries in a period, streamed.
+
+Payouts have no lead (the payout's id stands in its column): an export of the whole ledger
+holds them, one naming a holder holds only that holder's leads.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def ledger_rows(app: EventStore, where: ExportFilter) -> Iterator[dict]:
     conditions, params = period(sql.Identifier("e", "recorded_at"), where)
     holder, holder_params = where.holder("l")
     statement = sql.SQL(
-        "SELECT e.* FROM ledger_entries e JOIN lead_view l ON l.id = e.lead_id{} ORDER BY e.id"
+        "SELECT e.* FROM ledger_entries e LEFT JOIN lead_view l ON l.id = e.lead_id{} ORDER BY e.id"
     ).format(where_clause(conditions + holder))
     with app.recorder.datastore.get_connection() as connection:
         with connection.cursor() as probe:

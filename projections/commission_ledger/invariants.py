@@ -81,7 +81,7 @@ def _leads_differing_from_events(
     booked: dict[UUID, dict[_Key, Decimal]] = defaultdict(dict)
     for row in cursor.execute(
         "SELECT lead_id, account, bucket, currency, sum(amount) AS total FROM ledger_entries "
-        "GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0"
+        "WHERE event_type <> 'Payout' GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0"
     ):
         booked[row["lead_id"]][(row["account"], row["bucket"], row["currency"])] = row["total"]
     problems = [

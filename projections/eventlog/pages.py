@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from domain.lead import Lead
+from domain.payout import Payouts
 from projections.eventlog.reading import LogReader
 from projections.eventlog.store import EventStore
 
@@ -21,7 +22,7 @@ LEAD_TOPICS = [
     get_topic(cls)
     for cls in vars(Lead).values()
     if isinstance(cls, type) and issubclass(cls, Lead.Event)
-]
+] + [get_topic(Payouts.Paid)]  # payouts are booked in the commission ledger too
 
 Page = list[tuple[int, Any]]
 """(position, domain event) pairs in position order."""

@@ -33,6 +33,7 @@ from projections.commission_ledger.projection import PROJECTION_NAME, booked_pos
 from projections.commission_ledger.recalculations import Recalculation
 from projections.eventlog.events import events_of
 from projections.eventlog.store import EventStore
+from projections.periods.carry_forward import foreseen_adjustments
 
 
 def preview_rate_changes(
@@ -82,6 +83,9 @@ def preview_rate_changes(
                     price_line(lead_id, before, after)
                     for lead_id, (before, after) in sorted(repriced.items())
                 ],
+                "adjustments": foreseen_adjustments(
+                    cursor, {lead: events[lead] for lead in repriced}, catalog
+                ),
             },
         )
         recalculations.insert(cursor, record)

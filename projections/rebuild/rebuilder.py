@@ -29,6 +29,7 @@ from projections.commission_ledger.schema import LEDGER_TABLES
 from projections.eventlog.pages import LeadEventPages, Page
 from projections.eventlog.store import EventStore, ServerAddress
 from projections.lead_view.projection import LeadViewProjection
+from projections.periods.carry_forward import carry_forward
 from projections.rebuild.compare import lead_view_differences, ledger_differences
 from projections.rebuild.schema import RebuildBusy, RebuildSchema
 
@@ -75,6 +76,7 @@ class Rebuild:
         self._events = LeadEventPages(app, page_size)
         self.id: UUID = uuid4()
         self.events_processed = 0
+        self.adjustments: list[dict] = []  # closed-period differences carried forward
 
     def run(self) -> Recalculation:
         started = datetime.now(UTC)
@@ -112,6 +114,10 @@ class Rebuild:
             schema.use_rebuilt(cursor)
             if replayed != projections:
                 cursor.execute("INSERT INTO lead_view SELECT * FROM ledger_leads")
+            if LEDGER in self._names:  # closed periods keep their entries; see carry_forward
+                self.adjustments = carry_forward(
+                    cursor, schema.live, schema.rebuilt, self.id, datetime.now(UTC), position
+                )
             schema.build_indexes(cursor)
         return position
 
@@ -185,6 +191,8 @@ class Rebuild:
             differences.update(ledger_differences(cursor, schema.live, schema.rebuilt))
         if LEAD_VIEW in self._names:
             differences["lead_view"] = lead_view_differences(cursor, schema.live, schema.rebuilt)
+        if self.adjustments:
+            differences["adjustments"] = self.adjustments  # booked in the open period
         return Recalculation(
             id=self.id,
             started_at=started,

@@ -126,3 +126,13 @@ def _drop_leftovers(connection: psycopg.Connection) -> None:
         connection.execute(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(row["nspname"]))
         )
+
+
+def hold_rebuilds_off(cursor: psycopg.Cursor) -> bool:
+    """Keep a rebuild from starting until this transaction ends; False if one is running now.
+
+    For work that must see the live ledger stay put, such as closing a period. Shared: such
+    works may run side by side, only a rebuild (which takes the lock whole) is kept out."""
+    return cursor.execute(
+        "SELECT pg_try_advisory_xact_lock_shared(%s) AS free", (_REBUILD_LOCK_KEY,)
+    ).fetchone()["free"]

@@ -90,6 +90,7 @@ PATH_SAMPLES = {"lead_id": str(uuid4()), "recalculation_id": str(uuid4()),
                 "postback_id": str(uuid4()), "dataset": "ledger",
                 "delivery_id": str(uuid4()), "target_id": str(uuid4()), "run_id": str(uuid4()),
                 "flow_ref": "cc-traffic", "name": "nobody"}  # fmt: skip
+PATH_SAMPLES.update(period="7", payout=str(uuid4()), invoice=str(uuid4()))  # periods, payouts
 QUERY_SAMPLES = {"/api/balances": {"webmaster": "wm-1"}}
 BODY_SAMPLES = {"/api/recalculations": {"json": {"dry_run": True}},
                 "/api/admin/catalog": {"content": DEMO_CATALOG},

@@ -22,6 +22,9 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
    refusal names the parameter, or the line and column.
 5. `GET /api/holds` may refuse a schema-valid request with 400: its `cursor` is opaque (only a
    `next_cursor` this service gave out is one) and `due_before` is a date or an ISO 8601 time.
+6. Periods, payouts, payables and invoices may refuse a schema-valid request with 400, 404, 409
+   or 422: whether a close, a payout or an invoice is possible depends on the ledger's state
+   (money payable, the last close, a known currency with money in it, a readable `until`).
 """
 
 from __future__ import annotations

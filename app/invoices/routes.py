@@ -1,0 +1,184 @@
+"""Invoices (admin token): issue one from a closed period, record payments (finance), list them.
+
+An invoice is drawn from the advertiser's sealed statement (the Period event, not a read
+model), once per advertiser, period and currency; its id is derived from those, so issuing it
+twice collides in the store and is told. Payments are idempotent by their reference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import IntegrityError
+from litestar import Controller, Request, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from app.auth import require_admin
+from app.openapi.errors import ADMIN_ROUTE, error_responses
+from domain.invoice import DUE_AFTER, Invoice, PaymentRefused, invoice_id, lines_from
+from domain.ledger import advertiser_account
+from domain.money import InvalidAmount, parse_amount
+from domain.period import period_id
+from projections.invoices import projection as invoices
+
+MAX_PAGE = 500
+
+
+class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`currency` is needed only when the advertiser's statement has several."""
+
+    advertiser: str
+    period: int
+    currency: str | None = None
+
+
+class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
+    amount: str
+    reference: str
+
+
+class InvoiceOut(msgspec.Struct):
+    id: str
+    advertiser: str
+    period: int
+    currency: str
+    lines: list[dict]
+    total: str
+    received: str
+    outstanding: str
+    state: str
+    due_at: datetime
+    days_overdue: int = 0
+
+
+class InvoicePage(msgspec.Struct):
+    items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class InvoiceController(Controller):
+    """Advertisers' invoices, drawn from sealed statements."""
+
+    path = "/api/invoices"
+    guards = [require_admin]
+    tags = ["invoices"]
+
+    @post(
+        sync_to_thread=True,
+        status_code=201,
+        opt={"role": "finance"},
+        summary="Issue an advertiser's invoice for a closed period",
+        responses=error_responses(*ADMIN_ROUTE, "not_found", "conflict", "unprocessable"),
+    )
+    def issue(self, request: Request, data: InvoiceIn) -> InvoiceOut:
+        ledger = request.app.state.services.ledger
+        closed = ledger.get_or_none(period_id(data.period)) if data.period > 0 else None
+        if closed is None:
+            raise NotFoundException(f"no closed period {data.period}")
+        statement = _statement(closed.statements, data)
+        currency = statement["currency"]
+        lines = lines_from(statement)
+        total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        invoice = Invoice(
+            advertiser=data.advertiser, period=data.period, currency=currency, lines=lines,
+            total=str(total), due_at=datetime.now(UTC) + DUE_AFTER, issued_by=actor,
+        )  # fmt: skip
+        try:
+            ledger.save(invoice)
+        except IntegrityError as taken:
+            raise ClientException(
+                f"invoice {invoice_id(data.advertiser, data.period, currency)} was already "
+                f"issued for {data.advertiser}, period {data.period}, {currency}",
+                status_code=409,
+            ) from taken
+        return invoice_out(invoice)
+
+    @post(
+        "/{invoice:uuid}/payments",
+        sync_to_thread=True,
+        status_code=201,
+        opt={"role": "finance"},
+        summary="Record money received for an invoice (idempotent by reference)",
+        responses=error_responses(*ADMIN_ROUTE, "not_found", "conflict", "unprocessable"),
+    )
+    def receive(
+        self, request: Request, invoice: FromPath[UUID], data: JSONBody[PaymentIn]
+    ) -> InvoiceOut:
+        ledger = request.app.state.services.ledger
+        found = ledger.get_or_none(invoice)
+        if not isinstance(found, Invoice):
+            raise NotFoundException(f"no invoice {invoice}")
+        try:
+            amount = parse_amount(data.amount, found.currency)
+        except InvalidAmount as error:
+            raise ClientException(str(error), status_code=422) from error
+        try:
+            if found.receive(amount, data.reference.strip() or "-"):
+                ledger.save(found)
+        except PaymentRefused as refused:
+            raise ClientException(str(refused), status_code=refused.status) from refused
+        except IntegrityError as raced:
+            raise ClientException(
+                "the invoice changed meanwhile; try again", status_code=409
+            ) from raced
+        return invoice_out(found)
+
+    @get(
+        sync_to_thread=True,
+        opt={"role": "support"},
+        summary="Invoices, the latest first, with days overdue",
+        responses=error_responses(*ADMIN_ROUTE),
+    )
+    def list_invoices(
+        self,
+        request: Request,
+        wanted: Annotated[Literal["open", "paid"] | None, QueryParameter(name="state")] = None,
+        cursor: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+    ) -> InvoicePage:
+        services = request.app.state.services
+        with services.ledger.recorder.datastore.transaction(commit=False) as db:
+            rows = invoices.listed(db, wanted, cursor, limit + 1, datetime.now(UTC))
+        items = [_row_out(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return InvoicePage(items, str(rows[limit - 1]["position"]) if more else None)
+
+
+def _statement(statements: list[dict], data: InvoiceIn) -> dict:
+    account = advertiser_account(data.advertiser)
+    mine = [s for s in statements if s["account"] == account]
+    if data.currency is not None:
+        mine = [s for s in mine if s["currency"] == data.currency.upper()]
+    if not mine:
+        raise ClientException(
+            f"{data.advertiser} has no money in period {data.period}"
+            + (f" in {data.currency}" if data.currency else ""),
+            status_code=422,
+        )
+    if len(mine) > 1:
+        currencies = ", ".join(s["currency"] for s in mine)
+        raise ClientException(f"name the currency: the statement has {currencies}", status_code=422)
+    return mine[0]
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    return InvoiceOut(
+        str(invoice.id), invoice.advertiser, invoice.period, invoice.currency, invoice.lines,
+        invoice.total, str(invoice.received), str(invoice.outstanding), invoice.state,
+        invoice.due_at,
+    )  # fmt: skip
+
+
+def _row_out(row: dict) -> InvoiceOut:
+    outstanding = row["total"] - row["received"]
+    return InvoiceOut(
+        str(row["id"]), row["advertiser"], row["period"], row["currency"], row["lines"],
+        str(row["total"]), str(row["received"]), str(outstanding),
+        "open" if outstanding > 0 else "paid", row["due_at"], row["days_overdue"],
+    )  # fmt: skip
