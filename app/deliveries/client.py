@@ -50,9 +50,16 @@ class DeliveryClient:
         )
 
     def send(
-        self, method: str, url: str, body: bytes, content_type: str | None, key: str, secret=None
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        content_type: str | None,
+        key: str,
+        secret=None,
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> Answer:
-        headers = _headers(method, url, body, content_type, key, secret)
+        headers = _headers(method, url, body, content_type, key, secret) + list(extra)
         started = time.monotonic()
         set_deadline(self._settings.total_timeout)
         timeouts = {

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.auth import require_admin
@@ -23,7 +23,7 @@ from app.deliveries.wire import (
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.deliveries import queue, reads
 
-State = Literal["pending", "delivered", "failed", "suspended"]
+State = Literal["pending", "delivered", "failed", "suspended", "cancelled"]
 
 
 def _cursor(request: Request, commit: bool = False):
@@ -32,6 +32,8 @@ def _cursor(request: Request, commit: bool = False):
 
 _ADMIN = error_responses(*ADMIN_ROUTE)
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
+_CANCEL = error_responses(*ADMIN_ROUTE, "not_found", "conflict")
+_OPERATOR = {"role": "operator"}
 
 
 class DeliveryController(Controller):
@@ -39,6 +41,7 @@ class DeliveryController(Controller):
 
     path = "/api/deliveries"
     guards = [require_admin]
+    opt = {"role": "support"}  # reads; sending again, cancelling, suspending: operator
     tags = ["deliveries"]
 
     @get(
@@ -79,6 +82,7 @@ class DeliveryController(Controller):
 
     @post(
         "/{delivery_id:uuid}/resend",
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,
@@ -88,6 +92,27 @@ class DeliveryController(Controller):
         with _cursor(request, commit=True) as cursor:
             if not (reads.present(cursor) and queue.resend(cursor, delivery_id)):
                 raise NotFoundException(f"no delivery {delivery_id}")
+            return delivery_out(reads.one(cursor, delivery_id))
+
+    @post(
+        "/{delivery_id:uuid}/cancel",
+        opt=_OPERATOR,
+        sync_to_thread=True,
+        status_code=200,
+        responses=_CANCEL,
+        summary="Give up a pending delivery: the later ones of its lead and target go on",
+    )
+    def cancel(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
+        with _cursor(request, commit=True) as cursor:
+            before = queue.cancel(cursor, delivery_id) if reads.present(cursor) else None
+            if before is None:
+                raise NotFoundException(f"no delivery {delivery_id}")
+            if before not in ("pending", "cancelled"):
+                raise ClientException(
+                    f"delivery {delivery_id} is {before.replace('_', ' ')}: only a pending"
+                    " delivery can be cancelled",
+                    status_code=409,
+                )
             return delivery_out(reads.one(cursor, delivery_id))
 
     @get(
@@ -103,6 +128,7 @@ class DeliveryController(Controller):
 
     @post(
         "/targets/{target_id:uuid}/suspend",
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         summary="Suspend a URL: its deliveries wait, none is dropped",
@@ -113,6 +139,7 @@ class DeliveryController(Controller):
 
     @post(
         "/targets/{target_id:uuid}/resume",
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,

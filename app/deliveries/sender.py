@@ -35,6 +35,20 @@ IDLE_SECONDS = 0.5
 COALESCE_SECONDS = 0.01
 
 
+RESEND_HEADER = "X-Postback-Resend"
+SUPERSEDED_HEADER = "X-Postback-Superseded"
+
+
+def resend_headers(row: dict) -> tuple[tuple[str, str], ...]:
+    """A delivery an operator resent says so; one whose lead already reached this target with a
+    later event says that too, so a tracker keeping the last status it hears can skip it."""
+    if row.get("resent_at") is None:
+        return ()
+    if row.get("superseded"):
+        return ((RESEND_HEADER, "1"), (SUPERSEDED_HEADER, "1"))
+    return ((RESEND_HEADER, "1"),)
+
+
 class Sender:
     """Runs in a thread of the notifier's process; `start`, `stop`."""
 
@@ -142,14 +156,15 @@ class Sender:
         self._wake.set()
 
     def _attempt(self, row: dict, broken: bool = False) -> delivery_queue.Attempt:
-        at = datetime.now(UTC)
+        at = ended = datetime.now(UTC)
         if broken:
             answer = Answer(None, "internal error while sending", "", 0.0)
         else:
             answer = self._client.send(
                 row["method"], row["url"], bytes(row["body"]), row["content_type"],
-                str(row["id"]), row["secret"],
+                str(row["id"]), row["secret"], resend_headers(row),
             )  # fmt: skip
+        ended = datetime.now(UTC)  # a retry waits from the end of this attempt, not its start
         allowance = row["attempts"] - row["retry_from"]
         attempt = delivery_queue.Attempt(
             delivery=row["id"],
@@ -163,7 +178,7 @@ class Sender:
             response=answer.response,
             duration_ms=answer.duration_ms,
             outcome=retry.outcome(answer, allowance, self._settings),
-            next_attempt_at=retry.next_attempt_at(answer, allowance, self._settings, at),
+            next_attempt_at=retry.next_attempt_at(answer, allowance, self._settings, ended),
             host=row["host"],
         )
         return attempt

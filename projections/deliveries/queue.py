@@ -72,17 +72,28 @@ def queue(cursor: psycopg.Cursor, deliveries: Sequence[Queued], targets: dict[UU
         cursor.executemany(_QUEUE, [astuple(d) for d in deliveries])
 
 
+# Only the head of each (lead, target) chain is claimed: a delivery waits while an earlier one of
+# its lead and target is still pending (due later, waiting for a retry, or suspended) or while
+# any of its chain is in flight (a resend of an old delivery must not race a later one). Other
+# leads keep flowing. One sender claims at a time (the leader), so a chain is never sent twice
+# at once. `superseded`: a resent delivery whose lead already reached this target with a later
+# event (the sender marks it, so a tracker keeping the last status it hears can tell).
 _CLAIM = """UPDATE deliveries SET in_flight = true, attempts = attempts + 1 WHERE id IN (
     SELECT d.id FROM deliveries d JOIN delivery_targets t ON t.id = d.target
     WHERE d.state = 'pending' AND NOT d.in_flight AND d.next_attempt_at <= now()
       AND t.suspended_at IS NULL AND d.host <> ALL(%s)
-    ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED)
-  RETURNING *"""
+      AND NOT EXISTS (SELECT FROM deliveries e WHERE e.lead = d.lead AND e.target = d.target
+        AND e.state = 'pending' AND (e.position < d.position OR e.in_flight))
+    ORDER BY d.next_attempt_at, d.position LIMIT %s FOR UPDATE OF d SKIP LOCKED)
+  RETURNING *, resent_at IS NOT NULL AND EXISTS (SELECT FROM deliveries l
+    WHERE l.lead = deliveries.lead AND l.target = deliveries.target
+      AND l.position > deliveries.position AND l.state = 'delivered') AS superseded"""
 
 
 def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list[dict]:
-    """Up to `limit` due deliveries of URLs not suspended, hosts in `busy_hosts` left out;
-    each counts its attempt now, so a crash mid-send still counts it."""
+    """Up to `limit` due deliveries, each the head of its lead and target's chain, of URLs not
+    suspended, hosts in `busy_hosts` left out; each counts its attempt now, so a crash mid-send
+    still counts it."""
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
@@ -153,15 +164,31 @@ def _count(
 
 
 def resend(cursor: psycopg.Cursor, delivery: UUID) -> bool:
-    """Send a delivery again now, with a fresh allowance of attempts; False if unknown."""
+    """Send a delivery again now, with a fresh allowance of attempts; False if unknown.
+
+    It keeps its place in its lead's chain: it goes before later deliveries still pending, and
+    after one in flight; sent after later ones were delivered, it is marked superseded."""
     return (
         cursor.execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = now(),"
-            " retry_from = attempts WHERE id = %s",
+            " retry_from = attempts, resent_at = now() WHERE id = %s",
             (delivery,),
         ).rowcount
         == 1
     )
+
+
+def cancel(cursor: psycopg.Cursor, delivery: UUID) -> str | None:
+    """Give up a pending delivery (the later ones of its lead and target go on); its state
+    before, None if unknown. One being sent cannot be cancelled (its state says `in_flight`)."""
+    row = cursor.execute(
+        "SELECT state, in_flight FROM deliveries WHERE id = %s FOR UPDATE", (delivery,)
+    ).fetchone()
+    if row is None:
+        return None
+    if row["state"] == "pending" and not row["in_flight"]:
+        cursor.execute("UPDATE deliveries SET state = 'cancelled' WHERE id = %s", (delivery,))
+    return "in_flight" if row["in_flight"] else row["state"]
 
 
 def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:

@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-STATES = ("pending", "delivered", "failed", "suspended")
+STATES = ("pending", "delivered", "failed", "suspended", "cancelled")
 
 _STATE = sql.SQL(
     "CASE WHEN d.state = 'pending' AND t.suspended_at IS NOT NULL THEN 'suspended' ELSE d.state END"
