@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from domain.postback_macros import macro_problems
+from domain.postback_urls import url_problems
 
 EVENTS = ("created", "new", "processing", "hold", "approve", "cancel", "trash", "goal", "payout")
 METHODS = ("GET", "POST", "JSON")
@@ -48,14 +48,16 @@ class Target:
 
     @property
     def id(self) -> UUID:
-        return target_id(self.url)
+        return target_id(self.url, self.method)
 
     def wants(self, words: frozenset[str]) -> bool:
         return self.events is None or bool(self.events & words)
 
 
-def target_id(url: str) -> UUID:
-    return uuid5(_NAMESPACE, url)
+def target_id(url: str, method: str = "GET") -> UUID:
+    """A URL and its method: the same URL sent as GET and as POST are two targets (GET keeps
+    the id it had when targets were named by URL alone)."""
+    return uuid5(_NAMESPACE, url if method == "GET" else f"{method} {url}")
 
 
 def postback_problems(doc: Any) -> list[str]:
@@ -71,13 +73,7 @@ def postback_problems(doc: Any) -> list[str]:
 
 
 def _entry_problems(path: str, entry: PostbackEntry) -> list[str]:
-    problems = macro_problems(f"{path}.url", entry.url)
-    try:
-        parts = urlsplit(entry.url)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"{path}.url: {_shown(entry.url)!r} is not an http(s) URL")
+    problems = macro_problems(f"{path}.url", entry.url) + url_problems(f"{path}.url", entry.url)
     problems += [
         f"{path}.events[{k}]: unknown event {word!r}; one of {', '.join(EVENTS)}"
         for k, word in enumerate(entry.events or [])

@@ -62,6 +62,11 @@ class Tracker:
         with self._lock:
             return sum(len(events) for events in self.arrived.values())
 
+    def all_ended_with(self, leads, event: str) -> bool:
+        """Whether each of `leads` was heard of and the last thing heard was `event`."""
+        with self._lock:
+            return all(self.arrived.get(str(i), [("", "")])[-1][0] == event for i in leads)
+
     def out_of_order(self, expected: list[str]) -> dict[str, list[str]]:
         """Leads whose events arrived in another order than `expected` (a repeat of the event
         just heard is a duplicate, allowed: sent at least once)."""

@@ -1,8 +1,9 @@
 """Liveness, readiness and metrics endpoints, for load balancers and Prometheus.
 
 `/health/live` answers while the process serves. `/health/ready` answers 200 only when the
-event store is reachable and every projection is within `LEDGER_READY_MAX_LAG` events of it;
-otherwise 503, so a balancer sends traffic elsewhere until this process can serve reads too.
+event store is reachable, every projection is within `LEDGER_READY_MAX_LAG` events of it and
+no follower process of `serve` keeps failing (`app.ops.follower_health`); otherwise 503, so a
+balancer sends traffic elsewhere until this process can serve reads too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
+from app.ops.follower_health import failing
 from projections.runner import tracked_positions
 
 
@@ -46,6 +48,10 @@ def readiness(services) -> Readiness:
         f"{name} is {behind} events behind (limit {limit})"
         for name, behind in lag.items()
         if behind > limit
+    ]
+    problems += [
+        f"the {name} process keeps failing ({detail})"
+        for name, detail in failing(services.settings.data_dir).items()
     ]
     return Readiness("not_ready" if problems else "ready", latest, lag, problems)
 

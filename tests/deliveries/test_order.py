@@ -44,8 +44,7 @@ def test_each_leads_events_reach_a_failing_slow_tracker_in_order(demo, services)
 
 def _all_heard(client, tracker: Tracker, leads) -> bool:
     """Every lead's last event arrived and nothing is left to send (or to retry)."""
-    last = [tracker.arrived.get(lead_id, [("", "")])[-1][0] for lead_id in leads]
-    return last == ["cancel"] * len(leads) and deliveries(client, state="pending") == []
+    return tracker.all_ended_with(leads, "cancel") and deliveries(client, state="pending") == []
 
 
 def _paths(receiver) -> list[str]:
