@@ -16,8 +16,10 @@ from app.deliveries.wire import (
     DeliveryOut,
     DeliveryPage,
     TargetOut,
+    after_cursor,
     attempt_out,
     delivery_out,
+    page_cursor,
     target_out,
 )
 from app.openapi.errors import ADMIN_ROUTE, error_responses
@@ -32,6 +34,7 @@ def _cursor(request: Request, commit: bool = False):
 
 _ADMIN = error_responses(*ADMIN_ROUTE)
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
+_LIST = error_responses(*ADMIN_ROUTE, "bad_request")
 _CANCEL = error_responses(*ADMIN_ROUTE, "not_found", "conflict")
 _OPERATOR = {"role": "operator"}
 
@@ -47,8 +50,8 @@ class DeliveryController(Controller):
     @get(
         "",
         sync_to_thread=True,
-        summary="Deliveries to webmasters, newest first",
-        responses=_ADMIN,
+        summary="Deliveries to webmasters, newest first, paged",
+        responses=_LIST,
     )
     def list_deliveries(
         self,
@@ -59,12 +62,23 @@ class DeliveryController(Controller):
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
         to: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        cursor: Annotated[
+            str | None, QueryParameter(description="Cursor: `next` of the previous page")
+        ] = None,
     ) -> DeliveryPage:
-        with _cursor(request) as cursor:
-            if not reads.present(cursor):
+        try:
+            after = after_cursor(cursor) if cursor else None
+        except ValueError as error:
+            raise ClientException(str(error), status_code=400) from None
+        with _cursor(request) as db:
+            if not reads.present(db):
                 return DeliveryPage([])
-            rows = reads.search(cursor, webmaster or None, lead, state_, from_, to, limit)
-        return DeliveryPage([delivery_out(row) for row in rows])
+            rows = reads.search(db, webmaster or None, lead, state_, from_, to, limit + 1, after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return DeliveryPage(
+            [delivery_out(row) for row in rows], page_cursor(rows[-1]) if more else None
+        )
 
     @get(
         "/{delivery_id:uuid}",

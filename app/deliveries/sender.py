@@ -49,6 +49,11 @@ def resend_headers(row: dict) -> tuple[tuple[str, str], ...]:
     return ((RESEND_HEADER, "1"),)
 
 
+def _started(row: dict) -> tuple:
+    """What is recorded of an attempt before it is sent (`queue.started`)."""
+    return (row["id"], row["attempts"], masked_url(row["url"], row["secret"]), row["method"])
+
+
 class Sender:
     """Runs in a thread of the notifier's process; `start`, `stop`."""
 
@@ -68,6 +73,7 @@ class Sender:
         self._busy: Counter[str] = Counter()
         self._waiting: list[dict] = []  # claimed, waiting for a free slot of their host
         self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
+        self._suspended: frozenset = frozenset()  # URLs suspended, as of the last dispatch
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
@@ -131,22 +137,38 @@ class Sender:
 
     def _dispatch(self) -> None:
         free = self._settings.concurrency - sum(self._busy.values()) - len(self._waiting)
-        if free > 0 and not self._stopping.is_set():
-            full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
-            with self._app.recorder.datastore.transaction(commit=True) as cursor:
+        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+            self._suspended = delivery_queue.suspended_targets(cursor)
+            if free > 0 and not self._stopping.is_set():
+                full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
                 claimed = delivery_queue.claim(cursor, free, full)
-            self._mine.update(row["id"] for row in claimed)
-            self._waiting += claimed
+                delivery_queue.started(cursor, [_started(row) for row in claimed])
+                self._mine.update(row["id"] for row in claimed)
+                self._waiting += claimed
         still = []
         for row in self._waiting:
-            if self._busy[row["host"]] < self._settings.per_host:
+            if row["target"] in self._suspended:  # suspended since it was claimed: not sent
+                self._busy[row["host"]] += 1
+                self._done.put(self._withheld(row))
+            elif self._busy[row["host"]] < self._settings.per_host:
                 self._busy[row["host"]] += 1
                 self._pool.submit(self._send, row)
             else:
                 still.append(row)
         self._waiting = still
 
+    def _withheld(self, row: dict) -> delivery_queue.Attempt:
+        now = datetime.now(UTC)
+        return delivery_queue.Attempt(
+            row["id"], row["target"], row["attempts"], now, "", row["method"], None, None, "",
+            0.0, delivery_queue.WITHHELD, None, row["host"],
+        )  # fmt: skip
+
     def _send(self, row: dict) -> None:
+        if row["target"] in self._suspended:  # suspended while it waited for a thread
+            self._done.put(self._withheld(row))
+            self._wake.set()
+            return
         try:
             attempt = self._attempt(row)
         except Exception:  # a bug must not lose the delivery: it is recorded for a retry

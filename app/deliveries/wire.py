@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
+from uuid import UUID
 
 import msgspec
 
@@ -33,10 +35,15 @@ class DeliveryOut(msgspec.Struct):
     state: str
     attempts: int
     next_attempt_at: datetime | None
+    queued_at: datetime
+    position: int  # the lead event's position in the event log
 
 
 class DeliveryPage(msgspec.Struct):
+    """A page of the delivery log; `next`: the `cursor` of the next page, null at the end."""
+
     items: list[DeliveryOut]
+    next: str | None = None
 
 
 class DeliveryDetail(msgspec.Struct):
@@ -64,7 +71,25 @@ def delivery_out(row: dict) -> DeliveryOut:
         state=row["state"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        queued_at=row["queued_at"],
+        position=row["position"],
     )
+
+
+def page_cursor(row: dict) -> str:
+    """The cursor of the page after `row` (opaque to clients)."""
+    text = f"{row['queued_at'].isoformat()}|{row['position']}|{row['id']}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def after_cursor(cursor: str) -> tuple[datetime, int, UUID]:
+    """The row a `cursor` names; ValueError if it is not one this service gave."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        queued_at, position, delivery = text.split("|")
+        return datetime.fromisoformat(queued_at), int(position), UUID(delivery)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("cursor: not a cursor this service gave (use `next` as it is)") from None
 
 
 def attempt_out(row: dict) -> AttemptOut:

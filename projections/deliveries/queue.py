@@ -84,7 +84,7 @@ _CLAIM = """UPDATE deliveries SET in_flight = true, attempts = attempts + 1 WHER
       AND t.suspended_at IS NULL AND d.host <> ALL(%s)
       AND NOT EXISTS (SELECT FROM deliveries e WHERE e.lead = d.lead AND e.target = d.target
         AND e.state = 'pending' AND (e.position < d.position OR e.in_flight))
-    ORDER BY d.next_attempt_at, d.position LIMIT %s FOR UPDATE OF d SKIP LOCKED)
+    ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED)
   RETURNING *, resent_at IS NOT NULL AND EXISTS (SELECT FROM deliveries l
     WHERE l.lead = deliveries.lead AND l.target = deliveries.target
       AND l.position > deliveries.position AND l.state = 'delivered') AS superseded"""
@@ -97,20 +97,60 @@ def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
+def started(cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, int, str, str]]) -> None:
+    """Record claimed attempts (delivery, attempt, masked URL, method) before they are sent: a
+    crash before the answer is recorded leaves an attempt whose outcome is unknown, not none."""
+    cursor.executemany(
+        "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, duration_ms, outcome)"
+        " VALUES (%s, %s, now(), %s, %s, 0, 'sending') ON CONFLICT DO NOTHING",
+        list(attempts),
+    )
+
+
 def release_in_flight(cursor: psycopg.Cursor, keep: Collection[UUID] = ()) -> int:
-    """Make deliveries a dead sender had claimed due again (their attempt was never recorded);
-    `keep`: the caller's own claims, still being sent."""
+    """Make deliveries a dead sender had claimed due again, their attempt's outcome unknown (it
+    may have reached the receiver); `keep`: the caller's own claims, still being sent."""
+    cursor.execute(
+        "UPDATE delivery_attempts a SET outcome = 'unknown',"
+        " error = 'the sender stopped before the answer was recorded'"
+        " FROM deliveries d WHERE d.in_flight AND d.id <> ALL(%s::uuid[])"
+        " AND a.delivery = d.id AND a.attempt = d.attempts AND a.outcome = 'sending'",
+        (list(keep),),
+    )
     return cursor.execute(
-        "UPDATE deliveries SET in_flight = false, next_attempt_at = now(),"
-        " attempts = greatest(attempts - 1, 0) WHERE in_flight AND id <> ALL(%s::uuid[])",
+        "UPDATE deliveries SET in_flight = false, next_attempt_at = now()"
+        " WHERE in_flight AND id <> ALL(%s::uuid[])",
         (list(keep),),
     ).rowcount
+
+
+def withhold(cursor: psycopg.Cursor, deliveries: Sequence[tuple[UUID, int]]) -> None:
+    """Claimed deliveries (delivery, attempt) not sent after all (their URL was suspended
+    meanwhile): they wait again as if never claimed."""
+    cursor.executemany(
+        "DELETE FROM delivery_attempts WHERE delivery = %s AND attempt = %s"
+        " AND outcome = 'sending'",
+        list(deliveries),
+    )
+    cursor.executemany(
+        "UPDATE deliveries SET in_flight = false, attempts = attempts - 1"
+        " WHERE id = %s AND attempts = %s",
+        list(deliveries),
+    )
+
+
+def suspended_targets(cursor: psycopg.Cursor) -> frozenset[UUID]:
+    rows = cursor.execute("SELECT id FROM delivery_targets WHERE suspended_at IS NOT NULL")
+    return frozenset(row["id"] for row in rows.fetchall())
 
 
 _ATTEMPT = (
     "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, http_status, error,"
     " response, duration_ms, outcome, next_attempt_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (delivery, attempt)"
+    " DO UPDATE SET at = excluded.at, url = excluded.url, http_status = excluded.http_status,"
+    " error = excluded.error, response = excluded.response, duration_ms = excluded.duration_ms,"
+    " outcome = excluded.outcome, next_attempt_at = excluded.next_attempt_at"
 )
 _STATE = (
     "UPDATE deliveries SET in_flight = false, state = %s, next_attempt_at = %s,"
@@ -119,8 +159,13 @@ _STATE = (
 _STATES = {"delivered": "delivered", "retry": "pending", "failed": "failed"}
 
 
+WITHHELD = "withheld"  # an Attempt's outcome when its URL was suspended before it was sent
+
+
 def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> None:
     """Store attempts, move their deliveries on, and count each URL's failures in a row."""
+    withhold(cursor, [(a.delivery, a.attempt) for a in attempts if a.outcome == WITHHELD])
+    attempts = [a for a in attempts if a.outcome != WITHHELD]
     if not attempts:
         return
     cursor.executemany(

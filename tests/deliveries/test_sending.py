@@ -32,7 +32,8 @@ def test_a_created_lead_is_delivered_once_with_its_delivery_id_as_idempotency_ke
     assert request.headers["idempotency-key"] == delivery["id"]
     assert f"tid={delivery['id']}" in request.path and "st=new" in request.path
     assert set(delivery) == {
-        "id", "lead", "webmaster", "event", "url", "state", "attempts", "next_attempt_at"
+        "id", "lead", "webmaster", "event", "url", "state", "attempts", "next_attempt_at",
+        "queued_at", "position",
     }  # fmt: skip
 
 
