@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -25,6 +26,7 @@ from app.deliveries.wire import (
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.deliveries import queue, reads
 
+log = logging.getLogger(__name__)
 State = Literal["pending", "delivered", "failed", "suspended", "cancelled"]
 
 
@@ -149,7 +151,12 @@ class DeliveryController(Controller):
         responses=_ONE,
     )
     def suspend(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        return self._change(request, target_id, queue.suspend)
+        target = self._change(request, target_id, queue.suspend)
+        log.warning(
+            "delivery URL %s suspended by %s (target %s); its deliveries wait",
+            target.url, request.scope.get("admin_name"), target.id,
+        )  # fmt: skip
+        return target
 
     @post(
         "/targets/{target_id:uuid}/resume",
@@ -160,7 +167,12 @@ class DeliveryController(Controller):
         summary="Resume a suspended URL: its waiting deliveries are sent at once",
     )
     def resume(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        return self._change(request, target_id, queue.resume)
+        target = self._change(request, target_id, queue.resume)
+        log.warning(
+            "delivery URL %s resumed by %s (target %s); %d waiting deliveries are due",
+            target.url, request.scope.get("admin_name"), target.id, target.waiting,
+        )  # fmt: skip
+        return target
 
     @staticmethod
     def _change(request: Request, target_id: UUID, change) -> TargetOut:

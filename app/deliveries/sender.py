@@ -128,7 +128,16 @@ class Sender:
         if not self._unrecorded:
             return
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
-            delivery_queue.record(cursor, self._unrecorded, self._settings.suspend_after)
+            suspended = delivery_queue.record(
+                cursor, self._unrecorded, self._settings.suspend_after
+            )
+        for target in suspended:
+            url = next(a.url for a in self._unrecorded if a.target == target)
+            log.warning(
+                "delivery URL %s suspended after %d failed attempts in a row (target %s);"
+                " its deliveries wait until an operator resumes it",
+                url, self._settings.suspend_after, target,
+            )  # fmt: skip
         for attempt in self._unrecorded:
             self._busy[attempt.host] -= 1
             self._mine.discard(attempt.delivery)

@@ -162,12 +162,13 @@ _STATES = {"delivered": "delivered", "retry": "pending", "failed": "failed"}
 WITHHELD = "withheld"  # an Attempt's outcome when its URL was suspended before it was sent
 
 
-def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> None:
-    """Store attempts, move their deliveries on, and count each URL's failures in a row."""
+def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> list[UUID]:
+    """Store attempts, move their deliveries on, and count each URL's failures in a row; the
+    URLs (target ids) this suspended."""
     withhold(cursor, [(a.delivery, a.attempt) for a in attempts if a.outcome == WITHHELD])
     attempts = [a for a in attempts if a.outcome != WITHHELD]
     if not attempts:
-        return
+        return []
     cursor.executemany(
         _ATTEMPT,
         [
@@ -180,8 +181,11 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
         _STATE,
         [(_STATES[a.outcome], a.next_attempt_at, a.outcome, a.delivery) for a in attempts],
     )
-    for target, (reset, failures) in _runs(attempts).items():
-        _count(cursor, target, reset, failures, suspend_after)
+    return [
+        target
+        for target, (reset, failures) in _runs(attempts).items()
+        if _count(cursor, target, reset, failures, suspend_after)
+    ]
 
 
 def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
@@ -195,17 +199,21 @@ def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
 
 def _count(
     cursor: psycopg.Cursor, target: UUID, reset: bool, failures: int, suspend_after: int
-) -> None:
-    """One statement per URL and batch: its failures in a row, suspended when too many."""
-    cursor.execute(
+) -> bool:
+    """One statement per URL and batch: its failures in a row, suspended when too many;
+    whether this suspended it."""
+    row = cursor.execute(
         "UPDATE delivery_targets SET"
         " consecutive_failures = CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END"
         " + %(failures)s,"
         " suspended_at = CASE WHEN suspended_at IS NULL AND %(failures)s > 0 AND"
         " (CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END) + %(failures)s >= %(limit)s"
-        " THEN now() ELSE suspended_at END WHERE id = %(target)s",
+        " THEN now() ELSE suspended_at END WHERE id = %(target)s"
+        " RETURNING (SELECT suspended_at IS NULL FROM delivery_targets WHERE id = %(target)s)"
+        " AND suspended_at IS NOT NULL AS suspended_now",
         {"reset": reset, "failures": failures, "limit": suspend_after, "target": target},
-    )
+    ).fetchone()
+    return bool(row and row["suspended_now"])
 
 
 def resend(cursor: psycopg.Cursor, delivery: UUID) -> bool:
