@@ -24,6 +24,7 @@ from app.deliveries import retry
 from app.deliveries.client import Answer, DeliveryClient
 from app.deliveries.masking import masked_url
 from app.deliveries.settings import DeliverySettings
+from app.deliveries.targets import CurrentSecrets
 from app.eventstore.application import LedgerApplication
 from projections.deliveries import queue as delivery_queue
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
@@ -74,6 +75,7 @@ class Sender:
         self._waiting: list[dict] = []  # claimed, waiting for a free slot of their host
         self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
         self._suspended: frozenset = frozenset()  # URLs suspended, as of the last dispatch
+        self._secrets = CurrentSecrets(app)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
@@ -148,6 +150,7 @@ class Sender:
         free = self._settings.concurrency - sum(self._busy.values()) - len(self._waiting)
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
             self._suspended = delivery_queue.suspended_targets(cursor)
+            self._secrets.refresh(cursor)
             if free > 0 and not self._stopping.is_set():
                 full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
                 claimed = delivery_queue.claim(cursor, free, full)
@@ -193,7 +196,8 @@ class Sender:
         else:
             answer = self._client.send(
                 row["method"], row["url"], bytes(row["body"]), row["content_type"],
-                str(row["id"]), row["secret"], resend_headers(row),
+                str(row["id"]), self._secrets.of(row["target"], row["secret"]),
+                resend_headers(row),
             )  # fmt: skip
         ended = datetime.now(UTC)  # a retry waits from the end of this attempt, not its start
         allowance = row["attempts"] - row["retry_from"]
