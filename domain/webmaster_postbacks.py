@@ -35,6 +35,7 @@ class PostbackEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     events: list[str] | None = None  # None: every event
     method: str = "GET"
     secret: str | None = None
+    url_secret: str | None = None  # a key in the URL (Keitaro's `/<key>/postback`): masked
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Target:
     events: frozenset[str] | None
     method: str
     secret: str | None
+    url_secret: str | None = None
 
     @property
     def id(self) -> UUID:
@@ -85,6 +87,8 @@ def _entry_problems(path: str, entry: PostbackEntry) -> list[str]:
         problems.append(f"{path}.method: {entry.method!r} is not one of {', '.join(METHODS)}")
     if entry.secret is not None and not entry.secret:
         problems.append(f"{path}.secret: an empty secret signs nothing; leave it out")
+    if entry.url_secret is not None and (not entry.url_secret or entry.url_secret not in entry.url):
+        problems.append(f"{path}.url_secret: not a part of the url; give the key as it is there")
     return problems
 
 
@@ -93,7 +97,10 @@ def _shown(url: str) -> str:
 
 
 def _plain(entries: list[PostbackEntry]) -> list[dict]:
-    return [msgspec.to_builtins(entry) for entry in entries]
+    """As recorded; `url_secret` only when given, so targets recorded before it existed compare
+    equal to the same file applied again."""
+    plain = [msgspec.to_builtins(entry) for entry in entries]
+    return [{k: v for k, v in p.items() if k != "url_secret" or v is not None} for p in plain]
 
 
 def _target(entry: dict) -> Target:
@@ -103,6 +110,7 @@ def _target(entry: dict) -> Target:
         events=None if events is None else frozenset(events),
         method=entry.get("method", "GET"),
         secret=entry.get("secret"),
+        url_secret=entry.get("url_secret"),
     )
 
 

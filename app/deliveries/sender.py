@@ -52,7 +52,8 @@ def resend_headers(row: dict) -> tuple[tuple[str, str], ...]:
 
 def _started(row: dict) -> tuple:
     """What is recorded of an attempt before it is sent (`queue.started`)."""
-    return (row["id"], row["attempts"], masked_url(row["url"], row["secret"]), row["method"])
+    shown = masked_url(row["url"], row["secret"], row["url_secret"])
+    return (row["id"], row["attempts"], shown, row["method"])
 
 
 class Sender:
@@ -206,7 +207,7 @@ class Sender:
             target=row["target"],
             attempt=row["attempts"],
             at=at,
-            url=masked_url(row["url"], row["secret"]),
+            url=masked_url(row["url"], row["secret"], row["url_secret"]),
             method=row["method"],
             http_status=answer.http_status,
             error=answer.error,

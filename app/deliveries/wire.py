@@ -67,7 +67,7 @@ def delivery_out(row: dict) -> DeliveryOut:
         lead=str(row["lead"]),
         webmaster=row["webmaster"],
         event=row["event"],
-        url=masked_url(row["url"], row.get("secret")),
+        url=masked_url(row["url"], row.get("secret"), row.get("url_secret")),
         state=row["state"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],

@@ -33,6 +33,7 @@ class Queued:
     content_type: str | None
     secret: str | None
     host: str
+    url_secret: str | None = None  # a key in the URL's path, masked wherever the URL is shown
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Attempt:
 
 _QUEUE = (
     "INSERT INTO deliveries (id, lead, webmaster, event, position, event_at, target, url, method,"
-    " body, content_type, secret, host, next_attempt_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now()) ON CONFLICT DO NOTHING"
+    " body, content_type, secret, host, url_secret, next_attempt_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+    " ON CONFLICT DO NOTHING"
 )
 
 

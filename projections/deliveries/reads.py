@@ -19,7 +19,7 @@ _STATE = sql.SQL(
 _LISTED = sql.SQL(
     "SELECT d.id, d.lead, d.webmaster, d.event, d.url, {state} AS state, d.attempts,"
     " CASE WHEN d.state = 'pending' THEN d.next_attempt_at END AS next_attempt_at,"
-    " d.position, d.target, d.method, d.secret, d.queued_at, d.delivered_at"
+    " d.position, d.target, d.method, d.secret, d.url_secret, d.queued_at, d.delivered_at"
     " FROM deliveries d JOIN delivery_targets t ON t.id = d.target"
 ).format(state=_STATE)
 

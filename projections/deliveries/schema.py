@@ -41,6 +41,7 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS deliveries_queued ON deliveries (queued_at)",
     # Added after the first release: databases created before get them here.
     "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS resent_at timestamptz",
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS url_secret text",
     "CREATE INDEX IF NOT EXISTS deliveries_listed ON deliveries (queued_at, position, id)",
     "CREATE INDEX IF NOT EXISTS deliveries_chain ON deliveries (lead, target, position)"
     " INCLUDE (in_flight) WHERE state = 'pending'",

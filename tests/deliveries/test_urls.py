@@ -4,6 +4,7 @@ credentials in the URL, one URL with two methods."""
 from __future__ import annotations
 
 import base64
+import logging
 
 from tests.controls import ADMIN
 from tests.delivery_controls import (
@@ -18,6 +19,7 @@ from tests.delivery_controls import (
     settled,
 )
 from tests.ledger_controls import created_lead
+from tests.support.test_page import logged_in
 
 
 def test_non_ascii_path_and_query_are_sent_percent_encoded_as_utf8(demo, services):
@@ -78,3 +80,34 @@ def test_one_url_with_two_methods_is_two_targets(demo, services):
     assert sorted(r.method for r in receiver.received) == ["GET", "POST"]
     assert len(deliveries(demo)) == 2
     assert len(demo.get("/api/deliveries/targets", headers=ADMIN).json()) == 2
+
+
+def test_a_key_in_the_path_marked_secret_is_masked_wherever_the_url_is_shown(
+    demo, services, caplog
+):
+    caplog.set_level(logging.WARNING)
+    with receiving((200, {})) as receiver, notifying(services):
+        url = receiver.url("/k3y-in-path/postback?st={status}")
+        configure(demo, postbacks_toml(url, url_secret="k3y-in-path"))
+        lead_id, _ = created_lead(demo, exto="path-key")
+        [delivery] = settled(demo, 1)
+        [request] = received_within(receiver, 1)
+        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+        demo.post(f"/api/deliveries/targets/{target['id']}/suspend", headers=ADMIN)
+    history = demo.get(f"/api/leads/{lead_id}/history", headers=ADMIN).text
+    logged_in(demo)
+    page = demo.get(f"/support/leads/{lead_id}").text
+    shown = [
+        delivery["url"], target["url"], detail(demo, delivery["id"])["attempt_log"][0]["url"],
+        history, page, caplog.text,
+    ]  # fmt: skip
+    assert request.path == "/k3y-in-path/postback?st=new"  # sent as configured
+    assert all("k3y-in-path" not in text for text in shown)
+    assert "/***/postback" in delivery["url"] and "/***/postback" in caplog.text
+
+
+def test_a_url_secret_that_is_not_in_the_url_is_refused(demo):
+    toml = postbacks_toml("https://t.example/abc/postback", url_secret="xyz")
+    response = demo.post("/api/admin/catalog", content=toml, headers=ADMIN)
+    assert response.status_code == 422
+    assert "$.webmasters[0].postbacks[0].url_secret" in response.text
