@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.auth import require_admin
 from app.deliveries.wire import (
+    CURSOR_PATTERN,
     DeliveryDetail,
     DeliveryOut,
     DeliveryPage,
@@ -65,7 +66,8 @@ class DeliveryController(Controller):
         to: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         cursor: Annotated[
-            str | None, QueryParameter(description="Cursor: `next` of the previous page")
+            str | None,
+            QueryParameter(description="`next` of the previous page", pattern=CURSOR_PATTERN),
         ] = None,
     ) -> DeliveryPage:
         try:

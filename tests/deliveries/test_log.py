@@ -50,7 +50,7 @@ def test_the_delivery_log_pages_over_everything_in_a_stable_order(demo, services
     assert all(isinstance(item["position"], int) for item in items)
     assert [i["id"] for p in _pages(demo, limit=3) for i in p] == [i["id"] for i in items]
     bad = demo.get("/api/deliveries", params={"cursor": "nonsense"}, headers=ADMIN)
-    assert bad.status_code == 400 and bad.json()["error"] == "bad_request"
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_parameter"
 
 
 def test_an_attempt_is_recorded_before_it_is_sent(demo, services):
