@@ -21,6 +21,7 @@ import msgspec
 from domain.lead import Lead
 from domain.lead_state import LeadState
 from domain.money import Money
+from domain.postback_urls import ascii_url
 
 MACROS = (
     "click", "exto", "lead", "status", "goal", "commission", "currency", "offer", "flow",
@@ -78,8 +79,9 @@ def macro_values(
 
 
 def render_url(template: str, values: dict[str, str]) -> str:
-    """The template with each macro replaced by its URL-encoded value."""
-    return _MACRO.sub(lambda found: quote(values[found.group(1)], safe=""), template)
+    """The template with each macro replaced by its URL-encoded value, all in ASCII (an IDNA
+    host, non-ASCII text of the template percent-encoded as UTF-8)."""
+    return ascii_url(_MACRO.sub(lambda found: quote(values[found.group(1)], safe=""), template))
 
 
 @dataclass(frozen=True)

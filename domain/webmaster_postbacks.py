@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from domain.postback_macros import macro_problems
+from domain.postback_urls import url_problems
 
 EVENTS = ("created", "new", "processing", "hold", "approve", "cancel", "trash", "goal", "payout")
 METHODS = ("GET", "POST", "JSON")
@@ -35,6 +35,7 @@ class PostbackEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     events: list[str] | None = None  # None: every event
     method: str = "GET"
     secret: str | None = None
+    url_secret: str | None = None  # a key in the URL (Keitaro's `/<key>/postback`): masked
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,20 @@ class Target:
     events: frozenset[str] | None
     method: str
     secret: str | None
+    url_secret: str | None = None
 
     @property
     def id(self) -> UUID:
-        return target_id(self.url)
+        return target_id(self.url, self.method)
 
     def wants(self, words: frozenset[str]) -> bool:
         return self.events is None or bool(self.events & words)
 
 
-def target_id(url: str) -> UUID:
-    return uuid5(_NAMESPACE, url)
+def target_id(url: str, method: str = "GET") -> UUID:
+    """A URL and its method: the same URL sent as GET and as POST are two targets (GET keeps
+    the id it had when targets were named by URL alone)."""
+    return uuid5(_NAMESPACE, url if method == "GET" else f"{method} {url}")
 
 
 def postback_problems(doc: Any) -> list[str]:
@@ -71,13 +75,7 @@ def postback_problems(doc: Any) -> list[str]:
 
 
 def _entry_problems(path: str, entry: PostbackEntry) -> list[str]:
-    problems = macro_problems(f"{path}.url", entry.url)
-    try:
-        parts = urlsplit(entry.url)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.append(f"{path}.url: {_shown(entry.url)!r} is not an http(s) URL")
+    problems = macro_problems(f"{path}.url", entry.url) + url_problems(f"{path}.url", entry.url)
     problems += [
         f"{path}.events[{k}]: unknown event {word!r}; one of {', '.join(EVENTS)}"
         for k, word in enumerate(entry.events or [])
@@ -89,6 +87,8 @@ def _entry_problems(path: str, entry: PostbackEntry) -> list[str]:
         problems.append(f"{path}.method: {entry.method!r} is not one of {', '.join(METHODS)}")
     if entry.secret is not None and not entry.secret:
         problems.append(f"{path}.secret: an empty secret signs nothing; leave it out")
+    if entry.url_secret is not None and (not entry.url_secret or entry.url_secret not in entry.url):
+        problems.append(f"{path}.url_secret: not a part of the url; give the key as it is there")
     return problems
 
 
@@ -97,7 +97,10 @@ def _shown(url: str) -> str:
 
 
 def _plain(entries: list[PostbackEntry]) -> list[dict]:
-    return [msgspec.to_builtins(entry) for entry in entries]
+    """As recorded; `url_secret` only when given, so targets recorded before it existed compare
+    equal to the same file applied again."""
+    plain = [msgspec.to_builtins(entry) for entry in entries]
+    return [{k: v for k, v in p.items() if k != "url_secret" or v is not None} for p in plain]
 
 
 def _target(entry: dict) -> Target:
@@ -107,6 +110,7 @@ def _target(entry: dict) -> Target:
         events=None if events is None else frozenset(events),
         method=entry.get("method", "GET"),
         secret=entry.get("secret"),
+        url_secret=entry.get("url_secret"),
     )
 
 

@@ -56,6 +56,8 @@ def run_server(args) -> int:
 
     check_port_free(args.host, args.port)
     settings = ensure_admin_token(Settings.from_env())
+    if settings.run_notifier:
+        check_delivery_settings()
     address = database_address(settings)  # starts the embedded server here, once, for all workers
     if settings.require_sync_standby:
         refuse_without_sync_standby(address)
@@ -70,9 +72,9 @@ def run_server(args) -> int:
     os.environ["LEDGER_RUN_PROJECTIONS"] = "1" if projections == "workers" else "0"
     serve_names_itself()
     _print_welcome(args, settings, projections)
-    runner = ProjectionProcess() if projections == "process" else None
-    notifier = ProjectionProcess("notifier") if settings.run_notifier else None
-    holds = ProjectionProcess("holds") if settings.run_holds else None
+    runner = ProjectionProcess(data_dir=settings.data_dir) if projections == "process" else None
+    notifier = ProjectionProcess("notifier", settings.data_dir) if settings.run_notifier else None
+    holds = ProjectionProcess("holds", settings.data_dir) if settings.run_holds else None
     for child in filter(None, (runner, notifier, holds)):
         child.start()
     try:
@@ -92,6 +94,17 @@ def refuse_without_sync_standby(address) -> None:
         problem = check_before_serving(address)
     if problem:
         raise UsageError(f"LEDGER_REQUIRE_SYNC_STANDBY=1 and {problem}; not serving")
+
+
+def check_delivery_settings() -> None:
+    """A notifier that cannot read its settings would crash-loop while the server looks ready:
+    a wrong setting stops `serve` before anything starts, in one line naming it."""
+    from app.deliveries.settings import DeliverySettings
+
+    try:
+        DeliverySettings.from_env()
+    except ValueError as error:
+        raise CommandError(str(error), code=2) from None
 
 
 def check_port_free(host: str, port: int) -> None:

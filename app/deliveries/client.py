@@ -9,10 +9,12 @@ a secret an `X-Postback-Signature` made at sending time (`domain.postback_macros
 
 from __future__ import annotations
 
+import base64
 import ssl
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpcore
 
@@ -50,9 +52,18 @@ class DeliveryClient:
         )
 
     def send(
-        self, method: str, url: str, body: bytes, content_type: str | None, key: str, secret=None
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        content_type: str | None,
+        key: str,
+        secret=None,
+        extra: tuple[tuple[str, str], ...] = (),
     ) -> Answer:
-        headers = _headers(method, url, body, content_type, key, secret)
+        url, authorization = without_userinfo(url)
+        headers = _headers(method, url, body, content_type, key, secret) + list(extra)
+        headers += authorization
         started = time.monotonic()
         set_deadline(self._settings.total_timeout)
         timeouts = {
@@ -80,6 +91,18 @@ class DeliveryClient:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def without_userinfo(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """`https://user:pass@host/…` -> the URL without them, and their Basic authorization header
+    (a URL never carries credentials on the wire; shown, the password is masked)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, []
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    netloc = parts.netloc.rpartition("@")[2]
+    plain = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return plain, [("Authorization", "Basic " + base64.b64encode(pair).decode("ascii"))]
 
 
 def _headers(method, url, body, content_type, key, secret) -> list[tuple[str, str]]:

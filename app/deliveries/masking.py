@@ -13,9 +13,11 @@ MASK = "***"
 _SECRET_NAMES = re.compile(r"key|token|secret|pass|pwd|sig|auth|hash", re.IGNORECASE)
 
 
-def masked_url(url: str, secret: str | None = None) -> str:
-    if secret:
-        url = url.replace(secret, MASK).replace(quote(secret, safe=""), MASK)
+def masked_url(url: str, secret: str | None = None, url_secret: str | None = None) -> str:
+    """`url` as it may be shown: the signing secret, the target's `url_secret` (a key in its
+    path), passwords and secret-looking query values replaced by `***`."""
+    for hidden in filter(None, (secret, url_secret)):
+        url = url.replace(hidden, MASK).replace(quote(hidden, safe=""), MASK)
     try:
         parts = urlsplit(url)
     except ValueError:

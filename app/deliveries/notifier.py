@@ -88,7 +88,10 @@ class Notifier:
             for position, event, (name, words), targets in heard
             for item in self._deliveries(position, event, name, words, targets, states, subs)
         ]
-        urls = {target.id: masked_url(target.url, target.secret) for _, target in queued}
+        urls = {
+            target.id: masked_url(target.url, target.secret, target.url_secret)
+            for _, target in queued
+        }
         queue.queue(cursor, [delivery for delivery, _ in queued], urls)
         if queued:
             self._queued.set()
@@ -137,6 +140,7 @@ class Notifier:
             body=request.body,
             content_type=request.content_type,
             secret=target.secret,
+            url_secret=target.url_secret,
             host=(urlsplit(request.url).hostname or "").lower(),
         )
         return delivery, target

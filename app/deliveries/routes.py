@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.auth import require_admin
 from app.deliveries.wire import (
+    CURSOR_PATTERN,
     DeliveryDetail,
     DeliveryOut,
     DeliveryPage,
     TargetOut,
+    after_cursor,
     attempt_out,
     delivery_out,
+    page_cursor,
     target_out,
 )
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.deliveries import queue, reads
 
-State = Literal["pending", "delivered", "failed", "suspended"]
+log = logging.getLogger(__name__)
+State = Literal["pending", "delivered", "failed", "suspended", "cancelled"]
 
 
 def _cursor(request: Request, commit: bool = False):
@@ -32,6 +37,9 @@ def _cursor(request: Request, commit: bool = False):
 
 _ADMIN = error_responses(*ADMIN_ROUTE)
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
+_LIST = error_responses(*ADMIN_ROUTE, "bad_request")
+_CANCEL = error_responses(*ADMIN_ROUTE, "not_found", "conflict")
+_OPERATOR = {"role": "operator"}
 
 
 class DeliveryController(Controller):
@@ -39,14 +47,14 @@ class DeliveryController(Controller):
 
     path = "/api/deliveries"
     guards = [require_admin]
-    opt = {"role": "support"}
+    opt = {"role": "support"}  # reads; sending again, cancelling, suspending: operator
     tags = ["deliveries"]
 
     @get(
         "",
         sync_to_thread=True,
-        summary="Deliveries to webmasters, newest first",
-        responses=_ADMIN,
+        summary="Deliveries to webmasters, newest first, paged",
+        responses=_LIST,
     )
     def list_deliveries(
         self,
@@ -57,12 +65,24 @@ class DeliveryController(Controller):
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
         to: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="`next` of the previous page", pattern=CURSOR_PATTERN),
+        ] = None,
     ) -> DeliveryPage:
-        with _cursor(request) as cursor:
-            if not reads.present(cursor):
+        try:
+            after = after_cursor(cursor) if cursor else None
+        except ValueError as error:
+            raise ClientException(str(error), status_code=400) from None
+        with _cursor(request) as db:
+            if not reads.present(db):
                 return DeliveryPage([])
-            rows = reads.search(cursor, webmaster or None, lead, state_, from_, to, limit)
-        return DeliveryPage([delivery_out(row) for row in rows])
+            rows = reads.search(db, webmaster or None, lead, state_, from_, to, limit + 1, after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return DeliveryPage(
+            [delivery_out(row) for row in rows], page_cursor(rows[-1]) if more else None
+        )
 
     @get(
         "/{delivery_id:uuid}",
@@ -80,7 +100,7 @@ class DeliveryController(Controller):
 
     @post(
         "/{delivery_id:uuid}/resend",
-        opt={"role": "operator"},
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,
@@ -90,6 +110,27 @@ class DeliveryController(Controller):
         with _cursor(request, commit=True) as cursor:
             if not (reads.present(cursor) and queue.resend(cursor, delivery_id)):
                 raise NotFoundException(f"no delivery {delivery_id}")
+            return delivery_out(reads.one(cursor, delivery_id))
+
+    @post(
+        "/{delivery_id:uuid}/cancel",
+        opt=_OPERATOR,
+        sync_to_thread=True,
+        status_code=200,
+        responses=_CANCEL,
+        summary="Give up a pending delivery: the later ones of its lead and target go on",
+    )
+    def cancel(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
+        with _cursor(request, commit=True) as cursor:
+            before = queue.cancel(cursor, delivery_id) if reads.present(cursor) else None
+            if before is None:
+                raise NotFoundException(f"no delivery {delivery_id}")
+            if before not in ("pending", "cancelled"):
+                raise ClientException(
+                    f"delivery {delivery_id} is {before.replace('_', ' ')}: only a pending"
+                    " delivery can be cancelled",
+                    status_code=409,
+                )
             return delivery_out(reads.one(cursor, delivery_id))
 
     @get(
@@ -105,25 +146,35 @@ class DeliveryController(Controller):
 
     @post(
         "/targets/{target_id:uuid}/suspend",
-        opt={"role": "operator"},
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         summary="Suspend a URL: its deliveries wait, none is dropped",
         responses=_ONE,
     )
     def suspend(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        return self._change(request, target_id, queue.suspend)
+        target = self._change(request, target_id, queue.suspend)
+        log.warning(
+            "delivery URL %s suspended by %s (target %s); its deliveries wait",
+            target.url, request.scope.get("admin_name"), target.id,
+        )  # fmt: skip
+        return target
 
     @post(
         "/targets/{target_id:uuid}/resume",
-        opt={"role": "operator"},
+        opt=_OPERATOR,
         sync_to_thread=True,
         status_code=200,
         responses=_ONE,
         summary="Resume a suspended URL: its waiting deliveries are sent at once",
     )
     def resume(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        return self._change(request, target_id, queue.resume)
+        target = self._change(request, target_id, queue.resume)
+        log.warning(
+            "delivery URL %s resumed by %s (target %s); %d waiting deliveries are due",
+            target.url, request.scope.get("admin_name"), target.id, target.waiting,
+        )  # fmt: skip
+        return target
 
     @staticmethod
     def _change(request: Request, target_id: UUID, change) -> TargetOut:

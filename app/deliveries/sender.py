@@ -24,6 +24,7 @@ from app.deliveries import retry
 from app.deliveries.client import Answer, DeliveryClient
 from app.deliveries.masking import masked_url
 from app.deliveries.settings import DeliverySettings
+from app.deliveries.targets import CurrentSecrets
 from app.eventstore.application import LedgerApplication
 from projections.deliveries import queue as delivery_queue
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
@@ -33,6 +34,26 @@ IDLE_SECONDS = 0.5
 # Recording each answer in a transaction of its own capped a loaded machine at ~50 deliveries/s
 # (bench --deliveries): a few milliseconds' wait lets the answers in flight share one.
 COALESCE_SECONDS = 0.01
+
+
+RESEND_HEADER = "X-Postback-Resend"
+SUPERSEDED_HEADER = "X-Postback-Superseded"
+
+
+def resend_headers(row: dict) -> tuple[tuple[str, str], ...]:
+    """A delivery an operator resent says so; one whose lead already reached this target with a
+    later event says that too, so a tracker keeping the last status it hears can skip it."""
+    if row.get("resent_at") is None:
+        return ()
+    if row.get("superseded"):
+        return ((RESEND_HEADER, "1"), (SUPERSEDED_HEADER, "1"))
+    return ((RESEND_HEADER, "1"),)
+
+
+def _started(row: dict) -> tuple:
+    """What is recorded of an attempt before it is sent (`queue.started`)."""
+    shown = masked_url(row["url"], row["secret"], row["url_secret"])
+    return (row["id"], row["attempts"], shown, row["method"])
 
 
 class Sender:
@@ -54,6 +75,8 @@ class Sender:
         self._busy: Counter[str] = Counter()
         self._waiting: list[dict] = []  # claimed, waiting for a free slot of their host
         self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
+        self._suspended: frozenset = frozenset()  # URLs suspended, as of the last dispatch
+        self._secrets = CurrentSecrets(app)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
@@ -108,7 +131,16 @@ class Sender:
         if not self._unrecorded:
             return
         with self._app.recorder.datastore.transaction(commit=True) as cursor:
-            delivery_queue.record(cursor, self._unrecorded, self._settings.suspend_after)
+            suspended = delivery_queue.record(
+                cursor, self._unrecorded, self._settings.suspend_after
+            )
+        for target in suspended:
+            url = next(a.url for a in self._unrecorded if a.target == target)
+            log.warning(
+                "delivery URL %s suspended after %d failed attempts in a row (target %s);"
+                " its deliveries wait until an operator resumes it",
+                url, self._settings.suspend_after, target,
+            )  # fmt: skip
         for attempt in self._unrecorded:
             self._busy[attempt.host] -= 1
             self._mine.discard(attempt.delivery)
@@ -117,22 +149,39 @@ class Sender:
 
     def _dispatch(self) -> None:
         free = self._settings.concurrency - sum(self._busy.values()) - len(self._waiting)
-        if free > 0 and not self._stopping.is_set():
-            full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
-            with self._app.recorder.datastore.transaction(commit=True) as cursor:
+        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+            self._suspended = delivery_queue.suspended_targets(cursor)
+            self._secrets.refresh(cursor)
+            if free > 0 and not self._stopping.is_set():
+                full = [h for h, n in self._busy.items() if n >= self._settings.per_host]
                 claimed = delivery_queue.claim(cursor, free, full)
-            self._mine.update(row["id"] for row in claimed)
-            self._waiting += claimed
+                delivery_queue.started(cursor, [_started(row) for row in claimed])
+                self._mine.update(row["id"] for row in claimed)
+                self._waiting += claimed
         still = []
         for row in self._waiting:
-            if self._busy[row["host"]] < self._settings.per_host:
+            if row["target"] in self._suspended:  # suspended since it was claimed: not sent
+                self._busy[row["host"]] += 1
+                self._done.put(self._withheld(row))
+            elif self._busy[row["host"]] < self._settings.per_host:
                 self._busy[row["host"]] += 1
                 self._pool.submit(self._send, row)
             else:
                 still.append(row)
         self._waiting = still
 
+    def _withheld(self, row: dict) -> delivery_queue.Attempt:
+        now = datetime.now(UTC)
+        return delivery_queue.Attempt(
+            row["id"], row["target"], row["attempts"], now, "", row["method"], None, None, "",
+            0.0, delivery_queue.WITHHELD, None, row["host"],
+        )  # fmt: skip
+
     def _send(self, row: dict) -> None:
+        if row["target"] in self._suspended:  # suspended while it waited for a thread
+            self._done.put(self._withheld(row))
+            self._wake.set()
+            return
         try:
             attempt = self._attempt(row)
         except Exception:  # a bug must not lose the delivery: it is recorded for a retry
@@ -142,28 +191,30 @@ class Sender:
         self._wake.set()
 
     def _attempt(self, row: dict, broken: bool = False) -> delivery_queue.Attempt:
-        at = datetime.now(UTC)
+        at = ended = datetime.now(UTC)
         if broken:
             answer = Answer(None, "internal error while sending", "", 0.0)
         else:
             answer = self._client.send(
                 row["method"], row["url"], bytes(row["body"]), row["content_type"],
-                str(row["id"]), row["secret"],
+                str(row["id"]), self._secrets.of(row["target"], row["secret"]),
+                resend_headers(row),
             )  # fmt: skip
+        ended = datetime.now(UTC)  # a retry waits from the end of this attempt, not its start
         allowance = row["attempts"] - row["retry_from"]
         attempt = delivery_queue.Attempt(
             delivery=row["id"],
             target=row["target"],
             attempt=row["attempts"],
             at=at,
-            url=masked_url(row["url"], row["secret"]),
+            url=masked_url(row["url"], row["secret"], row["url_secret"]),
             method=row["method"],
             http_status=answer.http_status,
             error=answer.error,
             response=answer.response,
             duration_ms=answer.duration_ms,
             outcome=retry.outcome(answer, allowance, self._settings),
-            next_attempt_at=retry.next_attempt_at(answer, allowance, self._settings, at),
+            next_attempt_at=retry.next_attempt_at(answer, allowance, self._settings, ended),
             host=row["host"],
         )
         return attempt

@@ -31,14 +31,26 @@ class DeliverySettings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DeliverySettings:
+        """The settings, or a ValueError naming the first setting that is wrong."""
         env = os.environ if environ is None else environ
         return cls(
             allow=parse_allow(env.get("LEDGER_DELIVERY_ALLOW", "")),
-            retry_base=float(env.get("LEDGER_DELIVERY_RETRY_BASE", "60")),
-            max_attempts=max(1, int(env.get("LEDGER_DELIVERY_MAX_ATTEMPTS", "12"))),
-            suspend_after=max(1, int(env.get("LEDGER_DELIVERY_SUSPEND_AFTER", "10"))),
-            per_host=max(1, int(env.get("LEDGER_DELIVERY_PER_HOST", "8"))),
+            retry_base=_number(env, "LEDGER_DELIVERY_RETRY_BASE", "60", float, 0),
+            max_attempts=_number(env, "LEDGER_DELIVERY_MAX_ATTEMPTS", "12", int, 1),
+            suspend_after=_number(env, "LEDGER_DELIVERY_SUSPEND_AFTER", "10", int, 1),
+            per_host=_number(env, "LEDGER_DELIVERY_PER_HOST", "8", int, 1),
         )
+
+
+def _number(env, name: str, default: str, kind: type, least: float):
+    text = env.get(name, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a {kind.__name__}") from None
+    if value != value:  # NaN
+        raise ValueError(f"{name}: {text!r} is not a number")
+    return max(least, value)
 
 
 def parse_allow(text: str) -> tuple[Network, ...]:

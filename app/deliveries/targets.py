@@ -53,3 +53,32 @@ def first_position(app: LedgerApplication) -> sql.Composed:
         "SELECT coalesce((SELECT min(notification_id) - 1 FROM {events}"
         " WHERE originator_id = {targets}), (SELECT max(notification_id) FROM {events}), 0)"
     ).format(events=sql.Identifier(app.events_table), targets=sql.Literal(str(TARGETS_ID)))
+
+
+class CurrentSecrets:
+    """Each target's signing secret as the catalog says now: an attempt made after a secret is
+    rotated is signed with the new one, whether its delivery was queued before or after.
+    `refresh(cursor)` costs one indexed look-up; the targets are read again only when changed."""
+
+    def __init__(self, app: LedgerApplication) -> None:
+        self._app = app
+        self._version = -1
+        self._by_target: dict = {}
+        self._latest = sql.SQL(
+            "SELECT coalesce(max(originator_version), 0) AS version FROM {}"
+            " WHERE originator_id = %s"
+        ).format(sql.Identifier(app.events_table))
+
+    def refresh(self, cursor: psycopg.Cursor) -> None:
+        version = cursor.execute(self._latest, (TARGETS_ID,)).fetchone()["version"]
+        if version == self._version:
+            return
+        found = self._app.repository.get(TARGETS_ID, version=version) if version else None
+        targets = found.targets() if found is not None else PostbackTargets.none()
+        groups = (*targets.by_webmaster.values(), *targets.by_flow.values())
+        self._by_target = {target.id: target.secret for group in groups for target in group}
+        self._version = version
+
+    def of(self, target, queued_with: str | None) -> str | None:
+        """The target's secret now; the one it was queued with if it is no longer configured."""
+        return self._by_target.get(target, queued_with)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import msgspec
 
@@ -33,10 +34,15 @@ class DeliveryOut(msgspec.Struct):
     state: str
     attempts: int
     next_attempt_at: datetime | None
+    queued_at: datetime
+    position: int  # the lead event's position in the event log
 
 
 class DeliveryPage(msgspec.Struct):
+    """A page of the delivery log; `next`: the `cursor` of the next page, null at the end."""
+
     items: list[DeliveryOut]
+    next: str | None = None
 
 
 class DeliveryDetail(msgspec.Struct):
@@ -60,11 +66,36 @@ def delivery_out(row: dict) -> DeliveryOut:
         lead=str(row["lead"]),
         webmaster=row["webmaster"],
         event=row["event"],
-        url=masked_url(row["url"], row.get("secret")),
+        url=masked_url(row["url"], row.get("secret"), row.get("url_secret")),
         state=row["state"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        queued_at=row["queued_at"],
+        position=row["position"],
     )
+
+
+# `<queued_at in µs since 1970>.<position>.<delivery id>`: every string of this pattern names a
+# place in the order (so the schema says exactly what is accepted); clients pass `next` back.
+CURSOR_PATTERN = (
+    r"^\d{1,16}\.\d{1,18}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def page_cursor(row: dict) -> str:
+    """The cursor of the page after `row`."""
+    return f"{(row['queued_at'] - _EPOCH) // _MICROSECOND}.{row['position']}.{row['id']}"
+
+
+def after_cursor(cursor: str) -> tuple[datetime, int, UUID]:
+    """The row a `cursor` names; ValueError if it does not have the cursor's pattern."""
+    try:
+        micros, position, delivery = cursor.split(".")
+        return _EPOCH + int(micros) * _MICROSECOND, int(position), UUID(delivery)
+    except (ValueError, OverflowError):
+        raise ValueError("cursor: not a cursor this service gave (use `next` as it is)") from None
 
 
 def attempt_out(row: dict) -> AttemptOut:

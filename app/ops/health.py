@@ -1,9 +1,10 @@
 """Liveness, readiness and metrics endpoints, for load balancers and Prometheus.
 
 `/health/live` answers while the process serves. `/health/ready` answers 200 only when the
-event store is reachable and every projection is within `LEDGER_READY_MAX_LAG` events of it
-(and, with `LEDGER_REQUIRE_SYNC_STANDBY=1`, the primary has a synchronous standby);
-otherwise 503, so a balancer sends traffic elsewhere until this process can serve reads too.
+event store is reachable, every projection is within `LEDGER_READY_MAX_LAG` events of it,
+no follower process of `serve` keeps failing (`app.ops.follower_health`) and, with
+`LEDGER_REQUIRE_SYNC_STANDBY=1`, the primary has a synchronous standby; otherwise 503, so a
+balancer sends traffic elsewhere until this process can serve reads too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
+from app.ops.follower_health import failing
 from app.ops.sync_standby import sync_standby_problem
 from projections.runner import tracked_positions
 
@@ -51,6 +53,10 @@ def readiness(services) -> Readiness:
     ]
     if services.settings.require_sync_standby:
         problems += standby_problems(services)
+    problems += [
+        f"the {name} process keeps failing ({detail})"
+        for name, detail in failing(services.settings.data_dir).items()
+    ]
     return Readiness("not_ready" if problems else "ready", latest, lag, problems)
 
 

@@ -17,7 +17,10 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+from app.ops import follower_health
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,10 @@ class ProjectionProcess:
     """Keeps one `<group> run` child alive until `stop()`: the read models' `projections` or
     the webmasters' postbacks' `notifier`."""
 
-    def __init__(self, group: str = "projections") -> None:
+    def __init__(self, group: str = "projections", data_dir: Path | None = None) -> None:
         self._group = group
+        self._data_dir = data_dir  # where a follower that keeps failing is noted (readiness)
+        self._ends_in_a_row = 0
         self._stopping = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
@@ -49,6 +54,7 @@ class ProjectionProcess:
         forked meanwhile inherits that pipe and keeps it open, and Popen would wait for the
         worker to end. Started first, the child is running before any worker exists.
         """
+        self._note(healthy=True)  # a note left by an earlier server says nothing of this one
         self._spawn()
         self._watcher.start()
 
@@ -59,9 +65,22 @@ class ProjectionProcess:
 
     def _watch(self) -> None:
         while not self._stopping.is_set() and self._child is not None:
-            code = self._child.wait()
+            started = time.monotonic()
+            try:
+                code = self._child.wait(follower_health.HEALTHY_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._ends_in_a_row = 0
+                self._note(healthy=True)
+                code = self._child.wait()
             if self._stopping.is_set():
                 return
+            quick = time.monotonic() - started < follower_health.HEALTHY_SECONDS
+            self._ends_in_a_row = self._ends_in_a_row + 1 if quick else 1
+            if self._ends_in_a_row >= follower_health.FAILING_AFTER:
+                self._note(
+                    healthy=False,
+                    detail=f"ended {self._ends_in_a_row} times in a row, last with code {code}",
+                )
             log.warning(
                 "%s process ended with code %s; starting it again in %.0fs",
                 self._group,
@@ -70,6 +89,17 @@ class ProjectionProcess:
             )
             if not self._stopping.wait(RESTART_DELAY_SECONDS):
                 self._spawn()
+
+    def _note(self, healthy: bool, detail: str = "") -> None:
+        if self._data_dir is None:
+            return
+        try:
+            if healthy:
+                follower_health.mark_healthy(self._data_dir, self._group)
+            else:
+                follower_health.mark_failing(self._data_dir, self._group, detail)
+        except OSError as error:  # the note is a courtesy to readiness; watching goes on
+            log.warning("cannot note the %s process's health: %s", self._group, error)
 
     def stop(self) -> None:
         with self._lock:

@@ -33,6 +33,7 @@ class Queued:
     content_type: str | None
     secret: str | None
     host: str
+    url_secret: str | None = None  # a key in the URL's path, masked wherever the URL is shown
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Attempt:
 
 _QUEUE = (
     "INSERT INTO deliveries (id, lead, webmaster, event, position, event_at, target, url, method,"
-    " body, content_type, secret, host, next_attempt_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now()) ON CONFLICT DO NOTHING"
+    " body, content_type, secret, host, url_secret, next_attempt_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+    " ON CONFLICT DO NOTHING"
 )
 
 
@@ -72,34 +74,85 @@ def queue(cursor: psycopg.Cursor, deliveries: Sequence[Queued], targets: dict[UU
         cursor.executemany(_QUEUE, [astuple(d) for d in deliveries])
 
 
+# Only the head of each (lead, target) chain is claimed: a delivery waits while an earlier one of
+# its lead and target is still pending (due later, waiting for a retry, or suspended) or while
+# any of its chain is in flight (a resend of an old delivery must not race a later one). Other
+# leads keep flowing. One sender claims at a time (the leader), so a chain is never sent twice
+# at once. `superseded`: a resent delivery whose lead already reached this target with a later
+# event (the sender marks it, so a tracker keeping the last status it hears can tell).
 _CLAIM = """UPDATE deliveries SET in_flight = true, attempts = attempts + 1 WHERE id IN (
     SELECT d.id FROM deliveries d JOIN delivery_targets t ON t.id = d.target
     WHERE d.state = 'pending' AND NOT d.in_flight AND d.next_attempt_at <= now()
       AND t.suspended_at IS NULL AND d.host <> ALL(%s)
+      AND NOT EXISTS (SELECT FROM deliveries e WHERE e.lead = d.lead AND e.target = d.target
+        AND e.state = 'pending' AND (e.position < d.position OR e.in_flight))
     ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED)
-  RETURNING *"""
+  RETURNING *, resent_at IS NOT NULL AND EXISTS (SELECT FROM deliveries l
+    WHERE l.lead = deliveries.lead AND l.target = deliveries.target
+      AND l.position > deliveries.position AND l.state = 'delivered') AS superseded"""
 
 
 def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list[dict]:
-    """Up to `limit` due deliveries of URLs not suspended, hosts in `busy_hosts` left out;
-    each counts its attempt now, so a crash mid-send still counts it."""
+    """Up to `limit` due deliveries, each the head of its lead and target's chain, of URLs not
+    suspended, hosts in `busy_hosts` left out; each counts its attempt now, so a crash mid-send
+    still counts it."""
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
+def started(cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, int, str, str]]) -> None:
+    """Record claimed attempts (delivery, attempt, masked URL, method) before they are sent: a
+    crash before the answer is recorded leaves an attempt whose outcome is unknown, not none."""
+    cursor.executemany(
+        "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, duration_ms, outcome)"
+        " VALUES (%s, %s, now(), %s, %s, 0, 'sending') ON CONFLICT DO NOTHING",
+        list(attempts),
+    )
+
+
 def release_in_flight(cursor: psycopg.Cursor, keep: Collection[UUID] = ()) -> int:
-    """Make deliveries a dead sender had claimed due again (their attempt was never recorded);
-    `keep`: the caller's own claims, still being sent."""
+    """Make deliveries a dead sender had claimed due again, their attempt's outcome unknown (it
+    may have reached the receiver); `keep`: the caller's own claims, still being sent."""
+    cursor.execute(
+        "UPDATE delivery_attempts a SET outcome = 'unknown',"
+        " error = 'the sender stopped before the answer was recorded'"
+        " FROM deliveries d WHERE d.in_flight AND d.id <> ALL(%s::uuid[])"
+        " AND a.delivery = d.id AND a.attempt = d.attempts AND a.outcome = 'sending'",
+        (list(keep),),
+    )
     return cursor.execute(
-        "UPDATE deliveries SET in_flight = false, next_attempt_at = now(),"
-        " attempts = greatest(attempts - 1, 0) WHERE in_flight AND id <> ALL(%s::uuid[])",
+        "UPDATE deliveries SET in_flight = false, next_attempt_at = now()"
+        " WHERE in_flight AND id <> ALL(%s::uuid[])",
         (list(keep),),
     ).rowcount
+
+
+def withhold(cursor: psycopg.Cursor, deliveries: Sequence[tuple[UUID, int]]) -> None:
+    """Claimed deliveries (delivery, attempt) not sent after all (their URL was suspended
+    meanwhile): they wait again as if never claimed."""
+    cursor.executemany(
+        "DELETE FROM delivery_attempts WHERE delivery = %s AND attempt = %s"
+        " AND outcome = 'sending'",
+        list(deliveries),
+    )
+    cursor.executemany(
+        "UPDATE deliveries SET in_flight = false, attempts = attempts - 1"
+        " WHERE id = %s AND attempts = %s",
+        list(deliveries),
+    )
+
+
+def suspended_targets(cursor: psycopg.Cursor) -> frozenset[UUID]:
+    rows = cursor.execute("SELECT id FROM delivery_targets WHERE suspended_at IS NOT NULL")
+    return frozenset(row["id"] for row in rows.fetchall())
 
 
 _ATTEMPT = (
     "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, http_status, error,"
     " response, duration_ms, outcome, next_attempt_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (delivery, attempt)"
+    " DO UPDATE SET at = excluded.at, url = excluded.url, http_status = excluded.http_status,"
+    " error = excluded.error, response = excluded.response, duration_ms = excluded.duration_ms,"
+    " outcome = excluded.outcome, next_attempt_at = excluded.next_attempt_at"
 )
 _STATE = (
     "UPDATE deliveries SET in_flight = false, state = %s, next_attempt_at = %s,"
@@ -108,10 +161,16 @@ _STATE = (
 _STATES = {"delivered": "delivered", "retry": "pending", "failed": "failed"}
 
 
-def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> None:
-    """Store attempts, move their deliveries on, and count each URL's failures in a row."""
+WITHHELD = "withheld"  # an Attempt's outcome when its URL was suspended before it was sent
+
+
+def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: int) -> list[UUID]:
+    """Store attempts, move their deliveries on, and count each URL's failures in a row; the
+    URLs (target ids) this suspended."""
+    withhold(cursor, [(a.delivery, a.attempt) for a in attempts if a.outcome == WITHHELD])
+    attempts = [a for a in attempts if a.outcome != WITHHELD]
     if not attempts:
-        return
+        return []
     cursor.executemany(
         _ATTEMPT,
         [
@@ -124,8 +183,11 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
         _STATE,
         [(_STATES[a.outcome], a.next_attempt_at, a.outcome, a.delivery) for a in attempts],
     )
-    for target, (reset, failures) in _runs(attempts).items():
-        _count(cursor, target, reset, failures, suspend_after)
+    return [
+        target
+        for target, (reset, failures) in _runs(attempts).items()
+        if _count(cursor, target, reset, failures, suspend_after)
+    ]
 
 
 def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
@@ -139,29 +201,49 @@ def _runs(attempts: Sequence[Attempt]) -> dict[UUID, tuple[bool, int]]:
 
 def _count(
     cursor: psycopg.Cursor, target: UUID, reset: bool, failures: int, suspend_after: int
-) -> None:
-    """One statement per URL and batch: its failures in a row, suspended when too many."""
-    cursor.execute(
+) -> bool:
+    """One statement per URL and batch: its failures in a row, suspended when too many;
+    whether this suspended it."""
+    row = cursor.execute(
         "UPDATE delivery_targets SET"
         " consecutive_failures = CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END"
         " + %(failures)s,"
         " suspended_at = CASE WHEN suspended_at IS NULL AND %(failures)s > 0 AND"
         " (CASE WHEN %(reset)s THEN 0 ELSE consecutive_failures END) + %(failures)s >= %(limit)s"
-        " THEN now() ELSE suspended_at END WHERE id = %(target)s",
+        " THEN now() ELSE suspended_at END WHERE id = %(target)s"
+        " RETURNING (SELECT suspended_at IS NULL FROM delivery_targets WHERE id = %(target)s)"
+        " AND suspended_at IS NOT NULL AS suspended_now",
         {"reset": reset, "failures": failures, "limit": suspend_after, "target": target},
-    )
+    ).fetchone()
+    return bool(row and row["suspended_now"])
 
 
 def resend(cursor: psycopg.Cursor, delivery: UUID) -> bool:
-    """Send a delivery again now, with a fresh allowance of attempts; False if unknown."""
+    """Send a delivery again now, with a fresh allowance of attempts; False if unknown.
+
+    It keeps its place in its lead's chain: it goes before later deliveries still pending, and
+    after one in flight; sent after later ones were delivered, it is marked superseded."""
     return (
         cursor.execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = now(),"
-            " retry_from = attempts WHERE id = %s",
+            " retry_from = attempts, resent_at = now() WHERE id = %s",
             (delivery,),
         ).rowcount
         == 1
     )
+
+
+def cancel(cursor: psycopg.Cursor, delivery: UUID) -> str | None:
+    """Give up a pending delivery (the later ones of its lead and target go on); its state
+    before, None if unknown. One being sent cannot be cancelled (its state says `in_flight`)."""
+    row = cursor.execute(
+        "SELECT state, in_flight FROM deliveries WHERE id = %s FOR UPDATE", (delivery,)
+    ).fetchone()
+    if row is None:
+        return None
+    if row["state"] == "pending" and not row["in_flight"]:
+        cursor.execute("UPDATE deliveries SET state = 'cancelled' WHERE id = %s", (delivery,))
+    return "in_flight" if row["in_flight"] else row["state"]
 
 
 def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:

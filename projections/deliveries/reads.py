@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-STATES = ("pending", "delivered", "failed", "suspended")
+STATES = ("pending", "delivered", "failed", "suspended", "cancelled")
 
 _STATE = sql.SQL(
     "CASE WHEN d.state = 'pending' AND t.suspended_at IS NOT NULL THEN 'suspended' ELSE d.state END"
@@ -19,7 +19,7 @@ _STATE = sql.SQL(
 _LISTED = sql.SQL(
     "SELECT d.id, d.lead, d.webmaster, d.event, d.url, {state} AS state, d.attempts,"
     " CASE WHEN d.state = 'pending' THEN d.next_attempt_at END AS next_attempt_at,"
-    " d.position, d.target, d.method, d.secret, d.queued_at, d.delivered_at"
+    " d.position, d.target, d.method, d.secret, d.url_secret, d.queued_at, d.delivered_at"
     " FROM deliveries d JOIN delivery_targets t ON t.id = d.target"
 ).format(state=_STATE)
 
@@ -32,8 +32,10 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 100,
+    after: tuple[datetime, int, UUID] | None = None,
 ) -> list[dict]:
-    """Deliveries, newest first, filtered by what is given (`since`/`until` on queued_at)."""
+    """Deliveries, newest first (queued_at, then position, then id: a stable order), filtered
+    by what is given (`since`/`until` on queued_at); `after`: the last row of the page before."""
     conditions: list[sql.Composable] = []
     params: list = []
     for condition, value in (
@@ -42,14 +44,15 @@ def search(
         (sql.SQL("{} = %s").format(_STATE), state),
         (sql.SQL("d.queued_at >= %s"), since),
         (sql.SQL("d.queued_at < %s"), until),
+        (sql.SQL("(d.queued_at, d.position, d.id) < (%s, %s, %s)"), after),
     ):
         if value is not None:
             conditions.append(condition)
-            params.append(value)
+            params += value if isinstance(value, tuple) else [value]
     where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
-    statement = sql.SQL("{}{} ORDER BY d.queued_at DESC, d.position DESC, d.id LIMIT %s").format(
-        _LISTED, where
-    )
+    statement = sql.SQL(
+        "{}{} ORDER BY d.queued_at DESC, d.position DESC, d.id DESC LIMIT %s"
+    ).format(_LISTED, where)
     return cursor.execute(statement, [*params, limit]).fetchall()
 
 

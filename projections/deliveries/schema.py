@@ -5,6 +5,11 @@
 each URL's consecutive failures and says whether it is suspended. Rows are queued by the
 notifier in the transaction that advances its tracking position, so they are never rebuilt:
 they record what was sent, not a view of the events.
+
+Order per lead: the deliveries of one lead to one target form a chain in the order of the lead's
+events (their log positions, which follow the lead's versions). Only a chain's head is ever
+claimed (`queue.claim`); `deliveries_chain` answers "is anything earlier still pending, or is
+something of this chain in flight?" with one index probe per candidate.
 """
 
 from __future__ import annotations
@@ -34,6 +39,12 @@ _TABLES = (
     "CREATE INDEX IF NOT EXISTS deliveries_lead ON deliveries (lead)",
     "CREATE INDEX IF NOT EXISTS deliveries_webmaster ON deliveries (webmaster, queued_at)",
     "CREATE INDEX IF NOT EXISTS deliveries_queued ON deliveries (queued_at)",
+    # Added after the first release: databases created before get them here.
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS resent_at timestamptz",
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS url_secret text",
+    "CREATE INDEX IF NOT EXISTS deliveries_listed ON deliveries (queued_at, position, id)",
+    "CREATE INDEX IF NOT EXISTS deliveries_chain ON deliveries (lead, target, position)"
+    " INCLUDE (in_flight) WHERE state = 'pending'",
 )
 
 

@@ -61,3 +61,22 @@ def test_targets_applied_are_reported_once_and_a_listed_webmaster_without_them_h
     assert "postbacks of webmaster wm-1: 1 target(s)" in first["changes"]
     assert again["changes"] == []
     assert cleared["changes"] == ["postbacks of webmaster wm-1: 0 target(s)"]
+
+
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("https://t.example/pb?st={status} x", "a space"),
+        ("https://t.example/pb\r\nX-Evil: 1", "line break"),
+        ("https://t.example:0/pb", "port is not a number from 1 to 65535"),
+        ("https://t.example:70000/pb", "port is not a number from 1 to 65535"),
+        ("http://{sub2}:9416/pb", "a macro in the scheme, host or port"),
+        ("http://t.example:{sub1}/pb", "a macro in the scheme, host or port"),
+        ("{sub1}://t.example/pb", "a macro in the scheme, host or port"),
+    ],
+)
+def test_a_url_that_cannot_be_sent_is_refused_at_apply_naming_the_field(url, why):
+    problems = _problems(postbacks_toml(url.replace("\r\n", "\\r\\n")))
+    assert f"$.webmasters[0].postbacks[0].url: {why}" in problems or (
+        "$.webmasters[0].postbacks[0].url:" in problems and why in problems
+    )

@@ -92,12 +92,20 @@ def test_the_notifier_killed_mid_delivery_loses_nothing_and_repeats_with_the_sam
             _created(server, "after")
             assert wait_until(lambda: len(_delivered(server)) == 2, 90), server.log_tail()
             delivered = {d["id"] for d in _delivered(server)}
+            with server.client() as client:
+                cut = [
+                    [a["outcome"] for a in client.get(
+                        f"/api/deliveries/{d}", headers=server.admin_headers
+                    ).json()["attempt_log"]]
+                    for d in delivered
+                ]  # fmt: skip
     finally:
         postgres.close()
     keys = [r.headers["idempotency-key"] for r in receiver.received]
     assert set(keys) == delivered  # every event's delivery arrived
     assert sorted(r.path for r in receiver.received)[-1] == "/pb?exto=killed"
     assert len(keys) >= 3 and len(set(keys)) == 2  # a repeat only under the same key
+    assert ["unknown", "delivered"] in cut  # the attempt cut by the kill is shown, unknown
 
 
 def test_an_attempt_finished_while_postgres_is_down_is_recorded_when_it_is_back(settings, tmp_path):

@@ -7,6 +7,7 @@ import httpcore
 import pytest
 
 from app.deliveries.client import DeliveryClient
+from app.deliveries.guard import refusal
 from app.deliveries.settings import DeliverySettings, parse_allow
 from tests.delivery_controls import (
     configure,
@@ -19,6 +20,8 @@ from tests.delivery_controls import (
 from tests.ledger_controls import created_lead
 
 FORBIDDEN = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "::ffff:10.0.0.1", "fd00:ec2::254"]
+# IPv6 forms that reach an IPv4 host: NAT64, IPv4-compatible, 6to4 (judged by the IPv4 inside).
+EMBEDDING = ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", "::10.0.0.1", "2002:a00:1::"]
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def connections(monkeypatch) -> list:
     return attempted
 
 
-@pytest.mark.parametrize("address", FORBIDDEN)
+@pytest.mark.parametrize("address", FORBIDDEN + EMBEDDING)
 def test_a_host_name_resolving_to_a_forbidden_address_is_refused_unconnected(address, connections):
     client = DeliveryClient(DeliverySettings(), resolver=lambda host, port: [address])
     answer = client.send("GET", "http://tracker.example/pb", b"", None, "key")
@@ -42,7 +45,14 @@ def test_a_host_name_resolving_to_a_forbidden_address_is_refused_unconnected(add
     assert connections == []
 
 
-@pytest.mark.parametrize("address", ["10.0.0.1", "169.254.169.254", "127.0.0.1"])
+def test_an_ipv6_form_of_a_public_ipv4_host_is_judged_public():
+    assert refusal("64:ff9b::5db8:d822", ()) is None  # 93.184.216.34
+    assert refusal("2002:5db8:d822::1", ()) is None
+    assert "127.0.0.1 is a loopback" in refusal("::127.0.0.1", ())
+    assert refusal("64:ff9b::7f00:1", parse_allow("127.0.0.0/8")) is None  # allowed as IPv4
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "169.254.169.254", "127.0.0.1", "[::a9fe:a9fe]"])
 def test_a_forbidden_address_in_the_url_itself_is_refused_unconnected(address, connections):
     answer = DeliveryClient(DeliverySettings()).send("GET", f"http://{address}/", b"", None, "k")
     assert answer.refused and connections == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from tests.controls import ADMIN
 from tests.delivery_controls import (
@@ -32,7 +33,8 @@ def test_a_created_lead_is_delivered_once_with_its_delivery_id_as_idempotency_ke
     assert request.headers["idempotency-key"] == delivery["id"]
     assert f"tid={delivery['id']}" in request.path and "st=new" in request.path
     assert set(delivery) == {
-        "id", "lead", "webmaster", "event", "url", "state", "attempts", "next_attempt_at"
+        "id", "lead", "webmaster", "event", "url", "state", "attempts", "next_attempt_at",
+        "queued_at", "position",
     }  # fmt: skip
 
 
@@ -105,7 +107,10 @@ def test_a_redirect_is_an_answer_never_followed(demo, services):
     assert [a["http_status"] for a in detail(demo, delivery["id"])["attempt_log"]] == [302, 302]
 
 
-def test_a_url_failing_in_a_row_is_suspended_and_its_deliveries_wait_until_resumed(demo, services):
+def test_a_url_failing_in_a_row_is_suspended_and_its_deliveries_wait_until_resumed(
+    demo, services, caplog
+):
+    caplog.set_level(logging.WARNING)
     settings = dataclasses.replace(FAST, suspend_after=2, max_attempts=50)
     with receiving((500, {})) as receiver, notifying(services, settings):
         configure(demo, postbacks_toml(receiver.url()))
@@ -121,6 +126,9 @@ def test_a_url_failing_in_a_row_is_suspended_and_its_deliveries_wait_until_resum
         assert resumed.status_code == 200 and resumed.json()["suspended_at"] is None
         settled(demo, 2)
     assert {d["id"] for d in waiting} == {d["id"] for d in deliveries(demo, state="delivered")}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if "suspended after 2 failed attempts" in w]) == 1
+    assert len([w for w in warnings if "resumed by" in w]) == 1
 
 
 def test_support_resends_a_delivery_with_the_same_key(demo, services):

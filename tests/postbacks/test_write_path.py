@@ -76,7 +76,7 @@ def test_later_postbacks_of_a_batch_see_what_earlier_ones_did(demo, services):
 
 
 def test_a_postback_record_is_stored_as_the_postback_aggregate_would_store_it(services):
-    request = _request(STATUS_CHANGE, click="c1", status="hold", note="é \u2028 \x00 \"{x}\"")
+    request = _request(STATUS_CHANGE, click="c1", status="hold", note='é \u2028 \x00 "{x}"')
     result = PostbackResult(Postback.new_id(), 200, "changed", Postback.new_id())
     made = services.processor._record(request, result)
     by_hand = Postback(
