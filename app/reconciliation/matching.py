@@ -21,8 +21,11 @@ from itertools import islice
 from typing import BinaryIO
 from uuid import UUID
 
+import psycopg
+
 from app.eventstore.application import LedgerApplication
-from app.reconciliation import store
+from app.reconciliation import staging, store, turns
+from app.reconciliation.cancelling import Cancel, Cancelled
 from app.reconciliation.parsing import Statement, StatementError
 from domain.catalog_view import CatalogView
 from domain.identity import time_ordered_id
@@ -63,21 +66,28 @@ def reconcile(
     upload: Upload,
     file: BinaryIO,
     progress: Callable[[int], None] | None = None,
+    cancel: Cancel | None = None,
 ) -> tuple[UUID, dict]:
-    """(id, summary) of the stored reconciliation; raises Refused after storing the refusal."""
+    """(id, summary) of the stored reconciliation; raises Refused after storing the refusal,
+    Busy when the advertiser's turn is taken, Cancelled when `cancel` stopped it."""
+    cancel = cancel or Cancel()
     digest, size = _digest(file)
     run = _run_row(upload, digest, size)
     datastore = app.recorder.datastore
+    with datastore.transaction(commit=True) as cursor:  # apart: DDL locks last to the commit
+        store.create_tables(cursor)
     try:
         with datastore.transaction(commit=True) as cursor:
-            store.create_tables(cursor)
+            cancel.watch(cursor.connection)
+            turns.take(cursor, upload.advertiser, "upload", run["id"])
             mapping = _mapping(cursor, upload)
             statement = Statement(file, mapping, catalog, progress).open()
             store.insert_run(cursor, {**run, "header": statement.header,
                                       "mapping": mapping.to_text()})  # fmt: skip
-            _match_lines(cursor, run["id"], statement, catalog, upload)
-            store.mark_duplicates(cursor, run["id"])
-            store.add_only_in_ledger(cursor, run["id"], upload.advertiser, upload.start, upload.end)
+            staging.create(cursor)
+            _match_lines(cursor, run["id"], statement, catalog, upload, cancel)
+            staging.finish(cursor, run["id"], upload.advertiser, upload.start, upload.end)
+            cancel.check()
             summary = store.summary_of(cursor, run["id"])
             store.set_summary(cursor, run["id"], summary)
             if upload.mapping is not None:
@@ -85,6 +95,8 @@ def reconcile(
     except StatementError as error:
         store_refusal(app, upload, error, run)
         raise Refused(error, run["id"]) from None
+    except psycopg.errors.QueryCanceled:
+        raise Cancelled("the reconciliation's query was cancelled; nothing was stored") from None
     return run["id"], summary
 
 
@@ -138,17 +150,19 @@ def store_refusal(
     return run["id"]
 
 
-def _match_lines(cursor, run_id: UUID, statement: Statement, catalog, upload: Upload) -> None:
+def _match_lines(cursor, run_id: UUID, statement: Statement, catalog, upload: Upload,
+                 cancel: Cancel) -> None:  # fmt: skip
     lines = statement.lines()
     goal_of = _goal_resolver(catalog)
     while chunk := list(islice(lines, CHUNK)):
+        cancel.check()
         by_exto, by_click = _candidates(cursor, upload.advertiser, [line for line, _ in chunk])
         rows = (
             _line_row(run_id, line, cells, classify(line, by_exto, by_click,
                                                     upload.tolerances, goal_of))
             for line, cells in chunk
         )  # fmt: skip
-        store.copy_lines(cursor, rows)
+        staging.copy(cursor, rows, ())
 
 
 def _goal_resolver(catalog: CatalogView):
@@ -195,4 +209,5 @@ def _line_row(run_id: UUID, line: StatementLine, cells: dict, verdict: Verdict) 
         line.exto, line.click, line.flow, line.status_word,
         line.status.value if line.status else None, line.amount, line.currency, line.time,
         line.goal, store.json_text(cells), store.json_text(differences) if differences else None,
+        None, None,
     )  # fmt: skip

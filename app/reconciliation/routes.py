@@ -23,10 +23,13 @@ from app.audit.exports import csv_rows
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.reconciliation import report
+from app.reconciliation.cancelling import Cancel, Cancelled
+from app.reconciliation.connection import busy_answer, cancelled_answer, while_connected
 from app.reconciliation.matching import Refused, reconcile, store_refusal
 from app.reconciliation.options import upload_from
 from app.reconciliation.parsing import StatementError
 from app.reconciliation.settling import Acceptance, NotSettleable, accept
+from app.reconciliation.turns import Busy
 from app.reconciliation.wire import (
     AcceptIn,
     AcceptOut,
@@ -68,6 +71,8 @@ class ReconciliationController(Controller):
             *ADMIN_ROUTE,
             *_STATEMENT_CODES,
             "statement_too_large",
+            "advertiser_busy",
+            "reconciliation_cancelled",
             at=dict.fromkeys(_STATEMENT_CODES, 400),
         ),  # fmt: skip
     )
@@ -100,11 +105,17 @@ class ReconciliationController(Controller):
                 )
                 return _refusal(error, refusal, 413)
             spool.seek(0)
-            run = partial(reconcile, services.ledger, services.catalog.current(), upload, spool)
+            cancel = Cancel()
+            run = partial(reconcile, services.ledger, services.catalog.current(), upload, spool,
+                          None, cancel)  # fmt: skip
             try:
-                run_id, summary = await anyio.to_thread.run_sync(run)
+                run_id, summary = await while_connected(request, run, cancel)
             except Refused as refused:
                 return _refusal(refused.error, refused.reconciliation_id, 400)
+            except Busy as busy:
+                return busy_answer(busy)
+            except Cancelled as cancelled:
+                return cancelled_answer(cancelled)
         created = msgspec.convert({"id": str(run_id), "summary": summary}, ReconciliationCreated)
         return Response(msgspec.json.encode(created), status_code=201,
                         media_type="application/json")  # fmt: skip
@@ -157,7 +168,8 @@ class ReconciliationController(Controller):
     @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
-                                    "not_settleable", "refused_statement"))  # fmt: skip
+                                    "not_settleable", "refused_statement",
+                                    "advertiser_busy"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:
@@ -166,6 +178,8 @@ class ReconciliationController(Controller):
         try:
             done = accept(services.ledger, services.catalog.current(), run_id, what,
                           request.scope["admin_name"])  # fmt: skip
+        except Busy as busy:
+            return busy_answer(busy)
         except NotSettleable as refusal:
             body = StatementErrorBody(refusal.code, refusal.message)
             return Response(msgspec.json.encode(body), status_code=refusal.status,

@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 
 from app.eventstore.application import LedgerApplication
-from app.reconciliation import store
+from app.reconciliation import store, turns
 from app.reconciliation.forecast import Forecast
 from app.reconciliation.leads import Skip, bring_to_line, create_from_line
 from domain.catalog_view import CatalogView
@@ -57,6 +57,7 @@ def accept(
     forecast = Forecast(catalog)
     with app.recorder.datastore.transaction(commit=not what.dry_run) as cursor:
         run = _run(cursor, run_id)
+        turns.take(cursor, run["advertiser"], "accept", run_id)
         rows = iter(store.lines_to_settle(cursor, run_id, what.classes, what.lines))
         while chunk := list(islice(rows, CHUNK)):
             settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor}, chunk,
