@@ -11,6 +11,7 @@ postback saying the same word mean the same status. Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ class StatementMapping:
 
     columns: dict[str, str]  # field -> header name, as the advertiser spells it
     status_words: dict[str, str]  # "sta" … "stn" -> comma-separated words
+    skip: dict[str, tuple[str, ...]] = dataclass_field(default_factory=dict)  # column -> words
 
     @classmethod
     def parse(cls, text: str) -> StatementMapping:
@@ -41,6 +43,7 @@ class StatementMapping:
         it, so `sta:paid,done` reads like the postback parameter it mirrors."""
         columns: dict[str, str] = {}
         words: dict[str, list[str]] = {}
+        skip: dict[str, tuple[str, ...]] = {}
         last_list: str | None = None
         for part in (p.strip() for p in text.split(",")):
             if not part:
@@ -52,12 +55,17 @@ class StatementMapping:
                 continue
             if not colon or not value.strip():
                 raise MappingError(f"mapping part {part[:40]!r} is not field:column")
+            if name == "skip":
+                _add_skip(value.strip(), skip)
+                last_list = None
+                continue
             last_list = _add(name, value.strip(), columns, words)
-        return cls(columns, {name: ",".join(found) for name, found in words.items()})
+        return cls(columns, {name: ",".join(found) for name, found in words.items()}, skip)
 
     def to_text(self) -> str:
         parts = [f"{field}:{header}" for field, header in self.columns.items()]
         parts += [f"{name}:{words.replace(',', '|')}" for name, words in self.status_words.items()]
+        parts += [f"skip:{column}={'|'.join(words)}" for column, words in self.skip.items()]
         return ",".join(parts)
 
     def overrides(self) -> StatusOverrides:
@@ -80,7 +88,41 @@ def _add(name: str, value: str, columns: dict, words: dict) -> str | None:
     return None
 
 
+def _add_skip(value: str, skip: dict) -> None:
+    """`skip:Order ID=Total|Sum`: rows whose column holds one of the words are no lines."""
+    column, equals, words = value.partition("=")
+    found = tuple(w.strip().casefold() for w in words.split("|") if w.strip())
+    if not equals or not column.strip() or not found:
+        raise MappingError(f"skip rule {value[:40]!r} is not skip:Column=word|word")
+    skip[column.strip()] = found
+
+
 NO_MAPPING = StatementMapping({}, {})
+# Words of a total row in the languages advertisers' exports come in (compared casefolded).
+TOTAL_WORDS = frozenset({
+    "total", "totals", "grand total", "subtotal", "sub-total", "sum", "summary", "итого",
+    "всего", "итог", "сумма", "summe", "gesamt", "gesamtsumme", "totale", "totaal", "suma",
+    "razem", "toplam",
+})  # fmt: skip
+
+
+def skip_reason(row: list[str], header: list[str], mapping: StatementMapping,
+                names_a_lead: bool) -> str | None:  # fmt: skip
+    """Why a row is no statement line: a mapping's skip rule holds, or it names no lead and
+    one of its cells is the word of a total (`Total:`, `Итого`). None for an ordinary line."""
+    positions = {name.strip().casefold(): index for index, name in enumerate(header)}
+    for column, words in mapping.skip.items():
+        index = positions.get(column.casefold())
+        cell = row[index].strip() if index is not None and index < len(row) else ""
+        if cell.casefold() in words:
+            return f"the skip rule {column}={cell} holds"
+    if names_a_lead:
+        return None
+    for cell in row:
+        word = cell.strip().rstrip(":").strip().casefold()
+        if word in TOTAL_WORDS:
+            return f"a total row: it names no lead and says {cell.strip()!r}"
+    return None
 
 
 def columns_of(header: list[str], mapping: StatementMapping) -> dict[str, int]:
@@ -119,6 +161,7 @@ class StatementLine:
     currency: str | None = None
     time: datetime | None = None
     goal: str | None = None
+    skip_reason: str | None = None  # a row that is no line (a total): why it is skipped
 
     def key(self) -> str:
         """What names the lead, for telling two lines about the same lead apart."""

@@ -154,15 +154,15 @@ def _match_lines(cursor, run_id: UUID, statement: Statement, catalog, upload: Up
                  cancel: Cancel) -> None:  # fmt: skip
     lines = statement.lines()
     goal_of = _goal_resolver(catalog)
+    period = (upload.start, upload.end)
     while chunk := list(islice(lines, CHUNK)):
         cancel.check()
         by_exto, by_click = _candidates(cursor, upload.advertiser, [line for line, _ in chunk])
-        rows = (
-            _line_row(run_id, line, cells, classify(line, by_exto, by_click,
-                                                    upload.tolerances, goal_of))
-            for line, cells in chunk
-        )  # fmt: skip
-        staging.copy(cursor, rows, ())
+        verdicts = [(line, cells, classify(line, by_exto, by_click, upload.tolerances, goal_of,
+                                           period)) for line, cells in chunk]  # fmt: skip
+        rows = (_line_row(run_id, line, cells, verdict) for line, cells, verdict in verdicts)
+        named = (lead.id for _, _, verdict in verdicts for lead in verdict.candidates)
+        staging.copy(cursor, rows, named)
 
 
 def _goal_resolver(catalog: CatalogView):
@@ -209,5 +209,16 @@ def _line_row(run_id: UUID, line: StatementLine, cells: dict, verdict: Verdict) 
         line.exto, line.click, line.flow, line.status_word,
         line.status.value if line.status else None, line.amount, line.currency, line.time,
         line.goal, store.json_text(cells), store.json_text(differences) if differences else None,
-        None, None,
+        store.json_text([_candidate(lead) for lead in verdict.candidates])
+        if verdict.candidates else None,
+        line.skip_reason,
     )  # fmt: skip
+
+
+def _candidate(lead: LedgerLead) -> dict:
+    """An ambiguous line's candidate, as the user chooses among them."""
+    payout = lead.payout
+    return {"lead_id": str(lead.id), "offer": lead.offer, "flow": lead.flow, "goal": lead.goal,
+            "status": lead.status.value, "created_at": lead.created_at.isoformat(),
+            "amount": format(payout.amount, "f") if payout else None,
+            "currency": payout.currency if payout else None}  # fmt: skip

@@ -45,7 +45,8 @@ class ReconciliationPage(Controller):
         found = report.run(app, run_id)
         chosen = line_class if line_class in CLASSES else LineClass.VALUE_DIFFERS
         page = report.lines_page(app, run_id, chosen, after, PAGE) if found else None
-        context = _context(request, run=found, classes=CLASSES, chosen=chosen, page=page)
+        shown = [name for name in CLASSES if found and name in (found.summary or {})]
+        context = _context(request, run=found, classes=shown, chosen=chosen, page=page)
         return Template("reconciliation.html", context=context, status_code=200 if found else 404)
 
 

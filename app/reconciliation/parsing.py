@@ -21,6 +21,7 @@ from domain.statement import (
     StatementMapping,
     columns_of,
     duplicated_names,
+    skip_reason,
 )
 from domain.statuses import StatusOverrides, recognise
 
@@ -113,6 +114,9 @@ class Statement:
     def _line(self, number: int, row: list[str]) -> StatementLine:
         cell = _Cells(row, self._columns, self.header, number, self._mapping)
         exto, click = cell.text("exto"), cell.text("click")
+        reason = skip_reason(row, self.header, self._mapping, bool(exto or click))
+        if reason is not None:
+            return StatementLine(line=number, skip_reason=reason)
         if not exto and not click:
             raise StatementError("no_lead_key", "the line names no lead: exto and click are "
                                  "both empty", number, cell.name("exto"))  # fmt: skip

@@ -50,7 +50,10 @@ _STATEMENT_CODES = (
     "no_lead_key", "unknown_currency", "unknown_flow", "unknown_status",
 )  # fmt: skip
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
-LineClass = Literal["matched", "value_differs", "only_in_statement", "only_in_ledger", "duplicates"]
+LineClass = Literal[
+    "matched", "value_differs", "only_in_statement", "only_in_ledger", "duplicates",
+    "ambiguous", "outside_period", "skipped",
+]  # fmt: skip
 
 
 class ReconciliationController(Controller):
@@ -95,6 +98,8 @@ class ReconciliationController(Controller):
             )  # fmt: skip
         except StatementError as error:
             return _refusal(error, None, 400)
+        if upload.advertiser not in services.catalog.current().advertisers:
+            raise NotFoundException(f"no advertiser {upload.advertiser[:40]!r} in the catalog")
         with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             limit = services.settings.statement_max_bytes
             if not await _receive(request, spool, limit):
@@ -174,7 +179,7 @@ class ReconciliationController(Controller):
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:
         services = request.app.state.services
-        what = Acceptance(data.classes, data.lines, data.dry_run)
+        what = Acceptance(data.classes, data.lines, data.dry_run, data.leads)
         try:
             done = accept(services.ledger, services.catalog.current(), run_id, what,
                           request.scope["admin_name"])  # fmt: skip

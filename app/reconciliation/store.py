@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from domain.reconciliation import CLASSES
+from domain.reconciliation import ALWAYS_SUMMED
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS reconciliations (
@@ -95,15 +95,16 @@ def insert_run(cursor: psycopg.Cursor, run: dict) -> None:
 
 
 def summary_of(cursor: psycopg.Cursor, run_id: UUID) -> dict[str, dict]:
-    """Per class: how many lines, and the sum of their amounts per currency."""
-    summary: dict[str, dict] = {name.value: {"count": 0, "sums": {}} for name in CLASSES}
+    """Per class: how many lines, and the sum of their amounts per currency (the classes
+    issue 20 added, such as `ambiguous`, only when the statement has such lines)."""
+    summary: dict[str, dict] = {name.value: {"count": 0, "sums": {}} for name in ALWAYS_SUMMED}
     rows = cursor.execute(
         "SELECT class, currency, count(*) AS n, sum(amount) AS total FROM reconciliation_lines "
         "WHERE reconciliation_id = %s GROUP BY class, currency ORDER BY class, currency",
         (run_id,),
     ).fetchall()
     for row in rows:
-        entry = summary[row["class"]]
+        entry = summary.setdefault(row["class"], {"count": 0, "sums": {}})
         entry["count"] += row["n"]
         if row["currency"] is not None and row["total"] is not None:
             entry["sums"][row["currency"]] = str(row["total"])

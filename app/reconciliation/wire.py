@@ -65,6 +65,8 @@ class LineOut(msgspec.Struct):
     goal: str | None = None
     cells: dict[str, str] | None = None
     differences: list[DifferenceOut] | None = None
+    candidates: list[dict[str, Any]] | None = None  # an ambiguous line's leads to choose from
+    note: str | None = None  # why a skipped row is no line
     settled_at: datetime | None = None
     settled_by: str | None = None
     settlement: dict[str, Any] | None = None
@@ -80,6 +82,8 @@ class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     classes: list[Literal["value_differs"]] = []
     lines: list[int] = []
     dry_run: bool = False
+    # An ambiguous line settles only on the lead the user names: {"7": "<lead id>"}.
+    leads: dict[int, str] = {}
 
 
 class LineSettlement(msgspec.Struct):
