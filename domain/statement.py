@@ -106,13 +106,17 @@ TOTAL_WORDS = frozenset({
 })  # fmt: skip
 
 
+def _position(header: list[str], column: str) -> int | None:
+    wanted = column.strip().casefold()
+    return next((i for i, name in enumerate(header) if name.strip().casefold() == wanted), None)
+
+
 def skip_reason(row: list[str], header: list[str], mapping: StatementMapping,
                 names_a_lead: bool) -> str | None:  # fmt: skip
     """Why a row is no statement line: a mapping's skip rule holds, or it names no lead and
     one of its cells is the word of a total (`Total:`, `Итого`). None for an ordinary line."""
-    positions = {name.strip().casefold(): index for index, name in enumerate(header)}
     for column, words in mapping.skip.items():
-        index = positions.get(column.casefold())
+        index = _position(header, column)
         cell = row[index].strip() if index is not None and index < len(row) else ""
         if cell.casefold() in words:
             return f"the skip rule {column}={cell} holds"

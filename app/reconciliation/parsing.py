@@ -28,6 +28,7 @@ from domain.statuses import StatusOverrides, recognise
 csv.field_size_limit(1 << 20)
 _BOM = b"\xef\xbb\xbf"
 _PROGRESS_EVERY = 2_000
+_REMEMBERED = 10_000  # amounts parsed once per distinct text (memory stays bounded)
 
 
 class StatementError(Exception):
@@ -60,6 +61,9 @@ class Statement:
         self._columns: dict[str, int] = {}
         self._rows: Iterator[list[str]] = iter(())
         self._reader: csv.Reader | None = None
+        self._seen: dict[str, str] = {}
+        self._statuses: dict[str, object] = {}
+        self._amounts: dict[tuple[str, str], object] = {}
 
     def open(self) -> Statement:
         text = _text_lines(self._file)
@@ -120,7 +124,7 @@ class Statement:
         if not exto and not click:
             raise StatementError("no_lead_key", "the line names no lead: exto and click are "
                                  "both empty", number, cell.name("exto"))  # fmt: skip
-        currency = cell.parsed("currency", check_currency, UnknownCurrency, "unknown_currency")
+        currency = cell.parsed("currency", self._currency, UnknownCurrency, "unknown_currency")
         word = cell.text("status")
         return StatementLine(
             line=number,
@@ -144,8 +148,15 @@ class Statement:
             cell.fail("unknown_flow", f"flow {ref[:40]!r} is not known", "flow")
         return flow.id
 
+    def _currency(self, text: str) -> str:
+        if text not in self._seen:  # a statement has few currencies, statuses and amounts
+            self._seen[text] = check_currency(text)
+        return self._seen[text]
+
     def _status(self, word: str, cell: _Cells):
-        status = recognise(word, self._overrides)
+        if word not in self._statuses:
+            self._statuses[word] = recognise(word, self._overrides)
+        status = self._statuses[word]
         if status is None:
             cell.fail("unknown_status", f"status {word[:40]!r} is not recognised; name it in "
                       "the mapping, such as sta:paid|done", "status")  # fmt: skip
@@ -157,10 +168,16 @@ class Statement:
             return None
         if currency is None:
             cell.fail("missing_currency", "an amount needs a currency in the line", "currency")
-        try:
-            return parse_amount(text, currency)
-        except InvalidAmount as error:
-            cell.fail("invalid_amount", str(error), "amount")
+        key = (text, currency)
+        if key not in self._amounts:
+            try:
+                amount = parse_amount(text, currency)
+            except InvalidAmount as error:
+                cell.fail("invalid_amount", str(error), "amount")
+            if len(self._amounts) > _REMEMBERED:
+                self._amounts.clear()
+            self._amounts[key] = amount
+        return self._amounts[key]
 
 
 class _Cells:
