@@ -22,6 +22,7 @@ from typing import BinaryIO
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import OperationalError
 
 from app.eventstore.application import LedgerApplication
 from app.reconciliation import staging, store, turns
@@ -95,7 +96,10 @@ def reconcile(
     except StatementError as error:
         store_refusal(app, upload, error, run)
         raise Refused(error, run["id"]) from None
-    except psycopg.errors.QueryCanceled:
+    except (psycopg.errors.QueryCanceled, OperationalError) as error:
+        cause = error if isinstance(error, psycopg.Error) else error.__cause__
+        if not isinstance(cause, psycopg.errors.QueryCanceled):
+            raise
         raise Cancelled("the reconciliation's query was cancelled; nothing was stored") from None
     return run["id"], summary
 
