@@ -8,6 +8,7 @@ memory whole; the reconciliation then runs in a worker thread.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from functools import partial
 from typing import Annotated, Literal
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -102,7 +103,11 @@ class ReconciliationController(Controller):
             raise NotFoundException(f"no advertiser {upload.advertiser[:40]!r} in the catalog")
         with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             limit = services.settings.statement_max_bytes
-            if not await _receive(request, spool, limit):
+            receive = _receive_part if _is_multipart(request) else _receive
+            received = await receive(request, spool, limit)
+            if isinstance(received, str) and file_name == "statement.csv":
+                upload = replace(upload, file_name=received)
+            if received is False:
                 error = StatementError("statement_too_large", f"the statement is larger than "
                                        f"the {limit} bytes a reconciliation reads")  # fmt: skip
                 refusal = await anyio.to_thread.run_sync(
@@ -121,7 +126,10 @@ class ReconciliationController(Controller):
                 return busy_answer(busy)
             except Cancelled as cancelled:
                 return cancelled_answer(cancelled)
-        created = msgspec.convert({"id": str(run_id), "summary": summary}, ReconciliationCreated)
+        used = report.run(services.ledger, run_id)
+        source = "none" if not used.mapping else "given" if mapping is not None else "remembered"
+        created = msgspec.convert({"id": str(run_id), "summary": summary, "mapping": used.mapping,
+                                   "mapping_source": source}, ReconciliationCreated)  # fmt: skip
         return Response(msgspec.json.encode(created), status_code=201,
                         media_type="application/json")  # fmt: skip
 
@@ -205,6 +213,28 @@ async def _receive(request: Request, spool, limit: int) -> bool:
             return False
         spool.write(chunk)
     return True
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+async def _receive_part(request: Request, spool, limit: int) -> bool | str:
+    """A multipart form's `file` part into `spool`, as a raw body would be; its file name."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        return False
+    form = await request.form()
+    part = form.get("file")
+    if part is None or isinstance(part, str):
+        raise ValidationException("a multipart upload needs the statement in a part named file")
+    size = 0
+    while chunk := await part.read(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            return False
+        spool.write(chunk)
+    return part.filename or True
 
 
 def _refusal(error: StatementError, refusal_id: UUID | None, status: int) -> Response:

@@ -18,6 +18,9 @@ class ClassSum(msgspec.Struct):
 class ReconciliationCreated(msgspec.Struct):
     id: str
     summary: dict[str, ClassSum]
+    mapping: str = ""  # the mapping the statement was read with
+    # "given" (in this upload), "remembered" (the advertiser's last one), or "none"
+    mapping_source: str = "none"
 
 
 class ReconciliationOut(msgspec.Struct):
