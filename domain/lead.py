@@ -45,6 +45,7 @@ class Lead(Aggregate):
         goal: str
         status: str
         statement_line: dict | None = None
+        occurred_at: datetime | None = None  # a statement line's time, when it created the lead
 
     @event(Created)
     def __init__(
@@ -60,7 +61,9 @@ class Lead(Aggregate):
         goal: str,
         status: str,
         statement_line: dict | None = None,
+        occurred_at: datetime | None = None,
     ) -> None:
+        self._occurred_at = occurred_at
         vars(self).update(
             lead_effects.created(
                 postback_id=postback_id,
@@ -97,9 +100,12 @@ class Lead(Aggregate):
         postback_id: UUID
         goal: str
         previous_goal: str
+        statement_line: dict | None = None
 
     @event(GoalChanged)
-    def _change_goal(self, postback_id: UUID, goal: str, previous_goal: str) -> None:
+    def _change_goal(
+        self, postback_id: UUID, goal: str, previous_goal: str, statement_line: dict | None = None
+    ) -> None:
         vars(self).update(lead_effects.goal_changed(postback_id, goal))
 
     class PayoutSet(Aggregate.Event):
@@ -150,8 +156,9 @@ class Lead(Aggregate):
             statement_line=statement_line,
         )
 
-    def change_goal(self, postback_id: UUID, goal: str) -> None:
-        self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal)
+    def change_goal(self, postback_id: UUID, goal: str, statement_line: dict | None = None) -> None:
+        self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal,
+                          statement_line=statement_line)  # fmt: skip
 
     def set_payout(
         self,
@@ -171,4 +178,4 @@ class Lead(Aggregate):
 
     @property
     def created_at(self) -> datetime:
-        return self._created_on
+        return vars(self).get("_occurred_at") or self._created_on

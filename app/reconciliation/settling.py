@@ -24,7 +24,13 @@ from eventsourcing.persistence import RecordConflictError
 from app.eventstore.application import LedgerApplication
 from app.reconciliation import store, turns
 from app.reconciliation.forecast import Forecast
-from app.reconciliation.leads import Skip, bring_to_line, create_from_line
+from app.reconciliation.leads import (
+    Skip,
+    bring_goal_to_line,
+    bring_to_line,
+    cancel_for_statement,
+    create_from_line,
+)
 from domain.catalog_view import CatalogView
 from domain.identity import statement_line_id
 from domain.lead import Lead
@@ -32,7 +38,8 @@ from domain.reconciliation import LineClass
 
 CHUNK = 500
 _RETRIES = 5
-BY_CLASS = {LineClass.VALUE_DIFFERS.value, LineClass.MATCHED.value}
+BY_CLASS = {LineClass.VALUE_DIFFERS.value, LineClass.MATCHED.value,
+            LineClass.ONLY_IN_LEDGER.value}  # fmt: skip
 _MONEY_FIELDS = {"amount", "currency"}
 _BY_NUMBER = {LineClass.AMBIGUOUS.value, LineClass.OUTSIDE_PERIOD.value}
 
@@ -83,7 +90,8 @@ def _check_classes(classes: list[str]) -> None:
                                 "them by line number (\"lines\": [...])")  # fmt: skip
         if name not in BY_CLASS:
             raise NotSettleable("not_settleable", f"class {name[:40]!r} cannot be accepted; "
-                                "accept value_differs, or lines by number")  # fmt: skip
+                                "accept value_differs, matched or only_in_ledger, "
+                                "or lines by number")  # fmt: skip
 
 
 def _run(cursor, run_id: UUID) -> dict:
@@ -154,7 +162,13 @@ def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tupl
         elif row["class"] in (LineClass.VALUE_DIFFERS, LineClass.OUTSIDE_PERIOD):
             lead = source.get_or_none(row["lead_id"])
             differing = {d["field"] for d in row["differences"] or ()}
-            changes = bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            changes = bring_goal_to_line(lead, catalog, row, cause, origin) if (
+                "goal" in differing) else []  # fmt: skip
+            changes += bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            aggregates = [lead] if changes else []
+        elif row["class"] == LineClass.ONLY_IN_LEDGER:
+            lead = source.get_or_none(row["lead_id"])
+            changes = cancel_for_statement(lead, cause, origin)
             aggregates = [lead] if changes else []
         else:
             raise Skip(f"a {row['class']} line has nothing to settle")

@@ -81,8 +81,9 @@ class LinesPage(msgspec.Struct):
 
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
-    # Only value differences are accepted by class; other lines are accepted by number.
-    classes: list[Literal["value_differs"]] = []
+    # Every class that settles by class; the others (only_in_statement, ambiguous and
+    # outside_period) only by line number: the schema refuses them here.
+    classes: list[Literal["value_differs", "matched", "only_in_ledger"]] = []
     lines: list[int] = []
     dry_run: bool = False
     # An ambiguous line settles only on the lead the user names: {"7": "<lead id>"}.

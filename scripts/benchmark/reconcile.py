@@ -110,6 +110,8 @@ def _run(address: DatabaseAddress, folder: Path, path: Path, start, end) -> dict
         "lines_per_second": round(int(path.stem.split("-")[1]) / seconds),
         "lines": int(path.stem.split("-")[1]),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # The command's own CPU (not PostgreSQL's): on a shared machine, steadier than seconds.
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "file_mb": round(path.stat().st_size / 1e6, 2),
         "exit_code": child.returncode,
         "summary": output.strip(),
@@ -121,7 +123,8 @@ def text(found: dict) -> str:
     for count, run in found["runs"].items():
         lines.append(
             f"  {count:>18} ({run['file_mb']} MB): {run['seconds']} s, "
-            f"{run['lines_per_second']:,} lines/s, peak RSS {run['peak_rss_mb']} MB"
+            f"{run['lines_per_second']:,} lines/s, CPU {run['cpu_seconds']} s, "
+            f"peak RSS {run['peak_rss_mb']} MB"
             + ("" if run["exit_code"] == 0 else f"  FAILED (exit {run['exit_code']})")
         )
     last = list(found["runs"].values())[-1]
