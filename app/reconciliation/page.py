@@ -1,8 +1,8 @@
 """The support page's reconciliation view: recent statements, and one report with a tab per class.
 
 Behind the same login as the rest of `/support` (`app.support.page`); the lines shown are the
-stored ones, so a report reads the same a year later. Accepting stays an API call
-(`POST /api/reconciliations/{id}/accept`): it changes money, and its dry run is read first.
+stored ones, so a report reads the same a year later. Uploading and
+accepting are the forms of `app.reconciliation.page_actions`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ class ReconciliationPage(Controller):
     def recent(self, request: Request) -> Template:
         with request.app.state.services.ledger.recorder.datastore.transaction() as cursor:
             runs = store.recent_runs(cursor)
-        return Template("reconciliations.html", context=_context(request, runs=runs))
+            mappings = store.remembered_mappings(cursor)
+        advertisers = sorted(request.app.state.services.catalog.current().advertisers)
+        context = _context(request, runs=runs, mappings=mappings, advertisers=advertisers)
+        return Template("reconciliations.html", context=context)
 
     @get("/{run_id:uuid}", sync_to_thread=True)
     def one(
@@ -51,5 +54,5 @@ class ReconciliationPage(Controller):
 
 
 def _context(request: Request, **values) -> dict:
-    return {"admin": request.scope.get("admin_name"), "notice": None, "path": request.url.path,
-            **values}  # fmt: skip
+    return {"admin": request.scope.get("admin_name"), "path": request.url.path,
+            "notice": request.query_params.get("notice"), **values}  # fmt: skip

@@ -188,3 +188,11 @@ def recent_runs(cursor: psycopg.Cursor, limit: int = 50) -> list[dict]:
     return cursor.execute(
         "SELECT * FROM reconciliations ORDER BY created_at DESC LIMIT %s", (limit,)
     ).fetchall()
+
+
+def remembered_mappings(cursor: psycopg.Cursor) -> dict[str, str]:
+    """Each advertiser's last mapping, to show (never to apply unseen) on the upload form."""
+    if not tables_exist(cursor):
+        return {}
+    rows = cursor.execute("SELECT advertiser, mapping FROM reconciliation_mappings").fetchall()
+    return {row["advertiser"]: row["mapping"] for row in rows}
