@@ -26,6 +26,7 @@ class ReconciliationPage(Controller):
     guards = [require_login]
     exception_handlers = {LoginRequired: to_login}
     include_in_schema = False
+    opt = {"role": "support"}
 
     @get("/", sync_to_thread=True)
     def recent(self, request: Request) -> Template:

@@ -67,6 +67,7 @@ class ReconciliationController(Controller):
     @post(
         "/",
         status_code=201,
+        opt={"role": "operator"},
         request_max_body_size=_NO_LIMIT_HERE,
         summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
         description="A refused statement answers the error with its `line` and `column` and "
@@ -134,6 +135,7 @@ class ReconciliationController(Controller):
                         media_type="application/json")  # fmt: skip
 
     @get("/{run_id:uuid}", sync_to_thread=True, summary="A reconciliation's report",
+         opt={"role": "support"},
          responses=_ONE)  # fmt: skip
     def one(self, request: Request, run_id: FromPath[UUID]) -> ReconciliationOut:
         found = report.run(request.app.state.services.ledger, run_id)
@@ -142,6 +144,7 @@ class ReconciliationController(Controller):
         return found
 
     @get("/{run_id:uuid}/lines", sync_to_thread=True, summary="A reconciliation's lines, paged",
+         opt={"role": "support"},
          responses=_ONE)  # fmt: skip
     def lines(
         self,
@@ -158,7 +161,7 @@ class ReconciliationController(Controller):
             raise NotFoundException(f"no reconciliation {run_id}")
         return page
 
-    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True,
+    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True, opt={"role": "support"},
          summary="A reconciliation's lines as CSV", responses=_ONE)  # fmt: skip
     def lines_csv(
         self,
@@ -178,7 +181,7 @@ class ReconciliationController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 
-    @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True,
+    @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True, opt={"role": "operator"},
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
                                     "not_settleable", "refused_statement",
@@ -187,7 +190,8 @@ class ReconciliationController(Controller):
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:
         services = request.app.state.services
-        what = Acceptance(data.classes, data.lines, data.dry_run, data.leads)
+        leads = {int(k): v for k, v in data.leads.items() if k.isdigit() and len(k) < 10}
+        what = Acceptance(data.classes, data.lines, data.dry_run, leads)
         try:
             done = accept(services.ledger, services.catalog.current(), run_id, what,
                           request.scope["admin_name"])  # fmt: skip

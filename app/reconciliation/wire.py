@@ -86,8 +86,9 @@ class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     classes: list[Literal["value_differs", "matched", "only_in_ledger"]] = []
     lines: list[int] = []
     dry_run: bool = False
-    # An ambiguous line settles only on the lead the user names: {"7": "<lead id>"}.
-    leads: dict[int, str] = {}
+    # An ambiguous line settles only on the lead the user names: {"7": "<lead id>"} (a key that
+    # is no line number names no line, and is ignored).
+    leads: dict[str, str] = {}
 
 
 class LineSettlement(msgspec.Struct):
