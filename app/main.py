@@ -49,6 +49,7 @@ from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
 from app.reconciliation.page import ReconciliationPage
+from app.reconciliation.page_actions import ReconciliationActions
 from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             PayoutController,
             StatementPage,
             InvoiceController,
+            ReconciliationActions,
             *support_routes(),
             StaffController,
             ActionsController,

@@ -51,6 +51,7 @@ class Lead(Aggregate):
         status: str
         statement_line: dict | None = None
         hold: dict | None = None
+        occurred_at: datetime | None = None  # a statement line's time, when it created the lead
 
     @event(Created)
     def __init__(
@@ -67,8 +68,10 @@ class Lead(Aggregate):
         status: str,
         statement_line: dict | None = None,
         hold: dict | None = None,
+        occurred_at: datetime | None = None,
     ) -> None:
         self.hold = hold
+        self._occurred_at = occurred_at
         vars(self).update(
             lead_effects.created(
                 postback_id=postback_id,
@@ -110,9 +113,12 @@ class Lead(Aggregate):
         postback_id: UUID
         goal: str
         previous_goal: str
+        statement_line: dict | None = None
 
     @event(GoalChanged)
-    def _change_goal(self, postback_id: UUID, goal: str, previous_goal: str) -> None:
+    def _change_goal(
+        self, postback_id: UUID, goal: str, previous_goal: str, statement_line: dict | None = None
+    ) -> None:
         vars(self).update(lead_effects.goal_changed(postback_id, goal))
 
     class PayoutSet(Aggregate.Event):
@@ -167,8 +173,9 @@ class Lead(Aggregate):
             cause=cause,
         )
 
-    def change_goal(self, postback_id: UUID, goal: str) -> None:
-        self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal)
+    def change_goal(self, postback_id: UUID, goal: str, statement_line: dict | None = None) -> None:
+        self._change_goal(postback_id=postback_id, goal=goal, previous_goal=self.goal,
+                          statement_line=statement_line)  # fmt: skip
 
     def set_payout(
         self,
@@ -188,4 +195,4 @@ class Lead(Aggregate):
 
     @property
     def created_at(self) -> datetime:
-        return self._created_on
+        return vars(self).get("_occurred_at") or self._created_on

@@ -64,7 +64,8 @@ def _created(state: LeadState | None, event: Lead.Created) -> LeadState:
         status=event.status,
     )
     changes["id"] = event.originator_id
-    changes["created_at"] = event.timestamp
+    # A lead settled from a statement line happened when the line says, not when it was settled.
+    changes["created_at"] = getattr(event, "occurred_at", None) or event.timestamp
     return _evolved(changes, event)
 
 

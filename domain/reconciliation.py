@@ -29,9 +29,14 @@ class LineClass(enum.StrEnum):
     ONLY_IN_STATEMENT = "only_in_statement"
     ONLY_IN_LEDGER = "only_in_ledger"
     DUPLICATES = "duplicates"
+    AMBIGUOUS = "ambiguous"
+    OUTSIDE_PERIOD = "outside_period"
+    SKIPPED = "skipped"
 
 
 CLASSES = tuple(LineClass)
+# Classes a summary always lists; the others only when the statement has such lines.
+ALWAYS_SUMMED = CLASSES[:5]
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,26 @@ class Verdict:
     line_class: LineClass
     lead: LedgerLead | None = None
     differences: tuple[Difference, ...] = ()
+    candidates: tuple[LedgerLead, ...] = ()  # an ambiguous line's leads, one per offer
 
 
 GoalResolver = Callable[[str, str], str | None]  # (offer, word) -> goal id
+
+
+def ambiguous_leads(
+    line: StatementLine, by_exto: Mapping[str, list[LedgerLead]]
+) -> tuple[LedgerLead, ...]:
+    """The leads of different offers a line naming only an order id may be about.
+
+    Advertisers number orders per offer, so an order id alone may name a lead of each: picking
+    one (the closest in time) would settle the other offer's lead, in its currency. Such a
+    line names no lead until the user does."""
+    if not line.exto or line.click or line.flow is not None:
+        return ()
+    found = by_exto.get(line.exto, ())
+    if len({lead.offer for lead in found}) < 2:
+        return ()
+    return tuple(sorted(found, key=lambda lead: (lead.offer, lead.created_at)))
 
 
 def find_lead(
@@ -141,16 +163,30 @@ def classify(
     by_click: Mapping[str, list[LedgerLead]],
     tolerances: Tolerances,
     goal_of: GoalResolver | None = None,
+    period: tuple[datetime, datetime] | None = None,
 ) -> Verdict:
-    """The line's class before duplicates are told apart (see `duplicate_key`)."""
+    """The line's class before duplicates are told apart (see `duplicate_key`).
+
+    A skipped row (a total) is `skipped`; a line naming only an order id that leads of two
+    offers have is `ambiguous`; a line dated outside the period [start, end) is
+    `outside_period` (whatever it matches: another period's statement decides that lead)."""
+    if line.skip_reason is not None:
+        return Verdict(LineClass.SKIPPED)
+    candidates = ambiguous_leads(line, by_exto)
+    if candidates:
+        return Verdict(LineClass.AMBIGUOUS, candidates=candidates)
     lead = find_lead(line, by_exto, by_click)
+    found = differences(line, lead, tolerances, goal_of) if lead is not None else ()
+    if period is not None and line.time is not None and not period[0] <= line.time < period[1]:
+        return Verdict(LineClass.OUTSIDE_PERIOD, lead, found)
     if lead is None:
         return Verdict(LineClass.ONLY_IN_STATEMENT)
-    found = differences(line, lead, tolerances, goal_of)
     return Verdict(LineClass.VALUE_DIFFERS if found else LineClass.MATCHED, lead, found)
 
 
 def duplicate_key(line: StatementLine, verdict: Verdict) -> str:
     """Lines with the same key are about the same lead: the first keeps its class, the later
     ones are `duplicates` (the store applies this over all stored lines at once)."""
+    if verdict.line_class is LineClass.SKIPPED:
+        return f"skipped:{line.line}"
     return str(verdict.lead.id) if verdict.lead is not None else "key:" + line.key()

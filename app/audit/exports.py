@@ -18,6 +18,8 @@ from uuid import UUID
 
 import msgspec
 
+from app.audit.spreadsheet import spreadsheet_safe
+
 _ROWS_PER_CHUNK = 500
 
 
@@ -34,7 +36,7 @@ def ndjson(items: Iterable[object]) -> Iterator[bytes]:
 
 
 def csv_rows(rows: Iterable[dict], columns: list[str] | None = None) -> Iterator[bytes]:
-    """CSV with a header; columns from the first row unless given."""
+    """CSV with a header; columns from the first row unless given; no cell is a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header_written = False
@@ -43,7 +45,7 @@ def csv_rows(rows: Iterable[dict], columns: list[str] | None = None) -> Iterator
             columns = columns or list(row)
             writer.writerow(columns)
             header_written = True
-        writer.writerow([_cell(row.get(column)) for column in columns or ()])
+        writer.writerow([spreadsheet_safe(_cell(row.get(column))) for column in columns or ()])
         if count % _ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -60,6 +60,7 @@ def _run(upload, file, size: int, console) -> int:
 
     from app.cli.staff import record_cli_action
     from app.reconciliation.matching import Refused, reconcile
+    from app.reconciliation.turns import Busy
     from app.services import Services
     from app.settings import Settings
 
@@ -80,6 +81,9 @@ def _run(upload, file, size: int, console) -> int:
         error = refused.error
         console.print(f"[red]statement refused ({error.code}):[/red] {error.message}")
         console.print(f"the refusal is recorded as reconciliation {refused.reconciliation_id}")
+        return 1
+    except Busy as busy:
+        console.print(f"[red]statement not reconciled (advertiser_busy):[/red] {busy}")
         return 1
     finally:
         services.ledger.close()

@@ -75,6 +75,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "line_by_line": (400, "only_in_statement lines create leads only when accepted line by line"),
     "not_settleable": (400, "this class of lines cannot be accepted"),
     "refused_statement": (400, "the statement was refused: nothing to accept"),
+    "advertiser_busy": (409, "an upload or accept of this advertiser runs; `running_id` names it"),
+    "reconciliation_cancelled": (409, "the upload was cancelled before it was stored"),
     "gone": (410, "switched off in the catalog (the default of paused and retired refusals)"),
 }
 

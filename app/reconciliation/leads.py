@@ -46,7 +46,7 @@ def create_from_line(
     lead = Lead(
         id=lead_id, postback_id=cause, click=row["click"], exto=row["exto"], flow=flow.id,
         offer=offer.id, advertiser=offer.advertiser, webmaster=flow.webmaster, goal=goal.id,
-        status=status.value, statement_line=origin,
+        status=status.value, statement_line=origin, occurred_at=row["time"],
     )  # fmt: skip
     changes = ["created"]
     if row["amount"] is not None:
@@ -89,3 +89,25 @@ def bring_to_line(
         lead.change_status(cause, Status(row["status"]), row["status_word"], statement_line=origin)
         changes.append("status")
     return changes
+
+
+def bring_goal_to_line(
+    lead: Lead, catalog: CatalogView, row: dict, cause: UUID, origin: dict
+) -> list[str]:
+    """The line's goal (their name, through the mapping's goal map, or our id or alias)."""
+    offer = catalog.offers.get(lead.offer)
+    goal = offer.resolve_goal(row["goal"]) if offer and row["goal"] else None
+    if goal is None:
+        raise Skip(f"goal {str(row['goal'])[:40]!r} is not a goal of offer {lead.offer}")
+    if goal.id == lead.goal:
+        return []
+    lead.change_goal(cause, goal.id, statement_line=origin)
+    return ["goal"]
+
+
+def cancel_for_statement(lead: Lead, cause: UUID, origin: dict) -> list[str]:
+    """An only_in_ledger lead the advertiser does not pay for: cancelled, caused by the line."""
+    if lead.status == Status.CANCEL:
+        return []
+    lead.change_status(cause, Status.CANCEL, "not in the statement", statement_line=origin)
+    return ["status"]

@@ -21,8 +21,12 @@ from itertools import islice
 from typing import BinaryIO
 from uuid import UUID
 
+import psycopg
+from eventsourcing.persistence import OperationalError
+
 from app.eventstore.application import LedgerApplication
-from app.reconciliation import store
+from app.reconciliation import staging, store, turns
+from app.reconciliation.cancelling import Cancel, Cancelled
 from app.reconciliation.parsing import Statement, StatementError
 from domain.catalog_view import CatalogView
 from domain.identity import time_ordered_id
@@ -63,21 +67,28 @@ def reconcile(
     upload: Upload,
     file: BinaryIO,
     progress: Callable[[int], None] | None = None,
+    cancel: Cancel | None = None,
 ) -> tuple[UUID, dict]:
-    """(id, summary) of the stored reconciliation; raises Refused after storing the refusal."""
+    """(id, summary) of the stored reconciliation; raises Refused after storing the refusal,
+    Busy when the advertiser's turn is taken, Cancelled when `cancel` stopped it."""
+    cancel = cancel or Cancel()
     digest, size = _digest(file)
     run = _run_row(upload, digest, size)
     datastore = app.recorder.datastore
+    with datastore.transaction(commit=True) as cursor:  # apart: DDL locks last to the commit
+        store.create_tables(cursor)
     try:
         with datastore.transaction(commit=True) as cursor:
-            store.create_tables(cursor)
+            cancel.watch(cursor.connection)
+            turns.take(cursor, upload.advertiser, "upload", run["id"])
             mapping = _mapping(cursor, upload)
             statement = Statement(file, mapping, catalog, progress).open()
             store.insert_run(cursor, {**run, "header": statement.header,
                                       "mapping": mapping.to_text()})  # fmt: skip
-            _match_lines(cursor, run["id"], statement, catalog, upload)
-            store.mark_duplicates(cursor, run["id"])
-            store.add_only_in_ledger(cursor, run["id"], upload.advertiser, upload.start, upload.end)
+            staging.create(cursor)
+            _match_lines(cursor, run["id"], statement, catalog, upload, cancel)
+            staging.finish(cursor, run["id"], upload.advertiser, upload.start, upload.end)
+            cancel.check()
             summary = store.summary_of(cursor, run["id"])
             store.set_summary(cursor, run["id"], summary)
             if upload.mapping is not None:
@@ -85,6 +96,11 @@ def reconcile(
     except StatementError as error:
         store_refusal(app, upload, error, run)
         raise Refused(error, run["id"]) from None
+    except (psycopg.errors.QueryCanceled, OperationalError) as error:
+        cause = error if isinstance(error, psycopg.Error) else error.__cause__
+        if not isinstance(cause, psycopg.errors.QueryCanceled):
+            raise
+        raise Cancelled("the reconciliation's query was cancelled; nothing was stored") from None
     return run["id"], summary
 
 
@@ -138,17 +154,19 @@ def store_refusal(
     return run["id"]
 
 
-def _match_lines(cursor, run_id: UUID, statement: Statement, catalog, upload: Upload) -> None:
+def _match_lines(cursor, run_id: UUID, statement: Statement, catalog, upload: Upload,
+                 cancel: Cancel) -> None:  # fmt: skip
     lines = statement.lines()
     goal_of = _goal_resolver(catalog)
+    period = (upload.start, upload.end)
     while chunk := list(islice(lines, CHUNK)):
+        cancel.check()
         by_exto, by_click = _candidates(cursor, upload.advertiser, [line for line, _ in chunk])
-        rows = (
-            _line_row(run_id, line, cells, classify(line, by_exto, by_click,
-                                                    upload.tolerances, goal_of))
-            for line, cells in chunk
-        )  # fmt: skip
-        store.copy_lines(cursor, rows)
+        verdicts = [(line, cells, classify(line, by_exto, by_click, upload.tolerances, goal_of,
+                                           period)) for line, cells in chunk]  # fmt: skip
+        rows = (_line_row(run_id, line, cells, verdict) for line, cells, verdict in verdicts)
+        named = (lead.id for _, _, verdict in verdicts for lead in verdict.candidates)
+        staging.copy(cursor, rows, named)
 
 
 def _goal_resolver(catalog: CatalogView):
@@ -195,4 +213,16 @@ def _line_row(run_id: UUID, line: StatementLine, cells: dict, verdict: Verdict) 
         line.exto, line.click, line.flow, line.status_word,
         line.status.value if line.status else None, line.amount, line.currency, line.time,
         line.goal, store.json_text(cells), store.json_text(differences) if differences else None,
+        store.json_text([_candidate(lead) for lead in verdict.candidates])
+        if verdict.candidates else None,
+        line.skip_reason,
     )  # fmt: skip
+
+
+def _candidate(lead: LedgerLead) -> dict:
+    """An ambiguous line's candidate, as the user chooses among them."""
+    payout = lead.payout
+    return {"lead_id": str(lead.id), "offer": lead.offer, "flow": lead.flow, "goal": lead.goal,
+            "status": lead.status.value, "created_at": lead.created_at.isoformat(),
+            "amount": format(payout.amount, "f") if payout else None,
+            "currency": payout.currency if payout else None}  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import BinaryIO
 
 from domain.catalog_view import CatalogView
@@ -21,12 +20,15 @@ from domain.statement import (
     StatementMapping,
     columns_of,
     duplicated_names,
+    skip_reason,
 )
+from domain.statement_formats import money_text, separator, time_reader
 from domain.statuses import StatusOverrides, recognise
 
 csv.field_size_limit(1 << 20)
 _BOM = b"\xef\xbb\xbf"
 _PROGRESS_EVERY = 2_000
+_REMEMBERED = 10_000  # amounts parsed once per distinct text (memory stays bounded)
 
 
 class StatementError(Exception):
@@ -59,9 +61,18 @@ class Statement:
         self._columns: dict[str, int] = {}
         self._rows: Iterator[list[str]] = iter(())
         self._reader: csv.Reader | None = None
+        self._seen: dict[str, str] = {}
+        self._statuses: dict[str, object] = {}
+        self._amounts: dict[tuple[str, str], object] = {}
+        options = mapping.options
+        self._encoding = options.get("encoding", "utf-8")
+        self._time = time_reader(options.get("date_format"))
+        self._decimal = separator(options["decimal"], "decimal") if "decimal" in options else None
+        self._thousands = (separator(options["thousands"], "thousands")
+                           if "thousands" in options else None)  # fmt: skip
 
     def open(self) -> Statement:
-        text = _text_lines(self._file)
+        text = _text_lines(self._file, self._encoding)
         first = next(text, "")
         if not first.strip():
             raise StatementError("empty_statement", "the statement is empty: no header row")
@@ -113,11 +124,16 @@ class Statement:
     def _line(self, number: int, row: list[str]) -> StatementLine:
         cell = _Cells(row, self._columns, self.header, number, self._mapping)
         exto, click = cell.text("exto"), cell.text("click")
+        reason = skip_reason(row, self.header, self._mapping, bool(exto or click))
+        if reason is not None:
+            return StatementLine(line=number, skip_reason=reason)
         if not exto and not click:
             raise StatementError("no_lead_key", "the line names no lead: exto and click are "
                                  "both empty", number, cell.name("exto"))  # fmt: skip
-        currency = cell.parsed("currency", check_currency, UnknownCurrency, "unknown_currency")
+        currency = cell.parsed("currency", self._currency, UnknownCurrency, "unknown_currency")
         word = cell.text("status")
+        amount, currency = self._amount(cell, currency)
+        goal = cell.text("goal")
         return StatementLine(
             line=number,
             exto=exto,
@@ -125,10 +141,10 @@ class Statement:
             flow=self._flow(cell),
             status_word=word,
             status=self._status(word, cell) if word else None,
-            amount=self._amount(cell, currency),
+            amount=amount,
             currency=currency,
-            time=cell.parsed("time", _time, ValueError, "invalid_time"),
-            goal=cell.text("goal"),
+            time=cell.parsed("time", self._time, ValueError, "invalid_time"),
+            goal=self._mapping.goals.get(goal.casefold(), goal) if goal else None,
         )
 
     def _flow(self, cell: _Cells) -> int | None:
@@ -140,23 +156,44 @@ class Statement:
             cell.fail("unknown_flow", f"flow {ref[:40]!r} is not known", "flow")
         return flow.id
 
+    def _currency(self, text: str) -> str:
+        if text not in self._seen:  # a statement has few currencies, statuses and amounts
+            self._seen[text] = check_currency(text)
+        return self._seen[text]
+
     def _status(self, word: str, cell: _Cells):
-        status = recognise(word, self._overrides)
+        if word not in self._statuses:
+            self._statuses[word] = recognise(word, self._overrides)
+        status = self._statuses[word]
         if status is None:
             cell.fail("unknown_status", f"status {word[:40]!r} is not recognised; name it in "
                       "the mapping, such as sta:paid|done", "status")  # fmt: skip
         return status
 
     def _amount(self, cell: _Cells, currency: str | None):
-        text = cell.text("amount")
-        if text is None:
-            return None
+        """(amount, currency): the currency column's, or the one the amount's symbol names."""
+        written = cell.text("amount")
+        if written is None:
+            return None, currency
+        text, named = money_text(written, self._decimal, self._thousands)
+        if named is not None and currency is not None and named != currency:
+            cell.fail("invalid_amount", f"amount {written[:40]!r} is in {named}, the line's "
+                      f"currency is {currency}", "amount")  # fmt: skip
+        if currency is None and named is not None:
+            currency = cell.parsed("amount", lambda _: self._currency(named), UnknownCurrency,
+                                   "unknown_currency")  # fmt: skip
         if currency is None:
             cell.fail("missing_currency", "an amount needs a currency in the line", "currency")
-        try:
-            return parse_amount(text, currency)
-        except InvalidAmount as error:
-            cell.fail("invalid_amount", str(error), "amount")
+        key = (text, currency)
+        if key not in self._amounts:
+            try:
+                amount = parse_amount(text, currency)
+            except InvalidAmount as error:
+                cell.fail("invalid_amount", str(error), "amount")
+            if len(self._amounts) > _REMEMBERED:
+                self._amounts.clear()
+            self._amounts[key] = amount
+        return self._amounts[key], currency
 
 
 class _Cells:
@@ -189,31 +226,23 @@ class _Cells:
         raise StatementError(code, message, self.number, self.name(field))
 
 
-def _time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"time {text[:40]!r} is not a date or time such as 2026-11-30 14:05:00"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _cells(row: list[str], header: list[str]) -> dict[str, str]:
     return {name: row[index] if index < len(row) else "" for index, name in enumerate(header)}
 
 
-def _text_lines(file: BinaryIO) -> Iterator[str]:
-    """The file's lines decoded one by one, so a bad byte is reported on its own line."""
+def _text_lines(file: BinaryIO, encoding: str = "utf-8") -> Iterator[str]:
+    """The file's lines decoded one by one (UTF-8 unless the mapping names an `encoding`), so a
+    bad byte is reported on its own line."""
     for number, raw in enumerate(file, 1):
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
         try:
-            yield raw.decode("utf-8")
+            yield raw.decode(encoding)
         except UnicodeDecodeError as error:
             raise StatementError(
-                "invalid_encoding", f"the line is not UTF-8 ({error.reason} at byte "
-                f"{error.start + 1} of the line); save the statement as UTF-8", number,
+                "invalid_encoding", f"the line is not {encoding} ({error.reason} at byte "
+                f"{error.start + 1} of the line); save the statement as UTF-8 or name its "
+                "encoding in the mapping, such as encoding:windows-1251", number,
             ) from None  # fmt: skip
 
 

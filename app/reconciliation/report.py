@@ -16,7 +16,7 @@ from domain.reconciliation import CLASSES
 CSV_COLUMNS = [
     "line", "class", "lead_id", "duplicate_of", "exto", "click", "flow", "status_word",
     "status", "amount", "currency", "time", "goal", "differences", "settled_at", "settled_by",
-    "cells",
+    "cells", "candidates", "note",
 ]  # fmt: skip
 _CSV_PAGE = 2_000
 

@@ -8,6 +8,7 @@ memory whole; the reconciliation then runs in a worker thread.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from functools import partial
 from typing import Annotated, Literal
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -23,10 +24,13 @@ from app.audit.exports import csv_rows
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.reconciliation import report
+from app.reconciliation.cancelling import Cancel, Cancelled
+from app.reconciliation.connection import busy_answer, cancelled_answer, while_connected
 from app.reconciliation.matching import Refused, reconcile, store_refusal
 from app.reconciliation.options import upload_from
 from app.reconciliation.parsing import StatementError
 from app.reconciliation.settling import Acceptance, NotSettleable, accept
+from app.reconciliation.turns import Busy
 from app.reconciliation.wire import (
     AcceptIn,
     AcceptOut,
@@ -47,7 +51,10 @@ _STATEMENT_CODES = (
     "no_lead_key", "unknown_currency", "unknown_flow", "unknown_status",
 )  # fmt: skip
 _ONE = error_responses(*ADMIN_ROUTE, "not_found")
-LineClass = Literal["matched", "value_differs", "only_in_statement", "only_in_ledger", "duplicates"]
+LineClass = Literal[
+    "matched", "value_differs", "only_in_statement", "only_in_ledger", "duplicates",
+    "ambiguous", "outside_period", "skipped",
+]  # fmt: skip
 
 
 class ReconciliationController(Controller):
@@ -62,6 +69,7 @@ class ReconciliationController(Controller):
         "/",
         opt={"role": "operator"},
         status_code=201,
+        opt={"role": "operator"},
         request_max_body_size=_NO_LIMIT_HERE,
         summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
         description="A refused statement answers the error with its `line` and `column` and "
@@ -70,6 +78,8 @@ class ReconciliationController(Controller):
             *ADMIN_ROUTE,
             *_STATEMENT_CODES,
             "statement_too_large",
+            "advertiser_busy",
+            "reconciliation_cancelled",
             at=dict.fromkeys(_STATEMENT_CODES, 400),
         ),  # fmt: skip
     )
@@ -92,9 +102,15 @@ class ReconciliationController(Controller):
             )  # fmt: skip
         except StatementError as error:
             return _refusal(error, None, 400)
+        if upload.advertiser not in services.catalog.current().advertisers:
+            raise NotFoundException(f"no advertiser {upload.advertiser[:40]!r} in the catalog")
         with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             limit = services.settings.statement_max_bytes
-            if not await _receive(request, spool, limit):
+            receive = _receive_part if _is_multipart(request) else _receive
+            received = await receive(request, spool, limit)
+            if isinstance(received, str) and file_name == "statement.csv":
+                upload = replace(upload, file_name=received)
+            if received is False:
                 error = StatementError("statement_too_large", f"the statement is larger than "
                                        f"the {limit} bytes a reconciliation reads")  # fmt: skip
                 refusal = await anyio.to_thread.run_sync(
@@ -102,16 +118,26 @@ class ReconciliationController(Controller):
                 )
                 return _refusal(error, refusal, 413)
             spool.seek(0)
-            run = partial(reconcile, services.ledger, services.catalog.current(), upload, spool)
+            cancel = Cancel()
+            run = partial(reconcile, services.ledger, services.catalog.current(), upload, spool,
+                          None, cancel)  # fmt: skip
             try:
-                run_id, summary = await anyio.to_thread.run_sync(run)
+                run_id, summary = await while_connected(request, run, cancel)
             except Refused as refused:
                 return _refusal(refused.error, refused.reconciliation_id, 400)
-        created = msgspec.convert({"id": str(run_id), "summary": summary}, ReconciliationCreated)
+            except Busy as busy:
+                return busy_answer(busy)
+            except Cancelled as cancelled:
+                return cancelled_answer(cancelled)
+        used = report.run(services.ledger, run_id)
+        source = "none" if not used.mapping else "given" if mapping is not None else "remembered"
+        created = msgspec.convert({"id": str(run_id), "summary": summary, "mapping": used.mapping,
+                                   "mapping_source": source}, ReconciliationCreated)  # fmt: skip
         return Response(msgspec.json.encode(created), status_code=201,
                         media_type="application/json")  # fmt: skip
 
     @get("/{run_id:uuid}", sync_to_thread=True, summary="A reconciliation's report",
+         opt={"role": "support"},
          responses=_ONE)  # fmt: skip
     def one(self, request: Request, run_id: FromPath[UUID]) -> ReconciliationOut:
         found = report.run(request.app.state.services.ledger, run_id)
@@ -120,6 +146,7 @@ class ReconciliationController(Controller):
         return found
 
     @get("/{run_id:uuid}/lines", sync_to_thread=True, summary="A reconciliation's lines, paged",
+         opt={"role": "support"},
          responses=_ONE)  # fmt: skip
     def lines(
         self,
@@ -136,7 +163,7 @@ class ReconciliationController(Controller):
             raise NotFoundException(f"no reconciliation {run_id}")
         return page
 
-    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True,
+    @get("/{run_id:uuid}/lines.csv", sync_to_thread=True, opt={"role": "support"},
          summary="A reconciliation's lines as CSV", responses=_ONE)  # fmt: skip
     def lines_csv(
         self,
@@ -156,18 +183,22 @@ class ReconciliationController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 
-    @post("/{run_id:uuid}/accept", opt={"role": "operator"}, status_code=200, sync_to_thread=True,
+    @post("/{run_id:uuid}/accept", status_code=200, sync_to_thread=True, opt={"role": "operator"},
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
-                                    "not_settleable", "refused_statement"))  # fmt: skip
+                                    "not_settleable", "refused_statement",
+                                    "advertiser_busy"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:
         services = request.app.state.services
-        what = Acceptance(data.classes, data.lines, data.dry_run)
+        leads = {int(k): v for k, v in data.leads.items() if k.isdigit() and len(k) < 10}
+        what = Acceptance(data.classes, data.lines, data.dry_run, leads)
         try:
             done = accept(services.ledger, services.catalog.current(), run_id, what,
                           request.scope["admin_name"])  # fmt: skip
+        except Busy as busy:
+            return busy_answer(busy)
         except NotSettleable as refusal:
             body = StatementErrorBody(refusal.code, refusal.message)
             return Response(msgspec.json.encode(body), status_code=refusal.status,
@@ -188,6 +219,28 @@ async def _receive(request: Request, spool, limit: int) -> bool:
             return False
         spool.write(chunk)
     return True
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+async def _receive_part(request: Request, spool, limit: int) -> bool | str:
+    """A multipart form's `file` part into `spool`, as a raw body would be; its file name."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        return False
+    form = await request.form()
+    part = form.get("file")
+    if part is None or isinstance(part, str):
+        raise ValidationException("a multipart upload needs the statement in a part named file")
+    size = 0
+    while chunk := await part.read(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            return False
+        spool.write(chunk)
+    return part.filename or True
 
 
 def _refusal(error: StatementError, refusal_id: UUID | None, status: int) -> Response:

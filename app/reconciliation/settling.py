@@ -22,9 +22,15 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 
 from app.eventstore.application import LedgerApplication
-from app.reconciliation import store
+from app.reconciliation import store, turns
 from app.reconciliation.forecast import Forecast
-from app.reconciliation.leads import Skip, bring_to_line, create_from_line
+from app.reconciliation.leads import (
+    Skip,
+    bring_goal_to_line,
+    bring_to_line,
+    cancel_for_statement,
+    create_from_line,
+)
 from domain.catalog_view import CatalogView
 from domain.identity import statement_line_id
 from domain.lead import Lead
@@ -32,8 +38,10 @@ from domain.reconciliation import LineClass
 
 CHUNK = 500
 _RETRIES = 5
-BY_CLASS = {LineClass.VALUE_DIFFERS.value, LineClass.MATCHED.value}
+BY_CLASS = {LineClass.VALUE_DIFFERS.value, LineClass.MATCHED.value,
+            LineClass.ONLY_IN_LEDGER.value}  # fmt: skip
 _MONEY_FIELDS = {"amount", "currency"}
+_BY_NUMBER = {LineClass.AMBIGUOUS.value, LineClass.OUTSIDE_PERIOD.value}
 
 
 class NotSettleable(Exception):
@@ -47,6 +55,7 @@ class Acceptance:
     classes: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     dry_run: bool = False
+    leads: dict[int, str] = field(default_factory=dict)  # line -> the lead an ambiguous one names
 
 
 def accept(
@@ -57,10 +66,11 @@ def accept(
     forecast = Forecast(catalog)
     with app.recorder.datastore.transaction(commit=not what.dry_run) as cursor:
         run = _run(cursor, run_id)
+        turns.take(cursor, run["advertiser"], "accept", run_id)
         rows = iter(store.lines_to_settle(cursor, run_id, what.classes, what.lines))
         while chunk := list(islice(rows, CHUNK)):
-            settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor}, chunk,
-                                    what.dry_run, forecast)  # fmt: skip
+            settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor, "named": what.leads},
+                                    chunk, what.dry_run, forecast)  # fmt: skip
             outcomes += settled
             if not what.dry_run:
                 done = {o["line"]: o for o in settled if o["outcome"] in ("settled", "unchanged")}
@@ -72,12 +82,16 @@ def accept(
 
 def _check_classes(classes: list[str]) -> None:
     for name in classes:
+        if name in _BY_NUMBER:
+            raise NotSettleable("line_by_line", f"{name} lines are settled only when accepted "
+                                "by line number (\"lines\": [...])")  # fmt: skip
         if name == LineClass.ONLY_IN_STATEMENT:
             raise NotSettleable("line_by_line", "only_in_statement lines create leads: accept "
                                 "them by line number (\"lines\": [...])")  # fmt: skip
         if name not in BY_CLASS:
             raise NotSettleable("not_settleable", f"class {name[:40]!r} cannot be accepted; "
-                                "accept value_differs, or lines by number")  # fmt: skip
+                                "accept value_differs, matched or only_in_ledger, "
+                                "or lines by number")  # fmt: skip
 
 
 def _run(cursor, run_id: UUID) -> dict:
@@ -137,10 +151,24 @@ def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tupl
         if row["class"] == LineClass.ONLY_IN_STATEMENT:
             lead, aggregates, changes = create_from_line(source, catalog, run, row, cause, origin)
             outcome["lead_id"] = str(lead.id)
-        elif row["class"] == LineClass.VALUE_DIFFERS:
+        elif row["class"] == LineClass.AMBIGUOUS:
+            lead = source.get_or_none(_named_lead(run, row))
+            outcome["lead_id"] = str(lead.id)
+            changes = bring_to_line(lead, row, cause, origin)
+            aggregates = [lead] if changes else []
+        elif row["class"] == LineClass.OUTSIDE_PERIOD and row["lead_id"] is None:
+            lead, aggregates, changes = create_from_line(source, catalog, run, row, cause, origin)
+            outcome["lead_id"] = str(lead.id)
+        elif row["class"] in (LineClass.VALUE_DIFFERS, LineClass.OUTSIDE_PERIOD):
             lead = source.get_or_none(row["lead_id"])
             differing = {d["field"] for d in row["differences"] or ()}
-            changes = bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            changes = bring_goal_to_line(lead, catalog, row, cause, origin) if (
+                "goal" in differing) else []  # fmt: skip
+            changes += bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            aggregates = [lead] if changes else []
+        elif row["class"] == LineClass.ONLY_IN_LEDGER:
+            lead = source.get_or_none(row["lead_id"])
+            changes = cancel_for_statement(lead, cause, origin)
             aggregates = [lead] if changes else []
         else:
             raise Skip(f"a {row['class']} line has nothing to settle")
@@ -149,6 +177,18 @@ def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tupl
     source.remember(aggregates)
     return {**outcome, "outcome": "settled" if changes else "unchanged",
             "changes": changes, "cause_id": str(cause)}, aggregates  # fmt: skip
+
+
+def _named_lead(run: dict, row: dict) -> UUID:
+    """The lead the user named for an ambiguous line; it must be one of the line's candidates."""
+    named = run["named"].get(row["line"])
+    choices = [c["lead_id"] for c in row["candidates"] or ()]
+    if named is None:
+        raise Skip("the line is ambiguous: name its lead in \"leads\" "
+                   f"({{\"{row['line']}\": <lead id>}}), one of {', '.join(choices)}")  # fmt: skip
+    if named not in choices:
+        raise Skip(f"lead {named[:40]} is not one of the line's candidates: {', '.join(choices)}")
+    return UUID(named)
 
 
 def _text(value) -> str | None:

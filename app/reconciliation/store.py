@@ -14,8 +14,6 @@ is the only one that knows their schema; the rest of the room calls it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -23,8 +21,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from domain.reconciliation import CLASSES, LineClass
-from projections.lead_view.statement_leads import CREATED_IN_PERIOD
+from domain.reconciliation import ALWAYS_SUMMED
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS reconciliations (
@@ -40,6 +37,9 @@ _SCHEMA = (
     currency text, time timestamptz, goal text, cells jsonb, differences jsonb,
     settled_at timestamptz, settled_by text, settlement jsonb,
     PRIMARY KEY (reconciliation_id, line))""",
+    # Added by issue 20: an ambiguous line's candidate leads; why a line was skipped.
+    "ALTER TABLE reconciliation_lines ADD COLUMN IF NOT EXISTS candidates jsonb",
+    "ALTER TABLE reconciliation_lines ADD COLUMN IF NOT EXISTS note text",
     "CREATE INDEX IF NOT EXISTS reconciliation_lines_class "
     "ON reconciliation_lines (reconciliation_id, class, line)",
     "CREATE INDEX IF NOT EXISTS reconciliation_lines_lead "
@@ -52,14 +52,26 @@ LINE_COLUMNS = (
     "reconciliation_id", "line", "class", "lead_id", "dup_key", "exto", "click", "flow",
     "status_word", "status", "amount", "currency", "time", "goal", "cells", "differences",
 )  # fmt: skip
-_COPY = "COPY reconciliation_lines ({}) FROM STDIN".format(", ".join(LINE_COLUMNS))
 _LOCK = 0x7265636F  # "reco": two first uploads must not both create the tables
 
 
 def create_tables(cursor: psycopg.Cursor) -> None:
+    """The tables, created or brought up to date only when they are not: the DDL takes locks
+    (CREATE INDEX IF NOT EXISTS a SHARE lock on the table even when the index exists) that would
+    make every other upload and accept wait for this transaction to end."""
+    if _current(cursor):
+        return
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
     for statement in _SCHEMA:
         cursor.execute(statement)
+
+
+def _current(cursor: psycopg.Cursor) -> bool:
+    row = cursor.execute(
+        "SELECT count(*) AS n FROM pg_attribute WHERE attrelid = "
+        "to_regclass('reconciliation_lines') AND attname = 'note' AND NOT attisdropped"
+    ).fetchone()
+    return bool(row["n"])
 
 
 def tables_exist(cursor: psycopg.Cursor) -> bool:
@@ -82,55 +94,17 @@ def insert_run(cursor: psycopg.Cursor, run: dict) -> None:
     )
 
 
-def copy_lines(cursor: psycopg.Cursor, rows: Iterable[tuple]) -> None:
-    with cursor.copy(_COPY) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def mark_duplicates(cursor: psycopg.Cursor, run_id: UUID) -> None:
-    """A later line with the key (lead or exto/click/flow) of an earlier one is a duplicate."""
-    cursor.execute(
-        """WITH ranked AS (
-            SELECT line, first_value(line) OVER (PARTITION BY dup_key ORDER BY line) AS first
-            FROM reconciliation_lines WHERE reconciliation_id = %(id)s)
-        UPDATE reconciliation_lines r SET class = %(dup)s, duplicate_of = ranked.first
-        FROM ranked WHERE r.reconciliation_id = %(id)s AND r.line = ranked.line
-          AND ranked.first <> ranked.line""",
-        {"id": run_id, "dup": LineClass.DUPLICATES.value},
-    )
-
-
-def add_only_in_ledger(
-    cursor: psycopg.Cursor, run_id: UUID, advertiser: str, start: datetime, end: datetime
-) -> None:
-    """The advertiser's leads created in [start, end) that no line found, after the last line."""
-    cursor.execute(
-        """INSERT INTO reconciliation_lines (reconciliation_id, line, class, lead_id, dup_key,
-            exto, click, flow, status, amount, currency, time, goal)
-        SELECT %(id)s, coalesce((SELECT max(line) FROM reconciliation_lines
-                                 WHERE reconciliation_id = %(id)s), 1)
-                       + row_number() OVER (ORDER BY l.created_at, l.id),
-            %(class)s, l.id, l.id::text, l.exto, l.click, l.flow, l.status,
-            l.advertiser_amount, l.advertiser_currency, l.created_at, l.goal
-        FROM (""" + CREATED_IN_PERIOD + """) l
-        WHERE NOT EXISTS (SELECT 1 FROM reconciliation_lines r
-                          WHERE r.reconciliation_id = %(id)s AND r.lead_id = l.id)""",
-        {"id": run_id, "class": LineClass.ONLY_IN_LEDGER.value, "advertiser": advertiser,
-         "start": start, "end": end},
-    )  # fmt: skip
-
-
 def summary_of(cursor: psycopg.Cursor, run_id: UUID) -> dict[str, dict]:
-    """Per class: how many lines, and the sum of their amounts per currency."""
-    summary: dict[str, dict] = {name.value: {"count": 0, "sums": {}} for name in CLASSES}
+    """Per class: how many lines, and the sum of their amounts per currency (the classes
+    issue 20 added, such as `ambiguous`, only when the statement has such lines)."""
+    summary: dict[str, dict] = {name.value: {"count": 0, "sums": {}} for name in ALWAYS_SUMMED}
     rows = cursor.execute(
         "SELECT class, currency, count(*) AS n, sum(amount) AS total FROM reconciliation_lines "
         "WHERE reconciliation_id = %s GROUP BY class, currency ORDER BY class, currency",
         (run_id,),
     ).fetchall()
     for row in rows:
-        entry = summary[row["class"]]
+        entry = summary.setdefault(row["class"], {"count": 0, "sums": {}})
         entry["count"] += row["n"]
         if row["currency"] is not None and row["total"] is not None:
             entry["sums"][row["currency"]] = str(row["total"])
@@ -214,3 +188,11 @@ def recent_runs(cursor: psycopg.Cursor, limit: int = 50) -> list[dict]:
     return cursor.execute(
         "SELECT * FROM reconciliations ORDER BY created_at DESC LIMIT %s", (limit,)
     ).fetchall()
+
+
+def remembered_mappings(cursor: psycopg.Cursor) -> dict[str, str]:
+    """Each advertiser's last mapping, to show (never to apply unseen) on the upload form."""
+    if not tables_exist(cursor):
+        return {}
+    rows = cursor.execute("SELECT advertiser, mapping FROM reconciliation_mappings").fetchall()
+    return {row["advertiser"]: row["mapping"] for row in rows}

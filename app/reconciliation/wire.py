@@ -18,6 +18,9 @@ class ClassSum(msgspec.Struct):
 class ReconciliationCreated(msgspec.Struct):
     id: str
     summary: dict[str, ClassSum]
+    mapping: str = ""  # the mapping the statement was read with
+    # "given" (in this upload), "remembered" (the advertiser's last one), or "none"
+    mapping_source: str = "none"
 
 
 class ReconciliationOut(msgspec.Struct):
@@ -65,6 +68,8 @@ class LineOut(msgspec.Struct):
     goal: str | None = None
     cells: dict[str, str] | None = None
     differences: list[DifferenceOut] | None = None
+    candidates: list[dict[str, Any]] | None = None  # an ambiguous line's leads to choose from
+    note: str | None = None  # why a skipped row is no line
     settled_at: datetime | None = None
     settled_by: str | None = None
     settlement: dict[str, Any] | None = None
@@ -76,10 +81,14 @@ class LinesPage(msgspec.Struct):
 
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
-    # Only value differences are accepted by class; other lines are accepted by number.
-    classes: list[Literal["value_differs"]] = []
+    # Every class that settles by class; the others (only_in_statement, ambiguous and
+    # outside_period) only by line number: the schema refuses them here.
+    classes: list[Literal["value_differs", "matched", "only_in_ledger"]] = []
     lines: list[int] = []
     dry_run: bool = False
+    # An ambiguous line settles only on the lead the user names: {"7": "<lead id>"} (a key that
+    # is no line number names no line, and is ignored).
+    leads: dict[str, str] = {}
 
 
 class LineSettlement(msgspec.Struct):
