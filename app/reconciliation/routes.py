@@ -69,7 +69,6 @@ class ReconciliationController(Controller):
         "/",
         opt={"role": "operator"},
         status_code=201,
-        opt={"role": "operator"},
         request_max_body_size=_NO_LIMIT_HERE,
         summary="Reconcile an advertiser's CSV statement (the body) against the ledger",
         description="A refused statement answers the error with its `line` and `column` and "
