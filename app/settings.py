@@ -32,6 +32,7 @@ class Settings:
     catalog_reload_seconds: float = 2.0
     run_notifier: bool = True  # `serve` starts `notifier run` (webmasters' postbacks)
     statement_max_bytes: int = 64 * 1024 * 1024  # the largest statement a reconciliation reads
+    time_zone: str = "UTC"  # a plain date a user gives (2026-12-01) means its midnight here
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -51,6 +52,7 @@ class Settings:
             catalog_reload_seconds=float(env.get("LEDGER_CATALOG_RELOAD_SECONDS", "2")),
             run_notifier=env.get("LEDGER_RUN_NOTIFIER", "1") not in ("0", "false", "no"),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
+            time_zone=env.get("LEDGER_TIME_ZONE", "UTC") or "UTC",
         )
 
 

@@ -29,6 +29,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.audit.answers import lead_as_of_out, read_history
+from app.audit.period import BoundError, bound
 from app.audit.postback_log_routes import postback_out
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
 from app.support.accounts import AccountController
@@ -166,10 +167,28 @@ class SupportController(Controller):
         return _back_with(back or lead_page, notice)
 
     @get("/export")
-    async def export(self, request: Request) -> Redirect:
+    async def export(self, request: Request) -> Response:
+        """To the export's download; a bound the API would refuse is a page saying so."""
         params = {k: v for k, v in request.query_params.items() if v and k != "dataset"}
         dataset = request.query_params.get("dataset", "postbacks")
+        problem = export_problem(params, request.app.state.services.settings.time_zone)
+        if problem:
+            context = _context(request, q="", leads=[], export_error=problem, asked=params)
+            return Template("search.html", context=context, status_code=400)
         return Redirect(f"/api/exports/{dataset}", query_params=params)
+
+
+def export_problem(params: dict[str, str], time_zone: str) -> str | None:
+    """What is wrong with the From and To fields, in the page's words; None when nothing is."""
+    for name, label in (("from", "From"), ("to", "To")):
+        try:
+            bound(params.get(name), name, time_zone)
+        except BoundError:
+            return (
+                f"{label}: “{params[name][:40]}” is not a date. Pick a day with the calendar, "
+                "or type it as 2026-12-01 (a time as 2026-12-01T10:00:00Z)."
+            )
+    return None
 
 
 def _as_of_or_none(services, lead_id: UUID, moment: datetime):

@@ -141,3 +141,29 @@ def test_a_re_submission_without_a_page_to_return_to_opens_the_leads_page(demo, 
 
     assert response.status_code == 303
     assert response.headers["location"].startswith("/support/leads/")
+
+
+def test_the_export_form_sends_its_dates_on_to_a_download_that_works(demo, services):
+    logged_in(demo)
+    click = new_click(demo)
+    create(demo, click=click)
+    services.runner.catch_up()
+
+    response = demo.get(
+        "/support/export",
+        params={"dataset": "postbacks", "format": "csv", "from": "2026-01-01", "to": "2099-12-31"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert click in response.text
+
+
+def test_an_export_date_that_is_no_date_is_a_page_naming_the_field(demo):
+    logged_in(demo)
+
+    response = demo.get("/support/export", params={"dataset": "ledger", "to": "next tuesday"})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "To: “next tuesday” is not a date" in response.text
