@@ -189,6 +189,7 @@ async def receive(request: Request, endpoint: str) -> ASGIResponse:
         parse_error=refusal or parsed.error,
         screened_version=screened_with.version,
         signature_verified=request.scope.get("state", {}).get("signature_verified", False),
+        signature_check=request.app.state.screen.later_signature_check(request, body),
     )
     try:
         result = await request.app.state.services.writer.submit(postback)
