@@ -142,6 +142,8 @@ def _granian(args):
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.ops.logs import GRANIAN_LOGGING
+
     return Granian(
         "app.main:create_served_app",
         factory=True,
@@ -150,6 +152,7 @@ def _granian(args):
         port=args.port,
         workers=args.workers,
         log_access=False,
+        log_dictconfig=GRANIAN_LOGGING,
         # A worker whose shutdown hangs (in native code, holding the GIL) is killed after this.
         workers_kill_timeout=WORKER_STOP_SECONDS,
     )
