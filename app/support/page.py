@@ -95,13 +95,27 @@ class SupportController(Controller):
     @get("/", sync_to_thread=True)
     def search(self, request: Request, q: FromQuery[str] = "") -> Response:
         leads: list[dict] = []
+        received: list[dict] = []
+        resubmitted: dict = {}
         query = q.strip()
         if query:
             with _cursor(request) as cursor:
                 leads = find_leads(cursor, query)
+                if not leads:  # "we sent it, you don't have it": what did we get, and refuse?
+                    received = postbacks_naming(cursor, query)
+                    resubmitted = resubmissions_of(cursor, [row["id"] for row in received])
             if len(leads) == 1:
                 return Redirect(f"/support/leads/{leads[0]['id']}")
-        return Template("search.html", context=_context(request, q=query, leads=leads))
+        context = _context(
+            request,
+            q=query,
+            leads=leads,
+            received=[postback_out(row) for row in received],
+            resubmitted={str(k): str(v["id"]) for k, v in resubmitted.items()},
+            resubmittable=RESUBMITTABLE,
+            here=_without_notice(str(request.url.path), request.url.query),
+        )
+        return Template("search.html", context=context)
 
     @get("/leads/{lead_id:uuid}", sync_to_thread=True)
     def lead(self, request: Request, lead_id: FromPath[UUID]) -> Template:
@@ -176,6 +190,15 @@ class SupportController(Controller):
             context = _context(request, q="", leads=[], export_error=problem, asked=params)
             return Template("search.html", context=context, status_code=400)
         return Redirect(f"/api/exports/{dataset}", query_params=params)
+
+
+def postbacks_naming(cursor, query: str) -> list[dict]:
+    """The newest postbacks whose exto or click is `query`, refused ones included."""
+    found: dict = {}
+    for name in ("exto", "click"):
+        rows, _ = search_postbacks(cursor, {name: query}, None, PAGE)
+        found.update((row["id"], row) for row in rows)
+    return sorted(found.values(), key=lambda row: row["position"], reverse=True)[:PAGE]
 
 
 def export_problem(params: dict[str, str], time_zone: str) -> str | None:
