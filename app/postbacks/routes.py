@@ -84,6 +84,10 @@ def _is_post(operation: Operation) -> bool:
     return "JsonPost" in (operation.operation_id or "")
 
 
+# No parameter may hold U+001F, the separator of lead keys (refused as reserved_character).
+NO_SEPARATOR = "^[^\\u001f]*$"
+
+
 def _protocol_parameters() -> list[Parameter]:
     return [
         Parameter(
@@ -91,7 +95,9 @@ def _protocol_parameters() -> list[Parameter]:
             param_in="query",
             required=False,
             description=f"{description} (or in a form or JSON body)",
-            schema=Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH),
+            schema=Schema(
+                type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR
+            ),
         )
         for name, description in _PARAMETERS.items()
     ]
@@ -99,8 +105,8 @@ def _protocol_parameters() -> list[Parameter]:
 
 def _body() -> RequestBody:
     scalar = [OpenAPIType.STRING, OpenAPIType.NUMBER, OpenAPIType.BOOLEAN, OpenAPIType.NULL]
-    json_value = Schema(type=scalar, max_length=MAX_VALUE_LENGTH)
-    form_value = Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH)
+    json_value = Schema(type=scalar, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR)
+    form_value = Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR)
     return RequestBody(
         required=False,
         description="The same parameters as the query string, as a form or one JSON object "

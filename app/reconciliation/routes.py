@@ -20,6 +20,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.audit.exports import csv_rows
+from app.audit.period import DATE_OR_TIME
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.reconciliation import report
@@ -75,8 +76,8 @@ class ReconciliationController(Controller):
         self,
         request: Request,
         advertiser: FromQuery[str],
-        from_: Annotated[str, QueryParameter(name="from")],
-        to: FromQuery[str],
+        from_: Annotated[str, QueryParameter(name="from", schema_extra=dict(DATE_OR_TIME))],
+        to: Annotated[str, QueryParameter(schema_extra=dict(DATE_OR_TIME))],
         mapping: FromQuery[str | None] = None,
         amount_tolerance: FromQuery[str] = "0",
         time_tolerance: FromQuery[str] = "1d",

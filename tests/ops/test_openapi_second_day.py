@@ -1,0 +1,33 @@
+"""The OpenAPI document states what the service enforces: the reserved U+001F in postback
+parameters, and that period bounds are dates or date-times."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    return client.get("/schema/openapi.json").json()
+
+
+def test_postback_parameters_declare_that_they_cannot_hold_the_unit_separator(schema):
+    operation = schema["paths"]["/api/site/click.json"]["get"]
+    patterns = {p["name"]: p["schema"].get("pattern") for p in operation["parameters"]}
+
+    assert patterns and None not in patterns.values(), patterns
+    pattern = re.compile(patterns["exto"].replace("\\u001f", "\x1f"))
+    assert pattern.match("order-1") and not pattern.match("order\x1f1")
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/api/reconciliations", "post"), ("/api/exports/{dataset}", "get")]
+)
+def test_period_bounds_are_declared_as_a_date_or_a_date_time(schema, path, method):
+    parameters = {p["name"]: p["schema"] for p in schema["paths"][path][method]["parameters"]}
+
+    for name in ("from", "to"):
+        formats = {variant.get("format") for variant in parameters[name].get("anyOf", [])}
+        assert formats == {"date", "date-time"}, parameters[name]
