@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import msgspec
 from litestar import Controller, Request, route
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.response.base import ASGIResponse
 
@@ -143,7 +150,23 @@ _ANSWERS = error_responses(
 )  # fmt: skip
 _ERRORS = {
     **_ANSWERS,
-    200: ResponseSpec(PostbackOk, description="Stored: the lead's id, the event's position"),
+    200: ResponseSpec(
+        PostbackOk,
+        description="Stored: the lead's id, the event's position",
+        generate_examples=False,  # generated ones said "status":"zUMZozziJUhCsuKDfYRT"
+        examples=[
+            Example(
+                summary="A lead created",
+                value={
+                    "status": "ok",
+                    "id": "3f0c8a47-1c2e-5d7b-9a51-0e6f2b7c4d11",
+                    "position": 1042,
+                    "outcome": "created",
+                    "ignored": False,
+                },
+            )  # fmt: skip
+        ],
+    ),
 }
 
 

@@ -31,3 +31,21 @@ def test_period_bounds_are_declared_as_a_date_or_a_date_time(schema, path, metho
     for name in ("from", "to"):
         formats = {variant.get("format") for variant in parameters[name].get("anyOf", [])}
         assert formats == {"date", "date-time"}, parameters[name]
+
+
+def every_example(schema: dict):
+    for item in schema["paths"].values():
+        for operation in item.values():
+            for response in (operation.get("responses") or {}).values():
+                for media in (response.get("content") or {}).values():
+                    yield from (e.get("value") for e in (media.get("examples") or {}).values())
+
+
+def test_example_answers_are_real_examples_not_random_text(schema):
+    statuses = {
+        example["status"]
+        for example in every_example(schema)
+        if isinstance(example, dict) and "status" in example
+    }
+
+    assert statuses <= {"ok", "error", "ready", "not_ready", "live"}, statuses
