@@ -49,3 +49,10 @@ def test_example_answers_are_real_examples_not_random_text(schema):
     }
 
     assert statuses <= {"ok", "error", "ready", "not_ready", "live"}, statuses
+
+
+def test_an_accepted_postback_is_shown_with_a_real_example(schema):
+    answer = schema["paths"]["/api/site/click.json"]["get"]["responses"]["200"]
+    examples = answer["content"]["application/json"].get("examples", {})
+
+    assert [e["value"]["status"] for e in examples.values()] == ["ok"]
