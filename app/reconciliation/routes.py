@@ -151,7 +151,7 @@ class ReconciliationController(Controller):
         name = f"reconciliation-{run_id}" + (f"-{line_class}" if line_class else "")
         return Stream(
             csv_rows(rows, report.CSV_COLUMNS),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" itself (else it came twice)
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 

@@ -116,3 +116,24 @@ def test_a_date_bound_is_its_midnight_in_the_ledger_time_zone():
     assert bound("2026-12-01T10:00:00", "from", "Europe/Moscow") == datetime(
         2026, 12, 1, 10, tzinfo=UTC
     )
+
+
+def test_csv_booleans_are_true_and_false_as_in_the_json_answers():
+    from app.audit.exports import csv_rows
+
+    text = b"".join(csv_rows([{"dry_run": True, "ignored": False}])).decode()
+
+    assert text.splitlines() == ["dry_run,ignored", "true,false"]
+
+
+def test_a_lead_download_names_one_charset(demo, services):
+    from tests.support.test_page import logged_in
+
+    lead_id = approved_lead(demo)
+    services.runner.catch_up()
+    logged_in(demo)
+
+    response = demo.get(f"/support/leads/{lead_id}/entries.csv")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].lower().count("charset") == 1
