@@ -38,8 +38,9 @@ class BoundError(ValueError):
 
 
 def bound(text: str | None, name: str, time_zone: str = "UTC") -> datetime | None:
-    """None when nothing was given; the UTC moment a date or timestamp means otherwise."""
-    if text is None or not text.strip():
+    """None when nothing was given; the UTC moment a date or timestamp means otherwise (an empty
+    value is neither, as the schema says)."""
+    if text is None:
         return None
     cleaned = text.strip()
     try:
