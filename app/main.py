@@ -6,6 +6,7 @@ from the environment when the first worker starts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,7 @@ from app.openapi.docs import SCHEMA_PATH, OfflineSwagger
 from app.openapi.document import SECURITY_SCHEMES, finish_document
 from app.openapi.options import allow_every_method
 from app.ops.database_gate import database_gate
+from app.ops.draining import Drain, close_connections_when_draining
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
 from app.ops.lifeline import end_with_parent
@@ -67,6 +69,7 @@ MAX_BODY_BYTES = 65_536  # a postback is a few hundred bytes; more is a mistake 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
     """Build the app; it opens (and later closes) `Services` itself unless given them."""
     metrics = Metrics(services_of=lambda: app.state.services)
+    drain = Drain()
 
     @asynccontextmanager
     async def lifespan(app: Litestar):
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             configure_logging()  # in each server worker: JSON lines with request ids
             opened.start()
             tune_garbage_collector()
+            drain.arm(asyncio.get_running_loop())
         try:
             yield
         finally:
@@ -113,7 +117,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HealthController,
         ],
         lifespan=[lifespan],
-        middleware=[observe_requests(metrics), database_gate, record_changes],
+        middleware=[
+            close_connections_when_draining(drain),
+            observe_requests(metrics),
+            database_gate,
+            record_changes,
+        ],
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         template_config=support_templates(),

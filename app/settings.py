@@ -65,7 +65,7 @@ class Settings:
             run_holds=env.get("LEDGER_RUN_HOLDS", "1") not in ("0", "false", "no"),
             hold_check_seconds=float(env.get("LEDGER_HOLD_CHECK_SECONDS", "60")),
             statement_max_bytes=int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(64 << 20))),
-            time_zone=env.get("LEDGER_TIME_ZONE", "UTC"),
+            time_zone=env.get("LEDGER_TIME_ZONE", "UTC") or "UTC",
             four_eyes_over=four_eyes_limits(env.get("LEDGER_FOUR_EYES_OVER", "")),
         )
 

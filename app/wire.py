@@ -99,6 +99,8 @@ class CatalogApplied(msgspec.Struct):
     # How many leads, and per account and currency how much more (negative: less) its holder
     # reads once rebuilt, all buckets together.
     leads_to_reprice: int = 0
+    # Leads whose amounts stay and only the rule version shown changes (a rebuild relabels them).
+    leads_to_relabel: int = 0
     account_differences: list[AccountDifference] = []
 
 

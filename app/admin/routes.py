@@ -57,7 +57,8 @@ def catalog_applied(changes, version: int, preview=None) -> CatalogApplied:
         retroactive_rate_changes=retroactive,
         rebuild_preview=str(preview.id) if preview else None,
         leads_to_change=preview.leads_changed if preview else [],
-        leads_to_reprice=len(preview.leads_changed) if preview else 0,
+        leads_to_reprice=len(preview.leads_repriced) if preview else 0,
+        leads_to_relabel=len(preview.leads_relabelled) if preview else 0,
         account_differences=[
             AccountDifference(**line) for line in (preview.account_differences if preview else [])
         ],

@@ -19,6 +19,7 @@ from litestar.response import Stream
 
 from app.audit.export_histories import HISTORY_COLUMNS, history_rows, history_steps
 from app.audit.exports import csv_rows, ndjson
+from app.audit.period import DATE_OR_TIME, BoundError, bound
 from app.auth import require_admin
 from app.eventstore.replica import export_store
 from app.openapi.errors import ADMIN_ROUTE, error_responses
@@ -68,7 +69,8 @@ class ExportController(Controller):
         "/{dataset:str}",
         summary="Export postbacks, ledger entries, leads or lead histories as CSV or NDJSON",
         description="Filters: from (inclusive) and to (exclusive) on the postback's time, the "
-        "entry's time, the lead's creation (leads) or life (histories); advertiser or "
+        "entry's time, the lead's creation (leads) or life (histories), each a date (its "
+        "midnight in LEDGER_TIME_ZONE, default UTC) or an RFC 3339 time; advertiser or "
         "webmaster selects that holder's leads.",
         operation_class=ExportOperation,
         responses=error_responses(*ADMIN_ROUTE),
@@ -78,20 +80,21 @@ class ExportController(Controller):
         request: Request,
         dataset: FromPath[Dataset],
         format: FromQuery[Format] = "csv",  # noqa: A002 - the query parameter's public name
-        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
-        to: FromQuery[datetime | None] = None,
+        from_: Annotated[str | None, period_parameter(name="from", description="inclusive")] = None,
+        to: Annotated[str | None, period_parameter(name="to", description="exclusive")] = None,
         advertiser: FromQuery[str | None] = None,
         webmaster: FromQuery[str | None] = None,
     ) -> Stream:
         if "\x00" in f"{advertiser}{webmaster}":  # refused before the stream starts, not within
             raise ValidationException("advertiser and webmaster cannot hold a NUL character")
         services = request.app.state.services
-        where = ExportFilter(from_, to, advertiser, webmaster)
+        start, end = period_of(from_, to, services.settings.time_zone)
+        where = ExportFilter(start, end, advertiser, webmaster)
         # The first rows are read before the answer starts: a database that is down then gives a
         # 503, instead of a 200 whose body breaks off.
         content = await sync_to_thread(_started, _content(services, dataset, format, where))
         name = "-".join(
-            part for part in (dataset, advertiser or webmaster, _day(from_), _day(to)) if part
+            part for part in (dataset, advertiser or webmaster, _day(start), _day(end)) if part
         )
         # A header carries Latin-1 only, and a quote would end the filename: keep it plain ASCII.
         name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
@@ -100,6 +103,24 @@ class ExportController(Controller):
             media_type=_MEDIA[format],
             headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
         )
+
+
+def period_parameter(name: str, description: str) -> QueryParameter:
+    return QueryParameter(
+        name=name,
+        description=f"{description}: a date (midnight in LEDGER_TIME_ZONE) or an RFC 3339 time",
+        schema_extra=dict(DATE_OR_TIME),
+    )
+
+
+def period_of(
+    start: str | None, end: str | None, time_zone: str
+) -> tuple[datetime | None, datetime | None]:
+    """The period's UTC bounds, or a 400 naming `from` or `to` and what to send instead."""
+    try:
+        return bound(start, "from", time_zone), bound(end, "to", time_zone)
+    except BoundError as error:
+        raise ValidationException(str(error)) from None
 
 
 def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterator[bytes]:

@@ -59,6 +59,8 @@ def csv_rows(rows: Iterable[dict], columns: list[str] | None = None) -> Iterator
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # as in the JSON answers, not Python's True/False
+        return "true" if value else "false"
     if isinstance(value, dict | list):
         return msgspec.json.encode(value, enc_hook=_plain).decode()
     if isinstance(value, datetime):

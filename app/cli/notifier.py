@@ -11,7 +11,10 @@ from app.cli.following import add_exit_with_parent, stop_requested, wait_for
 
 def register(commands) -> None:
     notifier = commands.add_parser(
-        "notifier", help="send webmasters their postbacks"
+        "notifier",
+        help="send webmasters their postbacks",
+        description="Send webmasters their postbacks: `serve` runs the notifier itself "
+        "(LEDGER_RUN_NOTIFIER=0 turns that off); `notifier run` runs it alone, on another node.",
     ).add_subparsers(title="notifier commands")
     run = notifier.add_parser(
         "run",

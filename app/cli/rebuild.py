@@ -108,7 +108,10 @@ def print_preview(preview: Recalculation | None) -> None:
     if preview is None:
         return
     print(f"dry run {preview.id} (GET /api/recalculations/{preview.id}):")
-    print(f"{len(preview.leads_changed)} leads would be repriced")
+    print(
+        f"{len(preview.leads_repriced)} leads would be repriced, "
+        f"{len(preview.leads_relabelled)} relabelled (same amounts, another rule version)"
+    )
     for line in preview.account_differences:
         print(f"  {line['account']:<24} {line['currency']}  {_signed(line['difference'])}")
     for line in preview.differences.get("repriced", ())[:_SHOWN_LINES]:
@@ -118,9 +121,11 @@ def print_preview(preview: Recalculation | None) -> None:
 
 
 def print_differences(record: Recalculation) -> None:
-    leads = record.leads_changed
     accounts = record.differences.get("accounts", [])
-    print(f"{len(leads)} leads and {len(accounts)} account balances change")
+    print(
+        f"{len(record.leads_repriced)} leads repriced, {len(record.leads_relabelled)} relabelled "
+        f"(same amounts, another rule version or goal), {len(accounts)} account balances change"
+    )
     for line in record.differences.get("leads", [])[:_SHOWN_LINES]:
         print(
             f"  lead {line['lead']}  {line['account']} {line['bucket']}: "

@@ -50,8 +50,9 @@ def reconcile_command(args: argparse.Namespace) -> int:
     except StatementError as error:
         console.print(f"[red]statement not reconciled ({error.code}):[/red] {error.message}")
         return 1
-    except OSError as error:
-        console.print(f"[red]cannot read {args.file}:[/red] {error}")
+    except OSError as error:  # one line, the reason in words (no "[Errno 2] ..." repr)
+        reason = error.strerror or type(error).__name__
+        console.print(f"[red]cannot read {args.file}:[/red] {reason}", highlight=False)
         return 2
 
 

@@ -44,6 +44,13 @@ def register(commands) -> None:
     serve.add_argument(
         "--apply-catalog", type=Path, metavar="FILE", help="apply this catalog TOML file first"
     )
+    serve.add_argument(
+        "--demo-catalog",
+        type=Path,
+        metavar="FILE",
+        help="apply this catalog TOML file only if the store has no catalog yet (never over an "
+        "operator's catalog: a restart keeps its rates and postback targets as they were)",
+    )
     serve.set_defaults(handler=run_server)
 
 
@@ -68,6 +75,8 @@ def run_server(args) -> int:
     os.environ["LEDGER_SIGNING_KEY"] = ensure_signing_key(settings)
     if args.apply_catalog:
         apply_file(argparse.Namespace(file=args.apply_catalog, json=False))
+    elif args.demo_catalog:
+        apply_demo_catalog(args.demo_catalog)
     projections = args.projections or ("process" if settings.run_projections else "off")
     os.environ["LEDGER_RUN_PROJECTIONS"] = "1" if projections == "workers" else "0"
     serve_names_itself()
@@ -107,6 +116,39 @@ def check_delivery_settings() -> None:
         raise CommandError(str(error), code=2) from None
 
 
+def apply_demo_catalog(file: Path) -> bool:
+    """Apply `file` to a store with no catalog; say which was done. True when applied.
+
+    Applying it on every start reverted an operator's changes: a back-dated rate was superseded by
+    a new version "from <restart time>" (in the audit trail for good) and postback targets the
+    operator had added were dropped. So the demo catalog only seeds an empty store.
+    """
+    from app.cli.catalog import apply_file
+
+    version = stored_catalog_version()
+    if version:
+        print(
+            f"catalog: keeping the store's catalog (version {version}); {file} is applied only "
+            "to a store with no catalog yet",
+            flush=True,
+        )
+        return False
+    print(f"catalog: the store has no catalog yet; applying {file}", flush=True)
+    apply_file(argparse.Namespace(file=file, json=False))
+    return True
+
+
+def stored_catalog_version() -> int:
+    from app.cli.opening import database_errors, open_services
+
+    services = open_services()
+    try:
+        with database_errors():
+            return services.ledger.catalog_version()
+    finally:
+        services.ledger.close()
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail with a clear message when something already listens on host:port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -127,6 +169,8 @@ def _granian(args):
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.ops.logs import GRANIAN_LOGGING
+
     return Granian(
         "app.main:create_served_app",
         factory=True,
@@ -135,6 +179,7 @@ def _granian(args):
         port=args.port,
         workers=args.workers,
         log_access=False,
+        log_dictconfig=GRANIAN_LOGGING,
         # A worker whose shutdown hangs (in native code, holding the GIL) is killed after this.
         workers_kill_timeout=WORKER_STOP_SECONDS,
     )

@@ -113,6 +113,8 @@ def summary_out(row: dict) -> RecalculationSummary:
         events_processed=row["events_processed"],
         leads_changed=counts.get("leads_changed", 0),
         accounts_changed=counts.get("accounts_changed", 0),
+        leads_repriced=counts.get("leads_repriced", 0),
+        leads_relabelled=counts.get("leads_relabelled", 0),
     )
 
 

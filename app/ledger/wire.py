@@ -93,6 +93,8 @@ class RecalculationSummary(msgspec.Struct):
     events_processed: int
     leads_changed: int
     accounts_changed: int
+    leads_repriced: int = 0  # their amounts or bucket change
+    leads_relabelled: int = 0  # only their rule version or goal shown changes
 
 
 class RecalculationOut(msgspec.Struct):

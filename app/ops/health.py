@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg import sql
 
@@ -83,7 +84,24 @@ class HealthController(Controller):
         "/health/ready",
         sync_to_thread=True,
         summary="Database reachable, projections current",
-        responses={503: ResponseSpec(Readiness, description="Not ready; see `problems`")},
+        responses={
+            503: ResponseSpec(
+                Readiness,
+                description="Not ready; see `problems`",
+                generate_examples=False,
+                examples=[
+                    Example(
+                        summary="A projection lags",
+                        value={
+                            "status": "not_ready",
+                            "event_store_position": 250000,
+                            "projection_lag": {"ledger": 12000},
+                            "problems": ["ledger is 12000 events behind (limit 10000)"],
+                        },
+                    )  # fmt: skip
+                ],
+            )
+        },
     )
     def ready(self, request: Request) -> Response[Readiness]:
         answer = readiness(request.app.state.services)

@@ -53,7 +53,7 @@ def configure_logging(level: str | None = None, style: str | None = None) -> Non
     if (style or log_style()) == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT, datefmt="%H:%M:%S"))
+        handler.setFormatter(TextFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("LEDGER_LOG_LEVEL", "INFO"))
@@ -73,6 +73,23 @@ class _Stderr(logging.StreamHandler):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(message)s"
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines whose time is ISO 8601 in UTC, as in the JSON lines and the API."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+# Granian's own loggers: through the root handler above, so its lines share our one format
+# (they went to stdout as "[INFO] ...", between our JSON lines on stderr).
+GRANIAN_LOGGING = {
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    }
+}
 
 
 def log_style() -> str:

@@ -38,12 +38,15 @@ def parse_parameters(query: bytes, body: bytes, content_type: str) -> ParsedPara
     pairs: list[tuple[str, str]] = []
     problems: list[MalformedPostback] = []
     pairs += _form_pairs(query, problems)
+    not_a_form = ""
     if body.strip():
         if "json" in content_type.lower():
             pairs += _json_pairs(body, problems)
         else:
             pairs += _form_pairs(body, problems)
-    values, recorded = _merge(pairs, problems)
+            if "x-www-form-urlencoded" not in content_type.lower():
+                not_a_form = content_type.split(";")[0].strip() or "no Content-Type"
+    values, recorded = _merge(pairs, problems, not_a_form)
     return ParsedParameters(values, recorded, problems[0] if problems else None)
 
 
@@ -135,20 +138,14 @@ def _json_scalar(value: object) -> str:
 
 
 def _merge(
-    pairs: list[tuple[str, str]], problems: list[MalformedPostback]
+    pairs: list[tuple[str, str]], problems: list[MalformedPostback], not_a_form: str = ""
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     values: dict[str, str] = {}
     recorded: dict[str, list[str]] = {}
     for name, value in pairs:
         recorded.setdefault(name[:RECORDED_VALUE_LENGTH], []).append(_for_record(name, value))
         if len(value) > MAX_VALUE_LENGTH or len(name) > MAX_VALUE_LENGTH:
-            problems.append(
-                MalformedPostback(
-                    f"parameter {name[:40]!r} is {len(value)} characters long; "
-                    f"the limit is {MAX_VALUE_LENGTH}",
-                    code="parameter_too_long",
-                )
-            )
+            problems.append(_too_long(name, value, not_a_form))
         if name in values and values[name] != value:
             problems.append(
                 MalformedPostback(
@@ -165,6 +162,26 @@ def _merge(
             )
         )
     return values, recorded
+
+
+def _too_long(name: str, value: str, not_a_form: str) -> MalformedPostback:
+    """Names what is too long: a value, or a name (a body that is no form reads as one name)."""
+    if len(name) > MAX_VALUE_LENGTH:
+        message = (
+            f"a parameter name is {len(name)} characters long (it starts {name[:40]!r}); "
+            f"the limit is {MAX_VALUE_LENGTH}"
+        )
+        if not_a_form:
+            message += (
+                f". The body is sent as {not_a_form}, not as a form: send a form "
+                "(application/x-www-form-urlencoded) or a JSON object (application/json)"
+            )
+    else:
+        message = (
+            f"parameter {name[:40]!r} is {len(value)} characters long; "
+            f"the limit is {MAX_VALUE_LENGTH}"
+        )
+    return MalformedPostback(message, code="parameter_too_long")
 
 
 def _for_record(name: str, value: str) -> str:

@@ -27,7 +27,7 @@ from app.eventstore.application import DatabaseUnavailable, LedgerApplication
 from app.eventstore.recorder import CatalogMoved
 from app.postbacks.aggregate_loading import AggregateLoader, aggregate_ids_for, leads_of_clicks
 from app.postbacks.catalog_cache import CatalogCache
-from app.postbacks.screening import check_screen_still_holds
+from app.postbacks.screening import SignatureCheck, check_screen_still_holds
 from domain.catalog import CATALOG_ID
 from domain.catalog_view import CatalogView
 from domain.click import Click
@@ -70,6 +70,7 @@ class PostbackRequest:
     # signature: a batch decided with a newer catalog checks the screen's rules again.
     screened_version: int | None = None
     signature_verified: bool = False
+    signature_check: SignatureCheck | None = None  # for a site the screen did not know signs
 
 
 @dataclass(frozen=True)
@@ -210,8 +211,9 @@ class PostbackProcessor:
         try:
             if request.screened_version not in (None, catalog.version):
                 check_screen_still_holds(
-                    request.params, request.source_ip, request.signature_verified, catalog
-                )
+                    request.params, request.source_ip, request.signature_verified, catalog,
+                    request.signature_check,
+                )  # fmt: skip
             decision = self._decide_with_catalog(request, postback_id, source, catalog)
         except Rejection as rejection:
             return _rejected(postback_id, rejection)

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import msgspec
 from litestar import Controller, Request, route
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.response.base import ASGIResponse
 
@@ -84,6 +91,10 @@ def _is_post(operation: Operation) -> bool:
     return "JsonPost" in (operation.operation_id or "")
 
 
+# No parameter may hold U+001F, the separator of lead keys (refused as reserved_character).
+NO_SEPARATOR = "^[^\\u001f]*$"
+
+
 def _protocol_parameters() -> list[Parameter]:
     return [
         Parameter(
@@ -91,7 +102,9 @@ def _protocol_parameters() -> list[Parameter]:
             param_in="query",
             required=False,
             description=f"{description} (or in a form or JSON body)",
-            schema=Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH),
+            schema=Schema(
+                type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR
+            ),
         )
         for name, description in _PARAMETERS.items()
     ]
@@ -99,8 +112,8 @@ def _protocol_parameters() -> list[Parameter]:
 
 def _body() -> RequestBody:
     scalar = [OpenAPIType.STRING, OpenAPIType.NUMBER, OpenAPIType.BOOLEAN, OpenAPIType.NULL]
-    json_value = Schema(type=scalar, max_length=MAX_VALUE_LENGTH)
-    form_value = Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH)
+    json_value = Schema(type=scalar, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR)
+    form_value = Schema(type=OpenAPIType.STRING, max_length=MAX_VALUE_LENGTH, pattern=NO_SEPARATOR)
     return RequestBody(
         required=False,
         description="The same parameters as the query string, as a form or one JSON object "
@@ -137,7 +150,23 @@ _ANSWERS = error_responses(
 )  # fmt: skip
 _ERRORS = {
     **_ANSWERS,
-    200: ResponseSpec(PostbackOk, description="Stored: the lead's id, the event's position"),
+    200: ResponseSpec(
+        PostbackOk,
+        description="Stored: the lead's id, the event's position",
+        generate_examples=False,  # generated ones said "status":"zUMZozziJUhCsuKDfYRT"
+        examples=[
+            Example(
+                summary="A lead created",
+                value={
+                    "status": "ok",
+                    "id": "3f0c8a47-1c2e-5d7b-9a51-0e6f2b7c4d11",
+                    "position": 1042,
+                    "outcome": "created",
+                    "ignored": False,
+                },
+            )  # fmt: skip
+        ],
+    ),
 }
 
 
@@ -189,6 +218,7 @@ async def receive(request: Request, endpoint: str) -> ASGIResponse:
         parse_error=refusal or parsed.error,
         screened_version=screened_with.version,
         signature_verified=request.scope.get("state", {}).get("signature_verified", False),
+        signature_check=request.app.state.screen.later_signature_check(request, body),
     )
     try:
         result = await request.app.state.services.writer.submit(postback)

@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from litestar import Request
@@ -23,6 +24,9 @@ from domain.access import RateLimited, SiteAccess, check_ip
 from domain.catalog_view import CatalogView, TokenGrant, sha256_hex
 from domain.errors import Rejection
 from domain.signatures import SIGNATURE_HEADER, BadSignature, site_signing_secret, verify
+
+# Verifies a postback's signature for a site (raises BadSignature); built by the screen.
+SignatureCheck = Callable[[int], None]
 
 
 def ensure_signing_key(settings: Settings) -> str:
@@ -92,6 +96,27 @@ class PostbackScreen:
             rejection.retry_after = wait  # type: ignore[attr-defined]
             raise rejection
 
+    def later_signature_check(self, request: Request, body: bytes) -> SignatureCheck:
+        """The signature check of this postback, for the writer to run under a newer catalog.
+
+        A worker's catalog copy may not yet know that a site signs (it was just added or
+        changed): the screen then passes the postback unchecked, and the writer, deciding with
+        the newer catalog, checks the signature itself instead of refusing a correctly signed
+        postback as unsigned ("sign it and retry" to a sender who did).
+        """
+        header = request.headers.get(SIGNATURE_HEADER, "")
+        received = time.time()
+        method, path = request.method, request.scope["path"]
+        query = request.scope.get("query_string", b"")
+
+        def check(site_id: int) -> None:
+            secret = self.signing_secret(site_id)
+            signature = verify(header, secret, received, method, path, query, body)
+            if not self._replays.first_use(signature):
+                raise BadSignature("this signature was used before: sign every attempt anew")
+
+        return check
+
     async def _check_signature(self, request: Request, site_id: int, body: bytes) -> None:
         signature = verify(
             request.headers.get(SIGNATURE_HEADER, ""),
@@ -107,10 +132,15 @@ class PostbackScreen:
 
 
 def check_screen_still_holds(
-    params: dict[str, str], source_ip: str, signed: bool, catalog: CatalogView
+    params: dict[str, str],
+    source_ip: str,
+    signed: bool,
+    catalog: CatalogView,
+    check_signature: SignatureCheck | None = None,
 ) -> None:
     """The address and signature rules again, under a catalog newer than the one that screened
-    the postback (a key or a rule applied in between): raises the Rejection to record."""
+    the postback (a key or a rule applied in between): raises the Rejection to record. A
+    signature the screen did not check is checked here when `check_signature` can."""
     token = params.get("token", "").strip()
     grant = catalog.authorise(token) if token else None
     if grant is None:
@@ -118,6 +148,9 @@ def check_screen_still_holds(
     access = _access_of(grant, token, catalog)
     check_ip(source_ip, access.allowed_ips, _holder(grant))
     if access.require_signature and grant.site_id is not None and not signed:
+        if check_signature is not None:
+            check_signature(grant.site_id)
+            return
         raise BadSignature(f"site {grant.site_id} sends signed postbacks only: sign it and retry")
 
 

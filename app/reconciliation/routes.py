@@ -21,6 +21,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from app.audit.exports import csv_rows
+from app.audit.period import DATE_OR_TIME
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.reconciliation import report
@@ -86,8 +87,8 @@ class ReconciliationController(Controller):
         self,
         request: Request,
         advertiser: FromQuery[str],
-        from_: Annotated[str, QueryParameter(name="from")],
-        to: FromQuery[str],
+        from_: Annotated[str, QueryParameter(name="from", schema_extra=dict(DATE_OR_TIME))],
+        to: Annotated[str, QueryParameter(schema_extra=dict(DATE_OR_TIME))],
         mapping: FromQuery[str | None] = None,
         amount_tolerance: FromQuery[str] = "0",
         time_tolerance: FromQuery[str] = "1d",
@@ -178,7 +179,7 @@ class ReconciliationController(Controller):
         name = f"reconciliation-{run_id}" + (f"-{line_class}" if line_class else "")
         return Stream(
             csv_rows(rows, report.CSV_COLUMNS),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" itself (else it came twice)
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
 

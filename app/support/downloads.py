@@ -24,7 +24,7 @@ from app.support.session import LoginRequired, read_cursor, require_login, to_lo
 from domain.ledger import holder_view
 from projections.commission_ledger import reads
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8" itself (naming it here too sent it twice)
 
 
 class LeadDownloads(Controller):

@@ -30,6 +30,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.audit.answers import lead_as_of_out, read_history
+from app.audit.period import BoundError, bound
 from app.audit.postback_log_routes import postback_out
 from app.auth import token_holder
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
@@ -98,13 +99,27 @@ class SupportController(Controller):
     @get("/", sync_to_thread=True)
     def search(self, request: Request, q: FromQuery[str] = "") -> Response:
         leads: list[dict] = []
+        received: list[dict] = []
+        resubmitted: dict = {}
         query = q.strip()
         if query:
             with _cursor(request) as cursor:
                 leads = find_leads(cursor, query)
+                if not leads:  # "we sent it, you don't have it": what did we get, and refuse?
+                    received = postbacks_naming(cursor, query)
+                    resubmitted = resubmissions_of(cursor, [row["id"] for row in received])
             if len(leads) == 1:
                 return Redirect(f"/support/leads/{leads[0]['id']}")
-        return Template("search.html", context=_context(request, q=query, leads=leads))
+        context = _context(
+            request,
+            q=query,
+            leads=leads,
+            received=[postback_out(row) for row in received],
+            resubmitted={str(k): str(v["id"]) for k, v in resubmitted.items()},
+            resubmittable=RESUBMITTABLE,
+            here=_without_notice(str(request.url.path), request.url.query),
+        )
+        return Template("search.html", context=context)
 
     @get("/leads/{lead_id:uuid}", sync_to_thread=True)
     def lead(self, request: Request, lead_id: FromPath[UUID]) -> Template:
@@ -183,10 +198,37 @@ class SupportController(Controller):
         return _back_with(data.get("back", "") or "/support", notice)
 
     @get("/export")
-    async def export(self, request: Request) -> Redirect:
+    async def export(self, request: Request) -> Response:
+        """To the export's download; a bound the API would refuse is a page saying so."""
         params = {k: v for k, v in request.query_params.items() if v and k != "dataset"}
         dataset = request.query_params.get("dataset", "postbacks")
+        problem = export_problem(params, request.app.state.services.settings.time_zone)
+        if problem:
+            context = _context(request, q="", leads=[], export_error=problem, asked=params)
+            return Template("search.html", context=context, status_code=400)
         return Redirect(f"/api/exports/{dataset}", query_params=params)
+
+
+def postbacks_naming(cursor, query: str) -> list[dict]:
+    """The newest postbacks whose exto or click is `query`, refused ones included."""
+    found: dict = {}
+    for name in ("exto", "click"):
+        rows, _ = search_postbacks(cursor, {name: query}, None, PAGE)
+        found.update((row["id"], row) for row in rows)
+    return sorted(found.values(), key=lambda row: row["position"], reverse=True)[:PAGE]
+
+
+def export_problem(params: dict[str, str], time_zone: str) -> str | None:
+    """What is wrong with the From and To fields, in the page's words; None when nothing is."""
+    for name, label in (("from", "From"), ("to", "To")):
+        try:
+            bound(params.get(name), name, time_zone)
+        except BoundError:
+            return (
+                f"{label}: “{params[name][:40]}” is not a date. Pick a day with the calendar, "
+                "or type it as 2026-12-01 (a time as 2026-12-01T10:00:00Z)."
+            )
+    return None
 
 
 def _as_of_or_none(services, lead_id: UUID, moment: datetime):

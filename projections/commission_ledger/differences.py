@@ -95,7 +95,24 @@ def account_totals(lines: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
 
 def summary(differences: Mapping[str, list]) -> dict[str, int]:
     leads = {line["lead"] for name in ("leads", "lead_view") for line in differences.get(name, ())}
-    return {"leads_changed": len(leads), "accounts_changed": len(differences.get("accounts", ()))}
+    repriced, relabelled = repriced_and_relabelled(differences)
+    return {
+        "leads_changed": len(leads),
+        "leads_repriced": len(repriced),
+        "leads_relabelled": len(relabelled),
+        "accounts_changed": len(differences.get("accounts", ())),
+    }
+
+
+def repriced_and_relabelled(differences: Mapping[str, list]) -> tuple[set[str], set[str]]:
+    """Leads whose money changes, and leads whose only change is their label (goal or rule
+    version, same amounts). The rate-change preview counted the first, the rebuild both together
+    (16 leads "would be repriced", then 52 "changed"): both now report each on its own."""
+    repriced = {line["lead"] for line in differences.get("leads", ())}
+    labelled = {
+        line["lead"] for name in ("lead_view", "relabelled") for line in differences.get(name, ())
+    }
+    return repriced, labelled - repriced
 
 
 def shown(amount: Decimal, currency: str) -> str:

@@ -18,7 +18,11 @@ from psycopg.types.json import Jsonb
 
 from domain.catalog_view import CatalogView
 from domain.rate_history import rate_histories
-from projections.commission_ledger.differences import account_totals, summary
+from projections.commission_ledger.differences import (
+    account_totals,
+    repriced_and_relabelled,
+    summary,
+)
 
 TABLE = "recalculations"
 _COLUMNS = (
@@ -45,6 +49,16 @@ class Recalculation:
     def leads_changed(self) -> list[str]:
         lines = [*self.differences.get("leads", ()), *self.differences.get("lead_view", ())]
         return sorted({line["lead"] for line in lines})
+
+    @property
+    def leads_repriced(self) -> list[str]:
+        """Leads whose amounts or bucket change: their ledger entries are rebooked."""
+        return sorted(repriced_and_relabelled(self.differences)[0])
+
+    @property
+    def leads_relabelled(self) -> list[str]:
+        """Leads whose amounts stay and only the rule version (or goal) shown changes."""
+        return sorted(repriced_and_relabelled(self.differences)[1])
 
     @property
     def account_differences(self) -> list[dict[str, str]]:

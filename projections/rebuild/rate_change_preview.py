@@ -48,17 +48,22 @@ def preview_rate_changes(
         return None
     started = datetime.now(UTC)
     with app.recorder.datastore.transaction(commit=True) as cursor:
-        booked = {row["id"]: booked_position(row) for row in _candidates(cursor, changes)}
+        rows = {row["id"]: row for row in _candidates(cursor, changes)}
+        booked = {lead_id: booked_position(row) for lead_id, row in rows.items()}
         events = events_of(app, cursor, booked)
         repriced: dict[UUID, tuple[Position | None, Position | None]] = {}
+        relabelled: list[dict[str, str]] = []  # same amounts, another rule version
         for lead_id, lead_events in events.items():
             state: LeadState | None = None
             for positioned in lead_events:
                 state = fold(state, positioned.event)
             if state is not None:
-                new = position_for(state, amounts_of(state, catalog))
+                amounts = amounts_of(state, catalog)
+                new = position_for(state, amounts)
                 if new != booked[lead_id]:
                     repriced[lead_id] = (booked[lead_id], new)
+                elif amounts.rule_version != rows[lead_id]["rule_version"]:
+                    relabelled.append(_label_line(lead_id, rows[lead_id], amounts.rule_version))
         old = _balances(cursor)
         record = Recalculation(
             id=uuid4(),
@@ -86,10 +91,17 @@ def preview_rate_changes(
                 "adjustments": foreseen_adjustments(
                     cursor, {lead: events[lead] for lead in repriced}, catalog
                 ),
+                "relabelled": relabelled,
             },
         )
         recalculations.insert(cursor, record)
     return record
+
+
+def _label_line(lead_id: UUID, row: dict, rule_version: str) -> dict[str, str]:
+    """As the rebuild's lead-view lines say it: the field, before and after."""
+    old = row["rule_version"]
+    return {"lead": str(lead_id), "field": "rule_version", "old": old, "new": rule_version}
 
 
 def _candidates(cursor: psycopg.Cursor, changes: Sequence[RetroactiveRateChange]) -> list[dict]:

@@ -87,3 +87,53 @@ def test_an_unknown_dataset_is_refused(demo):
     response = demo.get("/api/exports/passwords", headers=ADMIN)
 
     assert response.status_code == 400
+
+
+def test_an_export_by_dates_reads_each_as_a_day_in_the_ledger_time_zone(demo, services):
+    approved_lead(demo)
+    today = datetime.now(UTC).date()
+
+    _, included = export(demo, services, "postbacks", format="ndjson", **{"from": str(today)})
+    _, excluded = export(demo, services, "postbacks", format="ndjson", to=str(today))
+
+    assert len(included.splitlines()) == 2
+    assert excluded == ""
+
+
+def test_an_export_with_a_bound_that_is_no_date_names_the_parameter_as_sent(demo):
+    response = demo.get("/api/exports/ledger", params={"from": "1 Dec"}, headers=ADMIN)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_parameter"
+    assert response.json()["message"].startswith("from '1 Dec' is not a date")
+    assert "from_" not in response.text
+
+
+def test_a_date_bound_is_its_midnight_in_the_ledger_time_zone():
+    from app.audit.period import bound
+
+    assert bound("2026-12-01", "from", "Europe/Moscow") == datetime(2026, 11, 30, 21, tzinfo=UTC)
+    assert bound("2026-12-01T10:00:00", "from", "Europe/Moscow") == datetime(
+        2026, 12, 1, 10, tzinfo=UTC
+    )
+
+
+def test_csv_booleans_are_true_and_false_as_in_the_json_answers():
+    from app.audit.exports import csv_rows
+
+    text = b"".join(csv_rows([{"dry_run": True, "ignored": False}])).decode()
+
+    assert text.splitlines() == ["dry_run,ignored", "true,false"]
+
+
+def test_a_lead_download_names_one_charset(demo, services):
+    from tests.support.test_page import logged_in
+
+    lead_id = approved_lead(demo)
+    services.runner.catch_up()
+    logged_in(demo)
+
+    response = demo.get(f"/support/leads/{lead_id}/entries.csv")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].lower().count("charset") == 1

@@ -128,7 +128,7 @@ def test_lead_history_lists_the_leads_an_exto_names_when_there_are_several(
     ids = [create(demo, flow=flow, exto="shared-exto").json()["id"] for flow in ("101", "102")]
     monkeypatch.setenv("DATABASE_URL", database.url())
 
-    assert main(["lead", "history", "shared-exto"]) == 1
+    assert main(["lead", "history", "shared-exto"]) == 2
 
     told = capsys.readouterr().err
     assert all(lead_id in told for lead_id in ids)

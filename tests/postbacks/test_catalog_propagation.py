@@ -10,10 +10,13 @@ catalog that was just replaced.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 from app.postbacks.parsing import parse_parameters
 from app.postbacks.processing import CREATION, PostbackRequest
+from domain.signatures import sign, site_signing_secret
 from tests.controls import ADMIN, DEMO_CATALOG, GLOBAL_TOKEN, SITE_TOKEN
 from tests.servers import running_server
 
@@ -31,14 +34,22 @@ def changed_catalog() -> bytes:
     return document
 
 
-def send_all(server, tokens: list[str], label: str) -> list:
+def send_all(server, tokens: list[str], label: str, secret: str | None = None) -> list:
+    """One creation per token, all at once, each on a connection of its own (any worker may
+    answer); signed with `secret` when given."""
     start = threading.Barrier(len(tokens), timeout=60)
 
     def send(i: int, token: str):
+        query = urlencode({"token": token, "flow": "101", "exto": f"{label}-{i}"})
+        headers = {}
+        if secret is not None:
+            path = "/api/site/click.json"
+            headers["X-Signature"] = sign(
+                secret, int(time.time()), "GET", path, query.encode(), b""
+            )
         start.wait()
-        with server.client() as own:  # a connection of its own: any worker may answer
-            params = {"token": token, "flow": "101", "exto": f"{label}-{i}"}
-            return own.get("/api/site/click.json", params=params)
+        with server.client() as own:
+            return own.get(f"/api/site/click.json?{query}", headers=headers)
 
     with ThreadPoolExecutor(len(tokens)) as pool:
         futures = [pool.submit(send, i, token) for i, token in enumerate(tokens)]
@@ -85,3 +96,23 @@ def test_a_postback_screened_under_an_older_catalog_meets_the_newer_ones_access_
     (result,) = services.processor.process([request])
 
     assert (result.http_status, result.error) == (401, "bad_signature")
+
+
+def test_a_site_that_now_signs_accepts_signed_postbacks_on_every_worker_at_once(database, tmp_path):
+    """Workers whose catalog copy did not yet know the site signs used to pass its postbacks
+    unchecked, and the writer then refused them as unsigned, signed or not."""
+    env = {"LEDGER_CATALOG_RELOAD_SECONDS": "600", "LEDGER_SIGNING_KEY": "test-signing-key"}
+    secret = site_signing_secret("test-signing-key", 7)
+    signs = DEMO_CATALOG.replace(b'key = "s3cr3t"', b'key = "s3cr3t"\n  require_signature = true')
+    with running_server(database, tmp_path / "server", workers=WORKERS, env=env) as server:
+        warm = send_all(server, [SITE_TOKEN] * PARALLEL, "warm")
+        assert {response.status_code for response in warm} == {200}
+        with server.client() as http:
+            applied = http.post("/api/admin/catalog", content=signs, headers=server.admin_headers)
+        assert applied.status_code == 200, applied.text
+
+        signed = send_all(server, [SITE_TOKEN] * PARALLEL, "signed", secret)
+        unsigned = send_all(server, [SITE_TOKEN] * (PARALLEL // 2), "unsigned")
+
+    assert [(r.status_code, r.json().get("error")) for r in signed] == [(200, None)] * PARALLEL
+    assert {(r.status_code, r.json().get("error")) for r in unsigned} == {(401, "bad_signature")}

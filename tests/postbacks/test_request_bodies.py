@@ -108,3 +108,13 @@ def test_the_stored_postback_of_a_post_keeps_its_method_and_body_parameters(demo
 
     assert row["method"] == "POST"
     assert row["params"] == {"token": ["7-***"], "code": ["cc-push"], "exto": ["m"]}
+
+
+def test_a_long_body_that_is_no_form_is_refused_naming_the_body_not_an_empty_parameter(demo):
+    answer = demo.post(
+        CREATION_URL, content=b"x" * 500_000, headers={"Content-Type": "text/plain"}
+    ).json()
+
+    assert answer["error"] == "parameter_too_long"
+    assert answer["message"].startswith("a parameter name is 500000 characters long")
+    assert "sent as text/plain, not as a form" in answer["message"]

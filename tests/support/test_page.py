@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from tests.controls import ADMIN_TOKEN, change, create, new_click, postbacks
@@ -141,3 +142,63 @@ def test_a_re_submission_without_a_page_to_return_to_opens_the_leads_page(demo, 
 
     assert response.status_code == 303
     assert response.headers["location"].startswith("/support/leads/")
+
+
+def test_the_export_form_sends_its_dates_on_to_a_download_that_works(demo, services):
+    logged_in(demo)
+    click = new_click(demo)
+    create(demo, click=click)
+    services.runner.catch_up()
+
+    response = demo.get(
+        "/support/export",
+        params={"dataset": "postbacks", "format": "csv", "from": "2026-01-01", "to": "2099-12-31"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert click in response.text
+
+
+def test_an_export_date_that_is_no_date_is_a_page_naming_the_field(demo):
+    logged_in(demo)
+
+    response = demo.get("/support/export", params={"dataset": "ledger", "to": "next tuesday"})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "To: “next tuesday” is not a date" in response.text
+
+
+def test_searching_an_exto_that_only_had_refused_postbacks_shows_them_with_a_resubmit(
+    demo, services
+):
+    logged_in(demo)
+    refused = demo.get(
+        "/api/site/click.json", params={"token": "7-wrong", "flow": "101", "exto": "disputed-1"}
+    )
+    assert refused.status_code == 401
+    services.runner.catch_up()
+
+    page = demo.get("/support", params={"q": "disputed-1"})
+
+    assert page.status_code == 200
+    assert "1 postback named it" in page.text
+    assert "invalid_token" in page.text
+    assert 'class="small secondary resubmit"' in page.text
+
+
+def test_postback_ids_are_shown_by_their_random_part_and_link_to_the_postback(demo, services):
+    logged_in(demo)
+    for _ in range(20):
+        demo.get("/api/site/click.json", params={"token": "7-wrong", "flow": "101", "exto": "x-1"})
+    services.runner.catch_up()
+
+    page = demo.get("/support", params={"q": "x-1"}).text
+
+    shown = re.findall(
+        r'href="/support/postbacks\?exto=x-1" title="([0-9a-f-]{36})">…([0-9a-f]+)<', page
+    )
+    assert len(shown) == 20
+    assert len({tail for _, tail in shown}) == 20
+    assert all(whole.endswith(tail) for whole, tail in shown)
