@@ -62,4 +62,3 @@ def newest(
         "AND (%(b)s::bigint IS NULL OR position < %(b)s) ORDER BY position DESC LIMIT %(n)s",
         {"w": webmaster, "b": before, "n": limit},
     ).fetchall()
-
