@@ -36,6 +36,7 @@ from domain.payout import (
     payout_id,
 )
 from projections.commission_ledger.projection import PROJECTION_NAME as LEDGER
+from projections.lead_view.projection import LEAD_VIEW_TABLE as LEAD_VIEW
 from projections.payouts.payable import payable_money
 from projections.runner import wait_for_position
 
@@ -174,7 +175,9 @@ def _booking(
     """Run `decide` on the webmaster's payouts and what they earned (approved and past its
     offer's lock), save what it changed; again if another payout for them was saved in between.
     An IntegrityError left is a reference's."""
-    wait_for_position(ledger, LEDGER, ledger.recorder.max_notification_id() or 0, wait_seconds)
+    stored = ledger.recorder.max_notification_id() or 0
+    wait_for_position(ledger, LEDGER, stored, wait_seconds)
+    wait_for_position(ledger, LEAD_VIEW, stored, wait_seconds)  # the offers, for lock_for
     account = webmaster_account(webmaster)
     for _ in range(_TRIES):
         with ledger.recorder.datastore.transaction(commit=False) as cursor:

@@ -4,7 +4,9 @@ Per lead, what counts is the smaller of its approved balance now and the part of
 least `lock_for` (its offer's) before `now`: an approval still in its lock counts nothing; a
 cancel inside the lock reverses money that never counted; a cancel or a lower price after the
 lock counts at once (a clawback, payable may go negative); a higher re-price waits out its own
-lock. Payouts (`event_type` Payout, their id in `lead_id`) are summed apart as `paid`.
+lock. Payouts (`event_type` Payout, their id in `lead_id`) are summed apart as `paid`. The offer
+comes from the lead view; a lead it does not hold yet waits out the longest lock (never paid
+early because a read model lags).
 Amounts as the webmaster reads them (its money is credits in the ledger, hence the minus).
 """
 
@@ -24,7 +26,8 @@ WITH locks AS (
 per_lead AS (
     SELECT e.account, e.lead_id, e.event_type = %(payout)s AS payout, -sum(e.amount) AS total,
         coalesce(-sum(e.amount) FILTER (WHERE e.recorded_at
-            <= %(now)s - make_interval(secs => coalesce(k.seconds, 0))), 0) AS matured
+            <= %(now)s - make_interval(secs => coalesce(k.seconds,
+                CASE WHEN l.id IS NULL THEN %(longest)s ELSE 0 END))), 0) AS matured
     FROM ledger_entries e
     LEFT JOIN {LEAD_VIEW_TABLE} l ON l.id = e.lead_id
     LEFT JOIN locks k ON k.offer = l.offer
@@ -56,6 +59,7 @@ def payable_money(
         {
             "offers": offers,
             "seconds": seconds,
+            "longest": max(seconds, default=0),
             "payout": PAYOUT_EVENT,
             "now": now,
             "currency": currency,

@@ -160,3 +160,17 @@ def test_a_bad_lock_or_minimum_is_refused_at_apply_and_changes_nothing(demo, ser
         assert path in response.text
     lead_approved(demo, "still-open")
     assert payable_of(demo, services)["payable_now"] == "10.00"  # no lock was kept
+
+
+def test_a_lead_the_lead_view_does_not_hold_yet_waits_out_the_longest_lock(demo, services):
+    with_rules(demo, offer='lock_for = "30d"')
+    lead_id = lead_approved(demo, "not-in-view")
+    services.runner.catch_up()
+    with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("DELETE FROM lead_view WHERE id = %s", (lead_id,))  # a lagging read model
+
+    services.clock = later(timedelta(days=1))
+
+    assert payable_of(demo, services)["payable"] == "0.00"
+    services.clock = later(LOCK + timedelta(seconds=1))
+    assert payable_of(demo, services)["payable"] == "10.00"
