@@ -7,7 +7,9 @@ here runs at import time.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from app.eventstore.application import LedgerApplication
 from app.eventstore.breaker import DatabaseBreaker
@@ -45,6 +47,7 @@ class Services:
     breaker: DatabaseBreaker  # the writer's, also bounding every HTTP request (database_gate)
     deferred_clicks: DeferredClicks  # visitors sent on while the database was down
     replica: ReadReplica | None = None  # LEDGER_READ_URL: support and admin reads go there
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # lock_for's now
 
     @classmethod
     def open(cls, settings: Settings, address: DatabaseAddress | None = None) -> Services:

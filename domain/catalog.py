@@ -32,7 +32,7 @@ from domain.catalog_entities import (
     Site,
     Webmaster,
 )
-from domain.catalog_holds import HoldRulesKept, apply_hold_rules
+from domain.catalog_payable import PayableRulesKept, apply_offer_rules
 from domain.catalog_references import reference_problems
 from domain.catalog_view import CatalogView, PersonalRateKey
 from domain.money import Money
@@ -43,7 +43,7 @@ __all__ = ["CATALOG_ID", "Catalog", "CatalogChanges", "RetroactiveRateChange"]
 CATALOG_ID = uuid5(NAMESPACE_URL, "postback-ledger:catalog")
 
 
-class Catalog(HoldRulesKept):
+class Catalog(PayableRulesKept):
     """The network's one catalog, changed only by applying catalog files."""
 
     @classmethod
@@ -78,6 +78,7 @@ class Catalog(HoldRulesKept):
             site_access=self._site_access,
             global_token_allowed_ips=self._global_token_allowed_ips,
             hold_rules=self.hold_rules(),
+            payable_rules=self.payable_rules(),
         )
 
     def apply_document(
@@ -94,7 +95,7 @@ class Catalog(HoldRulesKept):
         apply.apply_parties(self, doc, held, log)
         for offer in doc.offers:
             apply.apply_offer(self, offer, held.offers.get(offer.id), log)
-            apply_hold_rules(self, offer, log)
+            apply_offer_rules(self, offer, log)
         apply.apply_flows(self, doc, held, log)
         for rate in doc.personal_rates:
             apply.apply_personal_rate(self, rate, log)

@@ -20,6 +20,7 @@ from domain.catalog_entries import (
     PersonalRateEntry,
     SiteEntry,
 )
+from domain.catalog_payable import apply_min_payouts
 from domain.catalog_tokens import sha256_hex
 from domain.catalog_view import CatalogView
 from domain.rate_plans import first_difference, goal_plan, personal_plan
@@ -39,6 +40,7 @@ def apply_parties(catalog: Catalog, doc: CatalogDocument, held: CatalogView, log
         if known != Webmaster(webmaster.id, webmaster.name):
             catalog._define_webmaster(id=webmaster.id, name=webmaster.name)
             log.lines.append(f"{verb(known)} webmaster {webmaster.id}: {webmaster.name}")
+    apply_min_payouts(catalog, doc, log)
 
 
 def apply_offer(catalog: Catalog, entry: OfferEntry, known: Offer | None, log: ChangeLog):

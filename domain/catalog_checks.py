@@ -19,6 +19,7 @@ from domain.catalog_entries import (
     SiteEntry,
 )
 from domain.catalog_holds import hold_rule_file_problems
+from domain.catalog_payable import payable_rule_file_problems
 from domain.money import InvalidAmount, UnknownCurrency, parse_amount
 from domain.webmaster_postbacks import postback_problems
 
@@ -212,4 +213,5 @@ FILE_CHECKS: list[Callable[[CatalogDocument], list[str]]] = [
     _personal_rate_problems,
     postback_problems,
     hold_rule_file_problems,
+    payable_rule_file_problems,
 ]

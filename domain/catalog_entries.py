@@ -83,6 +83,7 @@ class OfferEntry(Entry):
     active: bool = True
     hold_for: str | None = None  # how long a lead stays on hold (domain.hold_rules)
     after_hold: str | None = None  # then: "approve" (default) or "cancel"
+    lock_for: str | None = None  # approved money payable after this long (domain.payable_rules)
 
 
 class AdvertiserEntry(Entry):
@@ -98,6 +99,7 @@ class WebmasterEntry(Entry):
     id: Id
     name: Name
     postbacks: list[PostbackEntry] = []  # where the webmaster's tracker hears of its leads
+    min_payout: str | list[str] | None = None  # "50.00 USD" or one per currency
 
 
 class FlowEntry(Entry):

@@ -36,6 +36,7 @@ from domain.catalog_tokens import (
 )
 from domain.hold_rules import HoldRule
 from domain.money import Money
+from domain.payable_rules import PayableRules
 from domain.rate_schedule import active, change_instants, in_force, in_force_on, latest
 
 __all__ = [
@@ -87,6 +88,7 @@ class CatalogView:
     global_token_allowed_ips: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # (offer, goal "" for the offer's own) -> its hold rule (domain.hold_rules)
     hold_rules: Mapping[tuple[str, str], HoldRule] = field(default_factory=dict)
+    payable_rules: PayableRules = field(default_factory=PayableRules)  # lock_for, min_payout
     _personal_schedules: Mapping[PersonalRateKey, tuple[PersonalRateVersion, ...]] = field(
         init=False, repr=False, compare=False
     )

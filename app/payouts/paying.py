@@ -14,7 +14,8 @@ Four eyes (LEDGER_FOUR_EYES_OVER): a payout over the limit of its currency is on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -22,7 +23,8 @@ from eventsourcing.persistence import IntegrityError
 
 from app.eventstore.application import LedgerApplication
 from app.periods.closing import payouts_may_book
-from domain.ledger import holder_view, webmaster_account
+from domain.ledger import webmaster_account
+from domain.payable_rules import PayableRules
 from domain.payout import (
     BOOKED,
     PENDING_APPROVAL,
@@ -33,8 +35,9 @@ from domain.payout import (
     SameApprover,
     payout_id,
 )
-from projections.commission_ledger.projection import PAYOUT_EVENT
 from projections.commission_ledger.projection import PROJECTION_NAME as LEDGER
+from projections.lead_view.projection import LEAD_VIEW_TABLE as LEAD_VIEW
+from projections.payouts.payable import payable_money
 from projections.runner import wait_for_position
 
 _TRIES = 5
@@ -60,10 +63,20 @@ class PayoutRequest:
         return None if self.amount is None else str(self.amount)
 
 
-_EARNED = (
-    "SELECT coalesce(sum(amount), 0) AS total, count(*) AS entries FROM ledger_entries "
-    "WHERE account = %s AND currency = %s AND bucket = 'approved' AND event_type <> %s"
-)
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PayingTerms:
+    """The catalog's `lock_for` and `min_payout` (domain.payable_rules) and the clock that says
+    which approvals are past their lock."""
+
+    rules: PayableRules = field(default_factory=PayableRules)
+    clock: Callable[[], datetime] = _utc_now
+
+    def locks(self) -> dict:
+        return {offer: self.rules.lock_of(offer) for offer in self.rules.lock_for}
 
 
 def pay(
@@ -72,15 +85,25 @@ def pay(
     actor: str,
     wait_seconds: float,
     four_eyes_over: dict[str, Decimal] | None = None,
+    terms: PayingTerms | None = None,
 ) -> PayoutReference:
-    """The payout made for `request.reference` (made now, or earlier by the same request)."""
+    """The payout made for `request.reference` (made now, or earlier by the same request).
+    Below the webmaster's `min_payout` in the currency it is refused (409)."""
     earlier = _earlier(ledger, request)
     if earlier is not None:
         return earlier
+    terms = terms or PayingTerms()
     limit = (four_eyes_over or {}).get(request.currency)
+    minimum = terms.rules.minimum(request.webmaster, request.currency)
 
     def decide(payouts: Payouts, earned: Decimal) -> tuple[list, PayoutReference]:
         amount = _checked(lambda: payouts.decide(earned, request.amount))
+        if minimum is not None and amount < minimum:
+            raise PayoutRefused(
+                409,
+                f"{amount} {request.currency} is below the minimum payout of {minimum} "
+                f"{request.currency} for {request.webmaster}",
+            )
         state = PENDING_APPROVAL if limit is not None and amount > limit else BOOKED
         taken = PayoutReference(
             reference=request.reference, webmaster=request.webmaster,
@@ -93,7 +116,7 @@ def pay(
         return [payouts, taken], taken
 
     try:
-        return _booking(ledger, request.webmaster, request.currency, wait_seconds, decide)
+        return _booking(ledger, request.webmaster, request.currency, wait_seconds, decide, terms)
     except IntegrityError:
         earlier = _earlier(ledger, request)
         if earlier is not None:
@@ -102,7 +125,11 @@ def pay(
 
 
 def approve(
-    ledger: LedgerApplication, payout: UUID, approver: str, wait_seconds: float
+    ledger: LedgerApplication,
+    payout: UUID,
+    approver: str,
+    wait_seconds: float,
+    terms: PayingTerms | None = None,
 ) -> PayoutReference:
     """Book a payout pending approval, as another person than the one who asked for it."""
     taken = ledger.get_or_none(payout)
@@ -124,7 +151,9 @@ def approve(
         return [payouts, fresh], fresh
 
     try:
-        return _booking(ledger, taken.webmaster, taken.currency, wait_seconds, decide)
+        return _booking(
+            ledger, taken.webmaster, taken.currency, wait_seconds, decide, terms or PayingTerms()
+        )
     except IntegrityError as raced:
         fresh = ledger.get_or_none(payout)
         if fresh.state == BOOKED:
@@ -136,23 +165,31 @@ Decision = Callable[[Payouts, Decimal], tuple[list, PayoutReference]]
 
 
 def _booking(
-    ledger: LedgerApplication, webmaster: str, currency: str, wait_seconds: float, decide: Decision
+    ledger: LedgerApplication,
+    webmaster: str,
+    currency: str,
+    wait_seconds: float,
+    decide: Decision,
+    terms: PayingTerms,
 ) -> PayoutReference:
-    """Run `decide` on the webmaster's payouts and what they earned, save what it changed; again
-    if another payout for them was saved in between. An IntegrityError left is a reference's."""
-    wait_for_position(ledger, LEDGER, ledger.recorder.max_notification_id() or 0, wait_seconds)
+    """Run `decide` on the webmaster's payouts and what they earned (approved and past its
+    offer's lock), save what it changed; again if another payout for them was saved in between.
+    An IntegrityError left is a reference's."""
+    stored = ledger.recorder.max_notification_id() or 0
+    wait_for_position(ledger, LEDGER, stored, wait_seconds)
+    wait_for_position(ledger, LEAD_VIEW, stored, wait_seconds)  # the offers, for lock_for
     account = webmaster_account(webmaster)
     for _ in range(_TRIES):
         with ledger.recorder.datastore.transaction(commit=False) as cursor:
             if not payouts_may_book(cursor):
                 raise PayoutRefused(409, "a period is being closed; pay when the close is done")
-            row = cursor.execute(_EARNED, (account, currency, PAYOUT_EVENT)).fetchone()
-            if not row["entries"]:
+            rows = payable_money(cursor, currency, terms.clock(), terms.locks(), account)
+            if not rows or not rows[0]["leads"]:
                 raise PayoutRefused(422, f"{webmaster} has no money in {currency} to pay")
             payouts = ledger.get_or_none(Payouts.create_id(webmaster, currency)) or Payouts(
                 webmaster=webmaster, currency=currency
             )
-            changed, answer = decide(payouts, holder_view(account, row["total"]))
+            changed, answer = decide(payouts, rows[0]["earned"])
             if not changed:
                 return answer
             try:

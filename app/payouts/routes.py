@@ -13,7 +13,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from app.payouts.paying import PayoutRefused, PayoutRequest, approve, pay
+from app.payouts.payables import Payable, payables
+from app.payouts.paying import PayingTerms, PayoutRefused, PayoutRequest, approve, pay
 from domain.money import InvalidAmount, UnknownCurrency, check_currency, parse_amount
 from projections.payouts import projection as payouts
 
@@ -59,14 +60,6 @@ class PayoutPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class Payable(msgspec.Struct):
-    """What the ledger holds payable for a webmaster; negative after a clawback of paid money."""
-
-    webmaster: str
-    currency: str
-    payable: str
-
-
 class PayablePage(msgspec.Struct):
     items: list[Payable]
 
@@ -98,7 +91,7 @@ class PayoutController(Controller):
         try:
             taken = pay(
                 services.ledger, wanted, actor, settings.projection_wait_seconds,
-                settings.four_eyes_over,
+                settings.four_eyes_over, terms(services),
             )  # fmt: skip
         except PayoutRefused as refused:
             raise ClientException(str(refused), status_code=refused.status) from refused
@@ -117,8 +110,9 @@ class PayoutController(Controller):
         actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
         try:
             taken = approve(
-                services.ledger, payout, actor, services.settings.projection_wait_seconds
-            )
+                services.ledger, payout, actor, services.settings.projection_wait_seconds,
+                terms(services),
+            )  # fmt: skip
         except PayoutRefused as refused:
             if refused.status == 403:
                 raise PermissionDeniedException(str(refused)) from refused
@@ -165,14 +159,20 @@ class PayoutController(Controller):
         "/payables",
         sync_to_thread=True,
         opt={"role": "support"},
-        summary="What each webmaster can be paid now in a currency",
+        summary="What each webmaster can be paid now in a currency, below its minimum, locked",
         responses=error_responses(*ADMIN_ROUTE, "unprocessable"),
     )
     def list_payables(self, request: Request, currency: FromQuery[str]) -> PayablePage:
         code = _currency(currency)
-        with request.app.state.services.ledger.recorder.datastore.transaction(commit=False) as db:
-            rows = payouts.payables(db, code)
-        return PayablePage([Payable(r["webmaster"], code, str(r["payable"])) for r in rows])
+        services = request.app.state.services
+        rules = services.catalog.current().payable_rules
+        with services.ledger.recorder.datastore.transaction(commit=False) as db:
+            return PayablePage(payables(db, code, rules, services.clock()))
+
+
+def terms(services) -> PayingTerms:
+    """The catalog's lock_for and min_payout now, and the service's clock."""
+    return PayingTerms(services.catalog.current().payable_rules, services.clock)
 
 
 def payout_out(taken) -> PayoutOut:

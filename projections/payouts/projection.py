@@ -62,14 +62,3 @@ def newest(
         "AND (%(b)s::bigint IS NULL OR position < %(b)s) ORDER BY position DESC LIMIT %(n)s",
         {"w": webmaster, "b": before, "n": limit},
     ).fetchall()
-
-
-def payables(cursor: psycopg.Cursor, currency: str) -> list[dict]:
-    """Each webmaster's approved balance in `currency` as the ledger holds it (paid deducted):
-    signed ledger sums, a webmaster's money being credits."""
-    return cursor.execute(
-        "SELECT split_part(account, ':', 2) AS webmaster, -amount AS payable FROM ledger_balances "
-        "WHERE account LIKE 'webmaster:%%' AND bucket = 'approved' AND currency = %s "
-        "AND amount <> 0 ORDER BY account",
-        (currency,),
-    ).fetchall()
