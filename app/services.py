@@ -53,7 +53,7 @@ class Services:
         address = address or database_address(settings)
         with schema_lock(address):  # both create their tables if missing
             ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
-            ledger.target_secrets = TargetSecrets(ensure_signing_key(settings))
+            ledger.target_secrets = TargetSecrets(lambda: ensure_signing_key(settings))
             create_staff_tables(ledger)
             catalog = CatalogCache(ledger, settings.catalog_reload_seconds)
             projections = build_projections(catalog)

@@ -15,7 +15,8 @@ import base64
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cached_property
 
 import psycopg
 from cryptography.fernet import Fernet, InvalidToken
@@ -42,9 +43,21 @@ def _derived(signing_key: str, purpose: str) -> bytes:
 class TargetSecrets:
     """`reference(secret)` for the events, `keep` at apply, `revealed` when signing."""
 
-    def __init__(self, signing_key: str) -> None:
-        self._fingerprint_key = _derived(signing_key, "fingerprint")
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derived(signing_key, "encrypt")))
+    def __init__(self, signing_key: str | Callable[[], str]) -> None:
+        """`signing_key`, or how to get it when first needed (it may make the key file)."""
+        self._signing_key = signing_key
+
+    @cached_property
+    def _fingerprint_key(self) -> bytes:
+        return _derived(self._key(), "fingerprint")
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        return Fernet(base64.urlsafe_b64encode(_derived(self._key(), "encrypt")))
+
+    def _key(self) -> str:
+        key = self._signing_key
+        return key if isinstance(key, str) else key()
 
     def reference(self, secret: str) -> str:
         digest = hmac.new(self._fingerprint_key, secret.encode(), hashlib.sha256).hexdigest()
