@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from app.deliveries.secret_vault import TargetSecrets
 from tests.deliveries.test_content import _independent_signature_check
 from tests.delivery_controls import (
     configure,
@@ -64,3 +65,14 @@ def test_applying_the_same_secret_again_records_nothing_new(demo, services):
     assert services.ledger.postback_targets_aggregate().version == version
     configure(demo, postbacks_toml(url, secret="rotated"))
     assert services.ledger.postback_targets_aggregate().version == version + 1
+
+
+def test_a_new_signing_key_cannot_open_the_old_rows_until_the_catalog_is_applied_again(services):
+    old, new = TargetSecrets("old-signing-key"), TargetSecrets("new-signing-key")
+    assert old.reference(SECRET) != new.reference(SECRET)  # so the next apply records again
+    with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
+        old.keep(cursor, [SECRET])
+        assert old.revealed(cursor) == {old.reference(SECRET): SECRET}
+        assert new.revealed(cursor) == {}  # logged, not raised: the sender goes on
+        new.keep(cursor, [SECRET])  # what applying the catalog again does
+        assert new.revealed(cursor)[new.reference(SECRET)] == SECRET
