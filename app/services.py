@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from app.deliveries.secret_vault import TargetSecrets
 from app.eventstore.application import LedgerApplication
 from app.eventstore.breaker import DatabaseBreaker
 from app.eventstore.database import DatabaseAddress, database_address, schema_lock
@@ -18,6 +19,7 @@ from app.eventstore.replica import ReadReplica
 from app.postbacks.catalog_cache import CatalogCache
 from app.postbacks.deferred_clicks import DeferredClicks
 from app.postbacks.processing import PostbackProcessor
+from app.postbacks.screening import ensure_signing_key
 from app.postbacks.writer import PostbackWriter
 from app.settings import Settings
 from app.staff.tables import create_staff_tables
@@ -54,6 +56,7 @@ class Services:
         address = address or database_address(settings)
         with schema_lock(address):  # both create their tables if missing
             ledger = LedgerApplication(env=address.eventsourcing_env(settings.pool_size))
+            ledger.target_secrets = TargetSecrets(lambda: ensure_signing_key(settings))
             create_staff_tables(ledger)
             catalog = CatalogCache(ledger, settings.catalog_reload_seconds)
             projections = build_projections(catalog)

@@ -8,11 +8,14 @@ listed without postbacks has none; one not listed keeps what it had (the file ne
 
 The targets live in an aggregate of their own, saved with the catalog in one transaction, so the
 catalog's own events stay as they are and the notifier sees every change in the event log.
-Secrets are kept as they are given: signing needs them (HMAC), a digest would not do.
+A signing secret is not recorded: only `secret_ref`, a keyed reference the caller makes (the app
+keeps the secret itself encrypted outside the event store, `app.deliveries.secret_vault`), so a
+changed secret is still a changed target. Targets recorded before kept `secret` in clear.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -45,8 +48,9 @@ class Target:
     url: str
     events: frozenset[str] | None
     method: str
-    secret: str | None
+    secret: str | None  # only in targets recorded before secrets were kept apart
     url_secret: str | None = None
+    secret_ref: str | None = None  # the keyed reference the secret is kept under
 
     @property
     def id(self) -> UUID:
@@ -96,11 +100,22 @@ def _shown(url: str) -> str:
     return url if len(url) <= 200 else url[:200] + "…"
 
 
-def _plain(entries: list[PostbackEntry]) -> list[dict]:
-    """As recorded; `url_secret` only when given, so targets recorded before it existed compare
-    equal to the same file applied again."""
-    plain = [msgspec.to_builtins(entry) for entry in entries]
-    return [{k: v for k, v in p.items() if k != "url_secret" or v is not None} for p in plain]
+def _plain(entries: list[PostbackEntry], reference: Callable[[str], str]) -> list[dict]:
+    """As recorded: the secret replaced by its reference; `url_secret` only when given, so
+    targets recorded before it existed compare equal to the same file applied again."""
+    plain = []
+    for entry in entries:
+        found = msgspec.to_builtins(entry)
+        secret = found.pop("secret")
+        found["secret_ref"] = None if secret is None else reference(secret)
+        plain.append({k: v for k, v in found.items() if k != "url_secret" or v is not None})
+    return plain
+
+
+def document_secrets(doc: Any) -> set[str]:
+    """Every signing secret the document's postbacks name."""
+    owners = [*doc.webmasters, *doc.flows]
+    return {entry.secret for owner in owners for entry in owner.postbacks if entry.secret}
 
 
 def _target(entry: dict) -> Target:
@@ -111,6 +126,7 @@ def _target(entry: dict) -> Target:
         method=entry.get("method", "GET"),
         secret=entry.get("secret"),
         url_secret=entry.get("url_secret"),
+        secret_ref=entry.get("secret_ref"),
     )
 
 
@@ -140,17 +156,18 @@ class WebmasterPostbacks(Aggregate):
         self.by_webmaster.update(webmasters)
         self.by_flow.update(flows)
 
-    def apply_document(self, doc: Any) -> list[str]:
-        """Record what the file says of postbacks where it differs; lines an operator reads."""
+    def apply_document(self, doc: Any, reference: Callable[[str], str]) -> list[str]:
+        """Record what the file says of postbacks where it differs; lines an operator reads.
+        `reference` turns a secret into what is recorded in its place."""
         webmasters = {
-            w.id: _plain(w.postbacks)
+            w.id: _plain(w.postbacks, reference)
             for w in doc.webmasters
-            if _plain(w.postbacks) != self.by_webmaster.get(w.id, [])
+            if _plain(w.postbacks, reference) != self.by_webmaster.get(w.id, [])
         }
         flows = {
-            str(f.id): _plain(f.postbacks)
+            str(f.id): _plain(f.postbacks, reference)
             for f in doc.flows
-            if _plain(f.postbacks) != self.by_flow.get(str(f.id), [])
+            if _plain(f.postbacks, reference) != self.by_flow.get(str(f.id), [])
         }
         if webmasters or flows:
             self._configure(webmasters=webmasters, flows=flows)

@@ -139,7 +139,7 @@ class Notifier:
             method=request.method,
             body=request.body,
             content_type=request.content_type,
-            secret=target.secret,
+            secret=target.secret_ref or target.secret,  # a reference, or a secret of old
             url_secret=target.url_secret,
             host=(urlsplit(request.url).hostname or "").lower(),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from app.deliveries.secret_vault import is_reference
 from app.eventstore.application import LedgerApplication
 from domain.webmaster_postbacks import PostbackTargets, WebmasterPostbacks
 
@@ -58,12 +59,14 @@ def first_position(app: LedgerApplication) -> sql.Composed:
 class CurrentSecrets:
     """Each target's signing secret as the catalog says now: an attempt made after a secret is
     rotated is signed with the new one, whether its delivery was queued before or after.
-    `refresh(cursor)` costs one indexed look-up; the targets are read again only when changed."""
+    `refresh(cursor)` costs one indexed look-up; the targets and the kept secrets
+    (`app.deliveries.secret_vault`) are read again only when changed."""
 
     def __init__(self, app: LedgerApplication) -> None:
         self._app = app
         self._version = -1
         self._by_target: dict = {}
+        self._revealed: dict[str, str] = {}
         self._latest = sql.SQL(
             "SELECT coalesce(max(originator_version), 0) AS version FROM {}"
             " WHERE originator_id = %s"
@@ -76,9 +79,15 @@ class CurrentSecrets:
         found = self._app.repository.get(TARGETS_ID, version=version) if version else None
         targets = found.targets() if found is not None else PostbackTargets.none()
         groups = (*targets.by_webmaster.values(), *targets.by_flow.values())
-        self._by_target = {target.id: target.secret for group in groups for target in group}
+        self._by_target = {
+            target.id: target.secret_ref or target.secret for group in groups for target in group
+        }
+        keeper = self._app.target_secrets
+        self._revealed = keeper.revealed(cursor) if keeper is not None else {}
         self._version = version
 
     def of(self, target, queued_with: str | None) -> str | None:
-        """The target's secret now; the one it was queued with if it is no longer configured."""
-        return self._by_target.get(target, queued_with)
+        """The target's secret now; the one it was queued with if it is no longer configured.
+        Either is a reference to a kept secret, or a secret recorded in clear before."""
+        found = self._by_target.get(target, queued_with)
+        return self._revealed.get(found) if is_reference(found) else found

@@ -7,6 +7,7 @@ HTTP edge answers with 503.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from domain.catalog import Catalog, CatalogChanges
 from domain.catalog_document import CatalogDocument
 from domain.catalog_view import CatalogView
 from domain.click import Click
-from domain.webmaster_postbacks import WebmasterPostbacks
+from domain.webmaster_postbacks import WebmasterPostbacks, document_secrets
 
 
 class DatabaseUnavailable(Exception):
@@ -33,6 +34,9 @@ class LedgerApplication(BatchSaving, Application[UUID]):
     name = "Ledger"
     # Appends without psycopg pipeline mode, which hung on large group-commit batches.
     env = {"APPLICATION_RECORDER_TOPIC": "app.eventstore.recorder:LedgerRecorder"}
+    # Keeps webmaster postback secrets out of the events (app.deliveries.secret_vault), set by
+    # Services.open: `reference(secret)` and `keep(cursor, secrets)`.
+    target_secrets: Any = None
 
     def get_or_none(self, aggregate_id: UUID) -> Any | None:
         try:
@@ -84,9 +88,22 @@ class LedgerApplication(BatchSaving, Application[UUID]):
         catalog = self.get_or_none(Catalog.create_id()) or Catalog()
         changes = catalog.apply_document(document, now, actor)
         targets = self.postback_targets_aggregate()
-        lines = targets.apply_document(document)
+        lines = targets.apply_document(document, self._kept_secrets(document))
         self.save(catalog, targets)  # one transaction: the file applies whole or not at all
         return replace(changes, lines=changes.lines + tuple(lines))
+
+    def _kept_secrets(self, document: CatalogDocument) -> Callable[[str], str]:
+        """The document's signing secrets stored encrypted apart (before the events: a secret
+        kept for a file that then fails to apply is harmless), and what the events record."""
+        keeper = self.target_secrets
+        secrets = document_secrets(document)
+        if keeper is None:
+            if secrets:
+                raise RuntimeError("webmaster postback secrets need a keeper (Services.open)")
+            return lambda secret: secret  # never called: there is no secret
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            keeper.keep(cursor, secrets)
+        return keeper.reference
 
     def postback_targets_aggregate(self) -> WebmasterPostbacks:
         return self.get_or_none(WebmasterPostbacks.create_id()) or WebmasterPostbacks()

@@ -35,6 +35,7 @@ from app.audit.postback_log_routes import postback_out
 from app.auth import token_holder
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
 from app.support.accounts import AccountController
+from app.support.deliveries_page import DeliveriesPage
 from app.support.downloads import LeadDownloads
 from app.support.moments import CHOICES, moment_of
 from app.support.rates import RatesPage
@@ -271,6 +272,7 @@ def support_routes() -> list:
             exception_handlers={LoginRequired: to_login},
         ),  # fmt: skip
         AccountController,
+        DeliveriesPage,
         LeadDownloads,
         create_static_files_router(path="/static", directories=[HERE / "static"]),
     ]

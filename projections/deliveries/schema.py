@@ -43,6 +43,9 @@ _TABLES = (
     "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS resent_at timestamptz",
     "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS url_secret text",
     "CREATE INDEX IF NOT EXISTS deliveries_listed ON deliveries (queued_at, position, id)",
+    # Webmaster postback secrets, encrypted (app.deliveries.secret_vault; also made at apply).
+    "CREATE TABLE IF NOT EXISTS target_secrets (reference text PRIMARY KEY,"
+    " sealed text NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())",
     "CREATE INDEX IF NOT EXISTS deliveries_chain ON deliveries (lead, target, position)"
     " INCLUDE (in_flight) WHERE state = 'pending'",
 )
