@@ -3,6 +3,8 @@ lead history and on the support page's timeline; the shared admin token signs as
 
 from __future__ import annotations
 
+import time
+
 from tests.controls import ADMIN, create, new_click, postbacks
 from tests.delivery_controls import (
     configure,
@@ -76,8 +78,19 @@ def test_a_statement_upload_and_its_settlement_name_the_operator(demo):
 
     assert accepted.status_code == 200, accepted.text
     assert demo.get(f"/api/reconciliations/{run_id}", headers=ADMIN).json()["actor"] == "Omar"
-    settled_steps = [s for s in history(demo, lead_id)["steps"] if s["statement_line"]]
+    settled_steps = settled_history_steps(demo, lead_id)
     assert [s["statement_line"]["by"] for s in settled_steps] == ["Omar"]
+
+
+def settled_history_steps(client, lead_id: str, timeout: float = 30) -> list[dict]:
+    """The history's steps settled from a statement, once the read models have caught up (the
+    settlement is committed before accept answers; the history's postback steps lag behind it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        steps = [s for s in history(client, lead_id)["steps"] if s["statement_line"]]
+        if steps or time.monotonic() > deadline:
+            return steps
+        time.sleep(0.1)
 
 
 def test_a_resend_names_the_operator_in_the_lead_history(demo, services):
