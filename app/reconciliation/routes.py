@@ -77,6 +77,7 @@ class ReconciliationController(Controller):
         responses=error_responses(
             *ADMIN_ROUTE,
             *_STATEMENT_CODES,
+            "not_found",
             "statement_too_large",
             "advertiser_busy",
             "reconciliation_cancelled",

@@ -19,7 +19,8 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
 4. `POST /api/reconciliations` may refuse a schema-valid upload with 400: its period, tolerances
    and mapping follow the statement's own reading rules (a date or a date-time, `1d`,
    `field:Column,…`), and only reading the CSV body tells whether it is a statement. Each
-   refusal names the parameter, or the line and column.
+   refusal names the parameter, or the line and column; an advertiser the catalog does not
+   name is 404.
 5. `GET /api/holds` may refuse a schema-valid request with 400: its `cursor` is opaque (only a
    `next_cursor` this service gave out is one) and `due_before` is a date or an ISO 8601 time.
 6. Periods, payouts, payables and invoices may refuse a schema-valid request with 400, 404, 409

@@ -83,7 +83,10 @@ def _open_page_transaction(watch: psycopg.Connection, dbname: str) -> int | None
     """The transaction id of a page being written by another session, if one is open now."""
     row = watch.execute(
         "SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL",
+        "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL "
+        # a start-up's DDL (tables, indexes, columns of the read models) is no page: its short
+        # transaction mostly commits before the kill lands, which says nothing about pages
+        "AND query !~* '^\\s*(create|alter|drop|comment)'",
         (dbname,),
     ).fetchone()
     return row[0] if row else None
@@ -160,7 +163,11 @@ def test_a_projection_process_killed_mid_batch_resumes_without_duplicate_or_gap(
         _store(services)
         head = services.ledger.recorder.max_notification_id()
         with psycopg.connect(database.conninfo(), autocommit=True) as watch:
-            outcomes = [_kill_mid_page(database, tmp_path, watch) for _ in range(4)]
+            # On a loaded machine a page may commit between being seen and the kill: try again
+            # (each try also moves the projections on) until a kill hits an open page.
+            outcomes: list[str | None] = []
+            while len(outcomes) < 12 and "aborted" not in outcomes:
+                outcomes.append(_kill_mid_page(database, tmp_path, watch))
             assert "aborted" in outcomes, outcomes  # at least one kill hit an open page
             _run_to_the_end(database, tmp_path, watch, head)
 
