@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,16 @@ for budget, examples, steps in (("ci", 20, 30), ("long", 300, 50)):
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped with SIGTERM (a CI timeout, a `kill`) tears down as Ctrl-C does: the
+    servers, workers and the embedded PostgreSQL it started stop, and their folders go."""
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
 @pytest.fixture

@@ -81,6 +81,8 @@ def server_environment(
         LEDGER_DATA_DIR=str(data_dir),
         LEDGER_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # The server ends with this test run, even when the run is killed (app.ops.lifeline).
+        LEDGER_SERVE_PID=str(os.getpid()),
     )
     env.update(extra or {})
     return env

@@ -57,10 +57,13 @@ def register(commands) -> None:
 def run_server(args) -> int:
     from app.cli.catalog import apply_file
     from app.cli.opening import database_address
-    from app.ops.lifeline import serve_names_itself
+    from app.ops.lifeline import end_with_parent, serve_names_itself
     from app.ops.projection_process import ProjectionProcess
     from app.postbacks.screening import ensure_signing_key
 
+    # A starter that names itself in LEDGER_SERVE_PID (a test run) takes this server with it
+    # when it ends, even by kill -9; the children below then end with this server.
+    end_with_parent()
     check_port_free(args.host, args.port)
     settings = ensure_admin_token(Settings.from_env())
     if settings.run_notifier:
