@@ -113,6 +113,8 @@ def test_a_site_that_now_signs_accepts_signed_postbacks_on_every_worker_at_once(
 
         signed = send_all(server, [SITE_TOKEN] * PARALLEL, "signed", secret)
         unsigned = send_all(server, [SITE_TOKEN] * (PARALLEL // 2), "unsigned")
+        log = server.log_tail(120)  # what the server said, should an answer be wrong
 
-    assert [(r.status_code, r.json().get("error")) for r in signed] == [(200, None)] * PARALLEL
+    signed_answers = [(r.status_code, r.json().get("error")) for r in signed]
+    assert signed_answers == [(200, None)] * PARALLEL, log
     assert {(r.status_code, r.json().get("error")) for r in unsigned} == {(401, "bad_signature")}
