@@ -11,13 +11,12 @@ import threading
 import time
 from datetime import timedelta
 
-import psycopg
-
 from app.eventstore.application import LedgerApplication
 from domain.signatures import WINDOW_SECONDS
 
 TABLE = "seen_signatures"
 _PURGE_EVERY_SECONDS = 60.0
+_CREATE_LOCK_KEY = 0x7365656E5F736967  # "seen_sig"
 
 
 class ReplayStore:
@@ -48,12 +47,13 @@ class ReplayStore:
         with self._lock:
             if self._table_ready:
                 return
-            try:
-                with self._ledger.recorder.datastore.transaction(commit=True) as cursor:
-                    cursor.execute(
-                        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-                        "signature text PRIMARY KEY, expires_at timestamptz NOT NULL)"
-                    )
-            except psycopg.errors.UniqueViolation:
-                pass  # another process created it at the same moment
+            # Workers meet their first signed postbacks at the same moment: two sessions
+            # running this DDL at once fail with a duplicate key or "type already exists"
+            # (seen as a 500), so creators take turns on a transaction-level lock.
+            with self._ledger.recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK_KEY,))
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+                    "signature text PRIMARY KEY, expires_at timestamptz NOT NULL)"
+                )
             self._table_ready = True
