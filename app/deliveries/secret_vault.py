@@ -21,6 +21,8 @@ from functools import cached_property
 import psycopg
 from cryptography.fernet import Fernet, InvalidToken
 
+from app.eventstore.database import take_schema_turn
+
 log = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "hmac-sha256:"
@@ -65,6 +67,7 @@ class TargetSecrets:
 
     def keep(self, cursor: psycopg.Cursor, secrets: Iterable[str]) -> None:
         """Store each secret encrypted under its reference (again: a key change re-seals)."""
+        take_schema_turn(cursor)  # two applies at once must not run the DDL together
         cursor.execute(CREATE_TABLE)
         rows = [(self.reference(s), self._fernet.encrypt(s.encode()).decode()) for s in secrets]
         if rows:

@@ -169,6 +169,12 @@ def schema_lock(address: DatabaseAddress) -> Iterator[None]:
         yield  # closing the connection releases the lock
 
 
+def take_schema_turn(cursor) -> None:
+    """Wait for this transaction's turn to run DDL (tables made on first use by a request):
+    the same lock as `schema_lock`, held until the transaction ends."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+
+
 def start_embedded(data_dir: Path):
     """Start (or join) the embedded PostgreSQL in `data_dir/pg` and return its server handle.
 

@@ -12,11 +12,11 @@ import time
 from datetime import timedelta
 
 from app.eventstore.application import LedgerApplication
+from app.eventstore.database import take_schema_turn
 from domain.signatures import WINDOW_SECONDS
 
 TABLE = "seen_signatures"
 _PURGE_EVERY_SECONDS = 60.0
-_CREATE_LOCK_KEY = 0x7365656E5F736967  # "seen_sig"
 
 
 class ReplayStore:
@@ -51,7 +51,7 @@ class ReplayStore:
             # running this DDL at once fail with a duplicate key or "type already exists"
             # (seen as a 500), so creators take turns on a transaction-level lock.
             with self._ledger.recorder.datastore.transaction(commit=True) as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK_KEY,))
+                take_schema_turn(cursor)
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {TABLE} ("
                     "signature text PRIMARY KEY, expires_at timestamptz NOT NULL)"
