@@ -1,37 +1,23 @@
-"""Delivery figures for `/metrics`, read from the delivery tables at scrape time.
-
-The sender runs in the notifier's process, not in the HTTP workers that answer scrapes: counting
-in the database gives the same figures whichever process answers.
-"""
+"""Delivery figures for `/metrics`, read from the delivery tables at scrape time
+(`app.scraped_metrics` says why)."""
 
 from __future__ import annotations
 
-import logging
-
 from prometheus_client.core import GaugeMetricFamily
 
+from app.scraped_metrics import ScrapedFromDatabase
 from projections.deliveries import reads
 
-log = logging.getLogger(__name__)
 
-
-class DeliveryCollector:
+class DeliveryCollector(ScrapedFromDatabase):
     """Deliveries by outcome, the queue's depth and the age of its oldest undelivered item."""
 
-    def __init__(self, services_of) -> None:
-        self._services_of = services_of
+    name = "delivery"
 
-    def describe(self):
-        return []
+    def read(self, cursor):
+        return reads.figures(cursor)
 
-    def collect(self):
-        try:
-            ledger = self._services_of().ledger
-            with ledger.recorder.datastore.transaction(commit=False) as cursor:
-                figures = reads.figures(cursor)
-        except Exception as error:  # a scrape must answer even when the database does not
-            log.debug("delivery metrics without the database: %s", error)
-            return []
+    def families(self, figures):
         by_state = GaugeMetricFamily(
             "ledger_deliveries", "Deliveries to webmasters by outcome", labels=["state"]
         )

@@ -1,38 +1,25 @@
-"""Hold figures for `/metrics`, read from the holds tables at scrape time.
-
-The follower runs in a process of its own, not in the HTTP workers that answer scrapes: read
-from the database, the figures are the same whichever process answers.
-"""
+"""Hold figures for `/metrics`, read from the holds tables at scrape time
+(`app.scraped_metrics` says why)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from app.scraped_metrics import ScrapedFromDatabase
 from projections.holds import reads
 
-log = logging.getLogger(__name__)
 
-
-class HoldCollector:
+class HoldCollector(ScrapedFromDatabase):
     """Holds running, releases by outcome, and how late the oldest due hold is."""
 
-    def __init__(self, services_of) -> None:
-        self._services_of = services_of
+    name = "hold"
 
-    def describe(self):
-        return []
+    def read(self, cursor):
+        return reads.figures(cursor, datetime.now(UTC))
 
-    def collect(self):
-        try:
-            ledger = self._services_of().ledger
-            with ledger.recorder.datastore.transaction(commit=False) as cursor:
-                figures = reads.figures(cursor, datetime.now(UTC))
-        except Exception as error:  # a scrape must answer even when the database does not
-            log.debug("hold metrics without the database: %s", error)
-            return []
+    def families(self, figures):
         running = GaugeMetricFamily("ledger_holds_running", "Leads on hold that a rule will end")
         running.add_metric([], figures["running"])
         released = CounterMetricFamily(
