@@ -16,7 +16,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from tests.servers import REPOSITORY, _live_members
+from tests.servers import REPOSITORY, _group_ended, _live_members
 
 INNER_TEST = """
 import os, time
@@ -56,7 +56,7 @@ def test_a_killed_test_run_leaves_no_server_running(database, tmp_path):
         run.send_signal(signal.SIGKILL)
         run.wait(10)
 
-        assert group_ends(serve_pid, timeout=20), "the server outlived the run that started it"
+        assert _group_ended(serve_pid, 20), "the server outlived the run that started it"
     finally:
         run.kill()
         run.wait(10)
@@ -73,12 +73,3 @@ def wait_for_pid(pid_file: Path, run: subprocess.Popen, timeout: float = 120) ->
         assert run.poll() is None, "the inner test run ended before its server served"
         time.sleep(0.2)
     raise AssertionError("the inner test run's server did not come up")
-
-
-def group_ends(group: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while _live_members(group):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
