@@ -123,6 +123,8 @@ def run_load(
             sent = deliveries.measure(database.address, receiver, window, opening if rate else None)
         opened = _open_loop(args, database, server, seeded) if name == "batched" else None
     finally:
+        if receiver is not None:  # the next run's server must not send to this run's receiver
+            deliveries.configure(server.base, ADMIN_TOKEN, None)
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
         if receiver is not None and sent is None:

@@ -83,12 +83,13 @@ class Receiver:
         return receipts
 
 
-def configure(base: str, token: str, port: int) -> None:
-    """Every webmaster of the demo catalog gets one GET target on the receiver."""
+def configure(base: str, token: str, port: int | None) -> None:
+    """Every webmaster of the demo catalog gets one GET target on the receiver (port None: no
+    target, so a later run's server does not send to this run's receiver, gone by then)."""
     url = f"http://127.0.0.1:{port}/pb?d={{delivery}}&st={{status}}&c={{commission}}"
+    target = f'  [[webmasters.postbacks]]\n  url = "{url}"\n' if port else ""
     toml = "".join(
-        f'[[webmasters]]\nid = "{wm}"\nname = "{name}"\n  [[webmasters.postbacks]]\n'
-        f'  url = "{url}"\n'
+        f'[[webmasters]]\nid = "{wm}"\nname = "{name}"\n{target}'
         for wm, name in (("wm-1", "Traffic Co"), ("wm-2", "Push Media"))
     )
     response = httpx.post(
@@ -97,17 +98,22 @@ def configure(base: str, token: str, port: int) -> None:
     response.raise_for_status()
 
 
-def queue_depth(address: DatabaseAddress) -> int:
+def _to(port: int) -> str:
+    """Only the deliveries to this run's receiver: an earlier run's may wait for retries."""
+    return f"url LIKE 'http://127.0.0.1:{int(port)}/%'"
+
+
+def queue_depth(address: DatabaseAddress, port: int) -> int:
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
         return connection.execute(
-            "SELECT count(*) FROM deliveries WHERE state = 'pending'"
+            f"SELECT count(*) FROM deliveries WHERE state = 'pending' AND {_to(port)}"
         ).fetchone()[0]
 
 
-def drain(address: DatabaseAddress) -> float:
+def drain(address: DatabaseAddress, port: int) -> float:
     """Seconds until nothing is pending after the load (the queue's backlog, in time)."""
     started = time.monotonic()
-    while queue_depth(address) and time.monotonic() - started < DRAIN_SECONDS:
+    while queue_depth(address, port) and time.monotonic() - started < DRAIN_SECONDS:
         time.sleep(0.2)
     return round(time.monotonic() - started, 1)
 
@@ -116,15 +122,15 @@ def measure(address: DatabaseAddress, receiver: Receiver, window, open_loop=None
     """After the closed-loop load of `window` (unix start, end): the queue it left, its drain,
     then `open_loop()` (a run at a constant rate, returning its figures) and its drain, and the
     figures of both: deliveries sent per second against queued per second, commit to receipt."""
-    at_end = queue_depth(address)
-    drain_seconds = drain(address)
+    at_end = queue_depth(address, receiver.port)
+    drain_seconds = drain(address, receiver.port)
     opened = None
     if open_loop is not None:
         began = time.time()
         answered = open_loop()
         opened = (began, time.time(), answered)
-        drain(address)
-    rows, receipts = _rows(address), receiver.stop()
+        drain(address, receiver.port)
+    rows, receipts = _rows(address, receiver.port), receiver.stop()
     first: dict[str, float] = {}
     for delivery, at in receipts:
         first.setdefault(delivery, at)
@@ -149,10 +155,11 @@ def measure(address: DatabaseAddress, receiver: Receiver, window, open_loop=None
     return found
 
 
-def _rows(address: DatabaseAddress) -> list[tuple[str, float, str]]:
+def _rows(address: DatabaseAddress, port: int) -> list[tuple[str, float, str]]:
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
         return connection.execute(
             "SELECT id::text, extract(epoch FROM event_at)::float8, state FROM deliveries"
+            f" WHERE {_to(port)}"
         ).fetchall()
 
 
