@@ -98,7 +98,7 @@ def run_load(
         result = load.drive(
             server.base, args.seconds, args.connections, seeded.with_lead, seeded.fresh[run], name
         )
-        window = (began, time.time())
+        window = deliveries.load_ended(began, database.address, receiver)
         cpu_after = cpu.sample(server.process.pid, postgres)
         spent = cpu.per_postback(cpu_before, cpu_after, result["acknowledged"])
         probe.join(args.seconds + 60)

@@ -118,11 +118,18 @@ def drain(address: DatabaseAddress, port: int) -> float:
     return round(time.monotonic() - started, 1)
 
 
+def load_ended(began: float, address: DatabaseAddress, receiver: Receiver | None) -> tuple:
+    """(start, end, the queue left) of a load that just ended: the queue is counted at once,
+    before the bench waits for the lag probe and the read models."""
+    return (began, time.time(), receiver and queue_depth(address, receiver.port))
+
+
 def measure(address: DatabaseAddress, receiver: Receiver, window, open_loop=None) -> dict:
-    """After the closed-loop load of `window` (unix start, end): the queue it left, its drain,
-    then `open_loop()` (a run at a constant rate, returning its figures) and its drain, and the
-    figures of both: deliveries sent per second against queued per second, commit to receipt."""
-    at_end = queue_depth(address, receiver.port)
+    """After the closed-loop load of `window` (unix start, end, the queue left at its end): the
+    drain, then `open_loop()` (a run at a constant rate, returning its figures) and its drain,
+    and the figures of both: deliveries sent per second against queued per second, commit to
+    receipt."""
+    *window, at_end = window
     drain_seconds = drain(address, receiver.port)
     opened = None
     if open_loop is not None:
