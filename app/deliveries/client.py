@@ -41,12 +41,14 @@ class Answer:
 class DeliveryClient:
     """Sends one delivery at a time per calling thread; share one between threads."""
 
-    def __init__(self, settings: DeliverySettings, resolver: Resolver = resolve) -> None:
+    def __init__(
+        self, settings: DeliverySettings, resolver: Resolver = resolve, keep_alive: bool = True
+    ) -> None:
         self._settings = settings
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl.create_default_context(),
             max_connections=settings.concurrency,
-            max_keepalive_connections=settings.concurrency,
+            max_keepalive_connections=settings.concurrency if keep_alive else 0,
             keepalive_expiry=30.0,
             network_backend=GuardedBackend(settings.allow, resolver),
         )

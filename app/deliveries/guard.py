@@ -106,6 +106,18 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+def checked(host: str, port: int, resolver: Resolver, allow: Sequence[Network]) -> list[str]:
+    """The addresses `host` resolves to, all of which may be reached; else AddressRefused."""
+    try:
+        addresses = list(resolver(host, port))
+    except OSError as error:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from error
+    refused = [reason for a in addresses if (reason := refusal(a, allow))]
+    if refused or not addresses:
+        raise AddressRefused(f"refused {host}: {refused[0] if refused else 'no address'}")
+    return addresses
+
+
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore's sync backend, connecting only to checked addresses."""
 
@@ -120,13 +132,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner = inner or httpcore.SyncBackend()
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            addresses = list(self._resolve(host, port))
-        except OSError as error:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from error
-        refused = [reason for a in addresses if (reason := refusal(a, self._allow))]
-        if refused or not addresses:
-            raise AddressRefused(f"refused {host}: {refused[0] if refused else 'no address'}")
+        addresses = checked(host, port, self._resolve, self._allow)
         last: Exception | None = None
         for address in addresses:
             try:

@@ -36,6 +36,7 @@ IDLE_SECONDS = 0.5
 COALESCE_SECONDS = 0.01
 
 
+BROKEN = Answer(None, "internal error while sending", "", 0.0)  # recorded for a retry
 RESEND_HEADER = "X-Postback-Resend"
 SUPERSEDED_HEADER = "X-Postback-Superseded"
 
@@ -81,6 +82,7 @@ class Sender:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
         self._leading = False
+        self.coalesce = COALESCE_SECONDS
         self.sent = 0
 
     def start(self) -> None:
@@ -122,7 +124,7 @@ class Sender:
             self._leading = True
         self._dispatch()
         if self._wake.wait(IDLE_SECONDS) and self._busy.total():
-            self._stopping.wait(COALESCE_SECONDS)  # answers arriving together: one transaction
+            self._stopping.wait(self.coalesce)  # answers arriving together: one transaction
         self._wake.clear()
 
     def _record(self) -> None:
@@ -165,7 +167,7 @@ class Sender:
                 self._done.put(self._withheld(row))
             elif self._busy[row["host"]] < self._settings.per_host:
                 self._busy[row["host"]] += 1
-                self._pool.submit(self._send, row)
+                self._submit(row)
             else:
                 still.append(row)
         self._waiting = still
@@ -177,29 +179,31 @@ class Sender:
             0.0, delivery_queue.WITHHELD, None, row["host"],
         )  # fmt: skip
 
+    def _submit(self, row: dict) -> None:
+        """Send `row` on a thread of the pool (the bench tries other ways: `--sender-levers`)."""
+        self._pool.submit(self._send, row)
+
     def _send(self, row: dict) -> None:
         if row["target"] in self._suspended:  # suspended while it waited for a thread
             self._done.put(self._withheld(row))
             self._wake.set()
             return
+        at = datetime.now(UTC)
         try:
-            attempt = self._attempt(row)
+            answer = self._client.send(*self._request(row))
         except Exception:  # a bug must not lose the delivery: it is recorded for a retry
             log.exception("delivery %s failed unexpectedly", row["id"])
-            attempt = self._attempt(row, broken=True)
-        self._done.put(attempt)
+            answer = BROKEN
+        self._done.put(self._attempt(row, at, answer))
         self._wake.set()
 
-    def _attempt(self, row: dict, broken: bool = False) -> delivery_queue.Attempt:
-        at = ended = datetime.now(UTC)
-        if broken:
-            answer = Answer(None, "internal error while sending", "", 0.0)
-        else:
-            answer = self._client.send(
-                row["method"], row["url"], bytes(row["body"]), row["content_type"],
-                str(row["id"]), self._secrets.of(row["target"], row["secret"]),
-                resend_headers(row),
-            )  # fmt: skip
+    def _request(self, row: dict) -> tuple:
+        return (
+            row["method"], row["url"], bytes(row["body"]), row["content_type"], str(row["id"]),
+            self._secrets.of(row["target"], row["secret"]), resend_headers(row),
+        )  # fmt: skip
+
+    def _attempt(self, row: dict, at: datetime, answer: Answer) -> delivery_queue.Attempt:
         ended = datetime.now(UTC)  # a retry waits from the end of this attempt, not its start
         allowance = row["attempts"] - row["retry_from"]
         attempt = delivery_queue.Attempt(

@@ -14,6 +14,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import (
@@ -30,6 +31,7 @@ from . import (
     rebuild,
     reconcile,
     report,
+    sender_levers,
     writes,
 )
 from .environment import ADMIN_TOKEN, ROOT, Database, Server, postgres_pid, wait_for_projections
@@ -92,9 +94,11 @@ def run_load(
         committed_before = writes.commits(database.address.conninfo())
         cpu_before = cpu.sample(server.process.pid, postgres)
         probe, lags = lag.start(server.port, database.address, args.seconds)
+        began = time.time()
         result = load.drive(
             server.base, args.seconds, args.connections, seeded.with_lead, seeded.fresh[run], name
         )
+        window = deliveries.load_ended(began, database.address, receiver)
         cpu_after = cpu.sample(server.process.pid, postgres)
         spent = cpu.per_postback(cpu_before, cpu_after, result["acknowledged"])
         probe.join(args.seconds + 60)
@@ -114,11 +118,13 @@ def run_load(
             (result["acknowledged"] + result_lag["samples"]) / max(1, committed), 2
         )
         if receiver is not None:
-            sent = {"queue_depth_at_end_of_load": deliveries.queue_depth(database.address)}
-            sent["drain_seconds"] = deliveries.drain(database.address)
-            sent.update(deliveries.summarise(database.address, receiver.stop()))
+            rate = args.deliveries_open_loop_rate  # the same server, sending, at a steady rate
+            opening = lambda: open_loop.measure(server.port, rate, args.seconds, seeded.with_lead)  # noqa: E731
+            sent = deliveries.measure(database.address, receiver, window, opening if rate else None)
         opened = _open_loop(args, database, server, seeded) if name == "batched" else None
     finally:
+        if receiver is not None:  # the next run's server must not send to this run's receiver
+            deliveries.configure(server.base, ADMIN_TOKEN, None)
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
         if receiver is not None and sent is None:
@@ -185,6 +191,10 @@ def main(argv: list[str]) -> int:
                 seeded.fresh[0], database.folder or Path("/tmp"), args.open_loop_rate,
             )  # fmt: skip
         load_runs(args, database, seeded, plan, results)
+        if args.sender_levers:
+            print("the sender alone, lever by lever ...", flush=True)
+            levers = sender_levers.measure(database, args.sender_deliveries, ref=args.ab_ref)
+            results["sender_levers"] = levers
         if "baseline" in results:
             results["ratios"] = ratios(results)
         if not args.no_rebuild:
@@ -246,6 +256,7 @@ def load_runs(args, database: Database, seeded, plan: list[str], results: dict) 
             args, database, seeded, "deliveries", args.max_batch,
             plan.index("with_deliveries"), send=True,
         )  # fmt: skip
+        results["deliveries"] = results["with_deliveries"].pop("deliveries")
     if "nodes" in plan:
         print(f"{args.nodes} serve nodes and a read-models node ...", flush=True)
         fresh = seeded.fresh[plan.index("nodes")]

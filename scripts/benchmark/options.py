@@ -96,6 +96,26 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="one more batched run with every webmaster's postbacks sent to a local receiver:"
         " deliveries/s, commit-to-receipt p50/p99, queue depth, postbacks/s against batched",
     )
+    parser.add_argument(
+        "--deliveries-open-loop-rate",
+        type=float,
+        default=500.0,
+        help="postbacks/s of the open-loop run on the sending server after its closed-loop load"
+        " (JSON deliveries.open_loop; default 500; 0 skips it)",
+    )
+    parser.add_argument(
+        "--sender-levers",
+        action="store_true",
+        help="the sender alone, lever by lever, in one run (async client, keep-alive, batching,"
+        " the claim's plan; with --ab-ref the sender at that ref too): deliveries/s and CPU ms"
+        " per delivery (JSON sender_levers), then the rest as asked",
+    )
+    parser.add_argument(
+        "--sender-deliveries",
+        type=int,
+        default=3000,
+        help="deliveries queued at once for each --sender-levers variant (default 3,000)",
+    )
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild measurement")
     parser.add_argument(
         "--only-rebuild",

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import cpu, nodes, writes
+from . import cpu, deliveries, nodes, sender_levers, writes
 from .environment import ROOT
 
 
@@ -125,16 +125,10 @@ def text(results: dict) -> str:
             lines += _open_loop_lines(results.get("open_loop"))
     if "nodes" in results:
         lines += nodes.text(results["nodes"])
-    sent = results.get("with_deliveries", {}).get("deliveries")
-    if sent:
-        latency = sent["commit_to_receipt_ms"]
-        lines.append(
-            f"  deliveries: {sent['received']:,} of {sent['queued']:,} queued received,"
-            f" {sent['deliveries_per_second']} deliveries/s; commit to receipt ms:"
-            f" p50 {latency['p50']}  p99 {latency['p99']}  max {latency['max']};"
-            f" queue at the end of the load {sent['queue_depth_at_end_of_load']},"
-            f" drained in {sent['drain_seconds']} s, repeats {sent['repeats']}"
-        )
+    lines += deliveries.text(results.get("deliveries"))
+    if "sender_levers" in results:
+        lines.append("sender levers (the sender alone, one run):")
+        lines.append(sender_levers.text(results["sender_levers"]))
     for name, value in results.get("ratios", {}).items():
         lines.append(f"ratio {name}: {value}")
     live = results.get("live_catch_up")
