@@ -154,16 +154,22 @@ class CommissionLedgerProjection:
         self, at: int, event: Any, rules: tuple[str, str], posted: list[Entry]
     ) -> Iterator[tuple]:
         """Entry rows for COPY; `at` is the event's position in the store. A reversal carries
-        the rule of the entries it reverses (`rules[0]`), a new entry the rule now (`rules[1]`)."""
+        the rule of the entries it reverses (`rules[0]`), a new entry the rule now (`rules[1]`).
+
+        `recorded_at` (the booking time) is the event's; `effective_at` is when the fact
+        happened: a statement line's time for a lead it created, else the event's time too.
+        `statement_line` names the line that settled the change (its id is the postback id)."""
         posting = posting_id_for(at)
         event_type = type(event).__qualname__
         lead, postback, recorded_at = event.originator_id, event.postback_id, event.timestamp
+        effective_at = getattr(event, "occurred_at", None) or recorded_at
+        settled_by = postback if getattr(event, "statement_line", None) else None
         for entry in posted:
             rule = rules[0] if entry.reverses else rules[1]
             yield (
                 posting, lead, at, event_type, postback, rule, entry.account, entry.bucket.value,
                 entry.amount.amount, entry.amount.currency, entry.reverses, recorded_at,
-                self._recalculation_id,
+                self._recalculation_id, effective_at, settled_by,
             )  # fmt: skip
 
     def _paid(self, at: int, paid: Payouts.Paid) -> list[tuple]:
@@ -185,6 +191,8 @@ class CommissionLedgerProjection:
                 False,
                 paid.timestamp,
                 self._recalculation_id,
+                paid.timestamp,
+                None,
             )  # fmt: skip
             for account, bucket, signed in (
                 (webmaster_account(paid.webmaster), "approved", amount),
