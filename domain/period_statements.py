@@ -27,6 +27,10 @@ from domain.period import KINDS
 
 # The lead buckets, and `paid`: where the network's account keeps the cash paid out.
 BUCKETS = (*(bucket.value for bucket in Bucket), "paid")
+# An advertiser's invoices not yet paid, and the cash the network received against them: shown
+# only by the statements of accounts that have such money (most never do).
+BILLING_BUCKETS = ("invoiced", "received")
+_ORDER = (*BUCKETS, *BILLING_BUCKETS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,7 @@ def statements_for(
     """
     openings: dict[tuple[str, str], dict[str, Decimal]] = {}
     for statement in previous:
-        closing = {bucket: Decimal(statement["closing"][bucket]) for bucket in BUCKETS}
+        closing = {bucket: Decimal(amount) for bucket, amount in statement["closing"].items()}
         if any(closing.values()):
             openings[(statement["account"], statement["currency"])] = closing
     moved: dict[tuple[str, str], dict[tuple[str, str], Decimal]] = {}
@@ -112,8 +116,9 @@ def _listed(lines: Iterable[Adjustment]) -> dict[tuple[str, str], list[dict]]:
 def _statement(
     key: tuple[str, str], opening: dict[str, Decimal] | None, moved: dict[tuple[str, str], Decimal]
 ) -> dict:
-    opening = opening or dict.fromkeys(BUCKETS, Decimal(0))
-    closing = dict(opening)
+    opening = opening or {}
+    shown = [*BUCKETS, *(b for b in BILLING_BUCKETS if b in opening or b in _buckets(moved))]
+    closing = {bucket: opening.get(bucket, Decimal(0)) for bucket in shown}
     lines = []
     currency = key[1]
     for kind, bucket in sorted(moved, key=_line_order):
@@ -123,10 +128,14 @@ def _statement(
     return {
         "account": key[0],
         "currency": currency,
-        "opening": {bucket: text_of(opening[bucket], currency) for bucket in BUCKETS},
+        "opening": {b: text_of(opening.get(b, Decimal(0)), currency) for b in shown},
         "movements": lines,
-        "closing": {bucket: text_of(closing[bucket], currency) for bucket in BUCKETS},
+        "closing": {bucket: text_of(closing[bucket], currency) for bucket in shown},
     }
+
+
+def _buckets(moved: dict[tuple[str, str], Decimal]) -> set[str]:
+    return {bucket for _, bucket in moved}
 
 
 def text_of(amount: Decimal, currency: str) -> str:
@@ -141,7 +150,7 @@ def text_of(amount: Decimal, currency: str) -> str:
 
 def _line_order(line: tuple[str, str]) -> tuple[int, int]:
     kind, bucket = line
-    return (KINDS.index(kind), BUCKETS.index(bucket))
+    return (KINDS.index(kind), _ORDER.index(bucket))
 
 
 def differences(sealed: dict, drawn: dict | None) -> list[str]:
@@ -150,12 +159,10 @@ def differences(sealed: dict, drawn: dict | None) -> list[str]:
         return ["no entries give this statement any more"]
     found = []
     for part in ("opening", "closing"):
-        for bucket in BUCKETS:
-            if Decimal(sealed[part][bucket]) != Decimal(drawn[part][bucket]):
-                found.append(
-                    f"{part} {bucket}: sealed {sealed[part][bucket]}, "
-                    f"entries give {drawn[part][bucket]}"
-                )
+        for bucket in _ORDER:
+            was, now = sealed[part].get(bucket, "0"), drawn[part].get(bucket, "0")
+            if Decimal(was) != Decimal(now):
+                found.append(f"{part} {bucket}: sealed {was}, entries give {now}")
     # A close sealed before `settled` was a kind of its own classed those changes by what they
     # did: its movements are compared per bucket.
     by_kind = "settlements" in sealed
