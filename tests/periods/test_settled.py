@@ -7,7 +7,7 @@ from uuid import UUID
 
 from app.periods.seals import statement_problems
 from domain.identity import statement_line_id
-from tests.controls import ADMIN, create
+from tests.controls import ADMIN, ADMIN_TOKEN, create
 from tests.ledger_controls import commission
 from tests.periods.period_controls import closed, moment_after_now, movements, statement_of
 from tests.reconciliation.controls import accept, lines, statement, uploaded
@@ -72,3 +72,15 @@ def test_the_statement_csv_lists_each_settlement_with_its_line(demo, services):
 
     settled = [line for line in response.text.splitlines() if ",settlement," in line]
     assert len(settled) == 2 and all(f"statement_line:{cause}" in line for line in settled)
+
+
+def test_the_printable_statement_lists_the_settlements_with_their_line(demo, services):
+    _, cause = _settled_approval(demo, services)
+    period = closed(demo, moment_after_now())
+    services.runner.catch_up()
+    demo.cookies.set("ledger_admin", ADMIN_TOKEN)
+
+    page = demo.get(f"/support/statements/{period['id']}/wm-1")
+
+    assert page.status_code == 200, page.text
+    assert "Settled from the advertiser" in page.text and f"statement_line:{cause}" in page.text
