@@ -23,6 +23,9 @@ from eventsourcing.domain import Aggregate, event
 _NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger/invoices")
 DUE_AFTER = timedelta(days=30)  # net 30
 OPEN, PAID = "open", "paid"
+# The movement kind of an invoice booked in the ledger (approved -> invoiced): billing what was
+# approved is not approving more, so the next invoice leaves it out.
+BILLED = "invoiced"
 
 
 class PaymentRefused(ValueError):
@@ -42,7 +45,11 @@ def lines_from(statement: dict) -> list[dict]:
     the changes to leads of earlier periods, then each of those as a line with its cause."""
     bucket = "approved"
     moved = sum(
-        (Decimal(m["amount"]) for m in statement["movements"] if m["bucket"] == bucket),
+        (
+            Decimal(m["amount"])
+            for m in statement["movements"]
+            if m["bucket"] == bucket and m["kind"] != BILLED
+        ),
         Decimal(0),
     )
     late = [a for a in statement.get("adjustments", []) if a["bucket"] == bucket]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -39,6 +40,28 @@ KINDS = (
 def period_id(number: int) -> UUID:
     """The aggregate id of period `number` (1 for the first period ever closed)."""
     return uuid5(_NAMESPACE, str(number))
+
+
+def period_of(
+    position: int, booked_at: datetime, closes: Sequence[tuple[int, int, datetime]]
+) -> int | None:
+    """The number of the period an entry belongs to, or None while no close includes it.
+
+    `closes`: (number, covers_through, until) of every close, in order. The entry is in the
+    first close whose bounds hold it (position at most covers_through, booked before until);
+    both bounds only grow, so "held" is false up to some close and true after it: a bisection.
+    Computed from the sealed bounds, never stored: a close changes no entry, and a rebuild that
+    replays the same events gives every entry the same period.
+    """
+    low, high = 0, len(closes)
+    while low < high:
+        middle = (low + high) // 2
+        _, through, until = closes[middle]
+        if position <= through and booked_at < until:
+            high = middle
+        else:
+            low = middle + 1
+    return closes[low][0] if low < len(closes) else None
 
 
 def canonical(document: object) -> str:

@@ -26,6 +26,7 @@ from app.openapi.errors import ADMIN_ROUTE, error_responses
 from projections.commission_ledger.export import ledger_rows
 from projections.lead_view.export import LEAD_COLUMNS, lead_rows
 from projections.lead_view.holders import ExportFilter
+from projections.periods.reads import entry_periods
 from projections.postback_log.export import postback_rows
 
 Dataset = Literal["postbacks", "ledger", "leads", "histories"]
@@ -34,6 +35,7 @@ Format = Literal["csv", "ndjson"]
 ENTRY_COLUMNS = [
     "id", "posting_id", "lead_id", "position", "event_type", "postback_id", "rule_version",
     "account", "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id",
+    "effective_at", "booked_at", "period", "statement_line",
 ]  # fmt: skip
 # Litestar adds "; charset=utf-8" to a text/ type itself (naming it here too sent it twice).
 _MEDIA = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
@@ -129,7 +131,7 @@ def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterat
         rows = postback_rows(app, where)
         return csv_rows(rows) if format == "csv" else ndjson(rows)
     if dataset == "ledger":
-        rows = ledger_rows(app, where)
+        rows = with_periods(app, ledger_rows(app, where))
         return csv_rows(rows, ENTRY_COLUMNS) if format == "csv" else ndjson(rows)
     if dataset == "leads":
         rows = lead_rows(app, where)
@@ -138,6 +140,14 @@ def _content(services, dataset: str, format: str, where: ExportFilter) -> Iterat
     if format == "csv":
         return csv_rows(history_steps(histories), HISTORY_COLUMNS)
     return ndjson(histories)
+
+
+def with_periods(app, rows: Iterator[dict]) -> Iterator[dict]:
+    """Each entry with `effective_at`, `booked_at` and the closed `period` it belongs to."""
+    with app.recorder.datastore.transaction(commit=False) as cursor:
+        periods = entry_periods(cursor)
+    for row in rows:
+        yield {**row, **periods.keys_of(row)}
 
 
 def _started(content: Iterator[bytes]) -> Iterator[bytes]:

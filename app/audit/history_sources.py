@@ -17,13 +17,15 @@ from app.audit.wire import EntryOut
 from domain.money import Money
 from projections.commission_ledger import recalculations
 from projections.commission_ledger.reads import entries_of_lead
+from projections.periods.reads import EntryPeriods, entry_periods
 
 
 def entries_for_lead(cursor: psycopg.Cursor, lead_id: UUID) -> list[EntryOut]:
-    return [entry_out(row) for row in entries_of_lead(cursor, lead_id)]
+    periods = entry_periods(cursor)
+    return [entry_out(row, periods) for row in entries_of_lead(cursor, lead_id)]
 
 
-def entry_out(row: dict) -> EntryOut:
+def entry_out(row: dict, periods: EntryPeriods) -> EntryOut:
     recalculation = row.get("recalculation_id")
     return EntryOut(
         account=row["account"],
@@ -35,6 +37,7 @@ def entry_out(row: dict) -> EntryOut:
         position=row["position"],
         recorded_at=row["recorded_at"],
         recalculation_id=str(recalculation) if recalculation else None,
+        **periods.keys_of(row),
     )
 
 

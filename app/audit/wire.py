@@ -34,6 +34,9 @@ class EntryOut(msgspec.Struct):
     position: int
     recorded_at: datetime
     recalculation_id: str | None = None
+    effective_at: datetime | None = None  # when the fact happened
+    booked_at: datetime | None = None  # when the ledger booked it (= recorded_at)
+    period: int | None = None  # the closed period it belongs to; null while open
 
 
 class EventOut(msgspec.Struct):

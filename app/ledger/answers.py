@@ -19,6 +19,7 @@ from domain.ledger import NETWORK, bucket_for, holder_view
 from domain.money import Money
 from domain.statuses import Status
 from projections.commission_ledger.reads import BUCKETS, Balances
+from projections.periods.reads import EntryPeriods
 
 # The holder whose view a report's sums of each side are shown in.
 _SIDES = {
@@ -38,7 +39,8 @@ def money_out(amount: Decimal | None, currency: str | None) -> MoneyOut | None:
     return MoneyOut(amount=amount_text(amount, currency), currency=currency)
 
 
-def entry_out(row: dict) -> EntryOut:
+def entry_out(row: dict, periods: EntryPeriods) -> EntryOut:
+    settled_by = row.get("statement_line")
     return EntryOut(
         id=row["id"],
         posting_id=str(row["posting_id"]),
@@ -54,10 +56,12 @@ def entry_out(row: dict) -> EntryOut:
         reverses=row["reverses"],
         recorded_at=row["recorded_at"],
         recalculation_id=str(row["recalculation_id"]) if row["recalculation_id"] else None,
+        **periods.keys_of(row),
+        statement_line=str(settled_by) if settled_by else None,
     )
 
 
-def commission_out(lead: dict, entries: Iterable[dict]) -> CommissionOut:
+def commission_out(lead: dict, entries: Iterable[dict], periods: EntryPeriods) -> CommissionOut:
     bucket = bucket_for(Status(lead["status"]))
     return CommissionOut(
         lead_id=str(lead["id"]),
@@ -71,7 +75,7 @@ def commission_out(lead: dict, entries: Iterable[dict]) -> CommissionOut:
         webmaster_commission=money_out(lead["webmaster_amount"], lead["webmaster_currency"]),
         rule_version=lead["rule_version"],
         position=lead["position"],
-        entries=[entry_out(row) for row in entries],
+        entries=[entry_out(row, periods) for row in entries],
     )
 
 

@@ -23,6 +23,7 @@ from app.openapi.errors import ADMIN_ROUTE, error_responses
 from domain.ledger import NETWORK, advertiser_account, webmaster_account
 from projections.commission_ledger import reads as ledger_reads
 from projections.commission_ledger.projection import PROJECTION_NAME
+from projections.periods.reads import entry_periods
 
 MAX_PAGE = 1000
 # A lead posts a handful of entries per postback; this is far beyond any real lead's history.
@@ -66,9 +67,10 @@ class LedgerController(Controller):
             lines = ledger_reads.entries(
                 cursor, ledger_reads.EntryFilter(lead=lead_id), None, MAX_LEAD_ENTRIES
             )
+            periods = entry_periods(cursor)
         if row is None:
             raise NotFoundException(f"lead {lead_id} is not in the ledger (yet)")
-        return commission_out(row, lines)
+        return commission_out(row, lines, periods)
 
     @get(
         "/balances",
@@ -121,7 +123,8 @@ class LedgerController(Controller):
         where = ledger_reads.EntryFilter(lead, _storable(account), start, end)
         with _read(request, after) as db:
             rows = ledger_reads.entries(db, where, cursor, limit + 1)
-        items = [entry_out(row) for row in rows[:limit]]
+            periods = entry_periods(db)
+        items = [entry_out(row, periods) for row in rows[:limit]]
         return EntryPage(items, items[-1].id if len(rows) > limit else None)
 
     @get(

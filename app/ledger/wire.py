@@ -35,6 +35,10 @@ class EntryOut(msgspec.Struct):
     reverses: bool
     recorded_at: datetime
     recalculation_id: str | None
+    effective_at: datetime  # when the fact happened (a statement line's time, the event's)
+    booked_at: datetime  # when the ledger booked it: the event's recorded time
+    period: int | None  # the closed period it belongs to; null while the period is open
+    statement_line: str | None  # the statement line that settled the change, if one did
 
 
 class CommissionOut(msgspec.Struct):

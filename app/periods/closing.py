@@ -88,6 +88,7 @@ def close_period(
             last.statements if last else [],
             entries.movements(cursor, previous, bounds),
             entries.adjustments(cursor, previous, bounds),
+            entries.settlements(cursor, previous, bounds),
         )
         count, entries_hash = entries.digest(cursor, previous, bounds)
         number = len(closes) + 1

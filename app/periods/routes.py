@@ -102,7 +102,7 @@ class PeriodController(Controller):
             if not 0 < period < 2**31 or reads.period(db, period) is None:
                 raise NotFoundException(f"no closed period {period}")
             rows = reads.statements(db, period, account or None, currency or None, after, limit + 1)
-        items = [msgspec.json.decode(row["document"], type=StatementOut) for row in rows[:limit]]
+        items = [_decoded(row["document"], period) for row in rows[:limit]]
         more = len(rows) > limit
         next_cursor = f"{items[-1].account}|{items[-1].currency}" if more else None
         if format == "csv":
@@ -130,20 +130,41 @@ def _cursor(cursor: str | None) -> tuple[str, str] | None:
     return account, currency
 
 
+def _decoded(document: str, period: int) -> StatementOut:
+    """A sealed statement as stored; its listed changes say the period they were booked in."""
+    statement = msgspec.json.decode(document, type=StatementOut)
+    for line in (*statement.adjustments, *statement.settlements):
+        line.period = period
+    return statement
+
+
+_LISTED_COLUMNS = ("kind", "lead", "position", "cause", "effective_at", "booked_at", "period")
+
+
 def statements_csv(items: list[StatementOut]) -> str:
-    """One line per figure: account, currency, line (opening, a movement kind, closing), bucket."""
+    """One line per figure: account, currency, line (opening, a movement kind, closing), bucket;
+    then each change listed with its cause (line `adjustment` or `settlement`), whose own
+    columns come last."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("account", "currency", "line", "bucket", "amount"))
+    writer.writerow(("account", "currency", "line", "bucket", "amount", *_LISTED_COLUMNS))
+    blank = ("",) * len(_LISTED_COLUMNS)
     for item in items:
         for bucket, amount in item.opening.items():
-            writer.writerow((item.account, item.currency, "opening", bucket, amount))
+            writer.writerow((item.account, item.currency, "opening", bucket, amount, *blank))
         for movement in item.movements:
             writer.writerow(
                 (item.account, item.currency, movement.kind, movement.bucket, movement.amount)
+                + blank
             )
         for bucket, amount in item.closing.items():
-            writer.writerow((item.account, item.currency, "closing", bucket, amount))
+            writer.writerow((item.account, item.currency, "closing", bucket, amount, *blank))
+        for name, lines in (("adjustment", item.adjustments), ("settlement", item.settlements)):
+            for line in lines:
+                writer.writerow(
+                    (item.account, item.currency, name, line.bucket, line.amount)
+                    + tuple(getattr(line, column) for column in _LISTED_COLUMNS)
+                )
     return out.getvalue()
 
 

@@ -45,9 +45,10 @@ def statement_problems(ledger: LedgerApplication, cursor: psycopg.Cursor) -> lis
     for period in closed_periods(ledger):
         moved = entries.movements(cursor, bounds_of(previous), bounds_of(period))
         late = entries.adjustments(cursor, bounds_of(previous), bounds_of(period))
+        settled = entries.settlements(cursor, bounds_of(previous), bounds_of(period))
         drawn = {
             (s["account"], s["currency"]): s
-            for s in statements_for(previous.statements if previous else [], moved, late)
+            for s in statements_for(previous.statements if previous else [], moved, late, settled)
         }
         for sealed in period.statements:
             key = (sealed["account"], sealed["currency"])

@@ -20,8 +20,10 @@ class MovementOut(msgspec.Struct):
 
 
 class AdjustmentOut(msgspec.Struct):
-    """A change to a lead whose money lay in a closed period; `cause` is `postback:<id>` (a
-    statement line's id for a settled change) or `recalculation:<id>`."""
+    """A change listed with its cause: in `adjustments`, one to a lead whose money lay in a
+    closed period; in `settlements`, one settled from an advertiser's statement line. `cause` is
+    `postback:<id>`, `statement_line:<id>` or `recalculation:<id>`. `effective_at`: when the
+    fact happened; `booked_at`: when the ledger booked it, in `period` (this statement's)."""
 
     lead: str
     position: int
@@ -29,6 +31,9 @@ class AdjustmentOut(msgspec.Struct):
     bucket: str
     amount: str
     cause: str
+    effective_at: str | None = None  # None in statements sealed before it was recorded
+    booked_at: str | None = None
+    period: int | None = None
 
 
 class StatementOut(msgspec.Struct):
@@ -40,6 +45,7 @@ class StatementOut(msgspec.Struct):
     movements: list[MovementOut]
     closing: dict[str, str]
     adjustments: list[AdjustmentOut] = []
+    settlements: list[AdjustmentOut] = []
 
 
 class PeriodOut(msgspec.Struct):

@@ -23,6 +23,7 @@ from app.audit.exports import csv_rows
 from app.support.session import LoginRequired, read_cursor, require_login, to_login
 from domain.ledger import holder_view
 from projections.commission_ledger import reads
+from projections.periods.reads import entry_periods
 
 CSV = "text/csv"  # Litestar adds "; charset=utf-8" itself (naming it here too sent it twice)
 
@@ -47,8 +48,14 @@ class LeadDownloads(Controller):
     def entries(self, request: Request, lead_id: FromPath[UUID]) -> Stream:
         with read_cursor(request) as cursor:
             rows = reads.entries_of_lead(cursor, lead_id)
+            periods = entry_periods(cursor)
         shown = [
-            {**row, "holder_amount": holder_view(row["account"], row["amount"])} for row in rows
+            {
+                **row,
+                **periods.keys_of(row),
+                "holder_amount": holder_view(row["account"], row["amount"]),
+            }
+            for row in rows
         ]
         content = csv_rows(shown, [*ENTRY_COLUMNS, "holder_amount"])
         return _download(content, f"lead-{lead_id}-entries.csv")

@@ -1,7 +1,7 @@
 """The ledger's entries for an export: a holder's entries in a period, streamed.
 
-Payouts have no lead (the payout's id stands in its column): an export of the whole ledger
-holds them, one naming a holder holds only that holder's leads.
+Payouts, invoices and payments have no lead (their id stands in its column): an export of the
+whole ledger holds them, one naming a holder holds only that holder's leads.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 - Double entry: the entries sum to zero per currency, overall and within every posting.
 - Balances: `ledger_balances` equals the sums of the entries per account, bucket and currency.
 - Views against events: a lead's entries add up, per account, bucket and currency, to the
-  entries that book the position its folded events give under the current catalog.
+  entries that book the position its folded events give under the current catalog (payouts,
+  invoices and payments move no lead: `account_postings`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import psycopg
 from domain.catalog_view import CatalogView
 from domain.lead_state import LeadState, amounts_of
 from domain.ledger import entries_for, position_of
+from projections.commission_ledger.account_postings import ACCOUNT_EVENTS
 
 _Key = tuple[str, str, str]  # account, bucket, currency
 
@@ -81,7 +83,8 @@ def _leads_differing_from_events(
     booked: dict[UUID, dict[_Key, Decimal]] = defaultdict(dict)
     for row in cursor.execute(
         "SELECT lead_id, account, bucket, currency, sum(amount) AS total FROM ledger_entries "
-        "WHERE event_type <> 'Payout' GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0"
+        "WHERE event_type <> ALL(%s) GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0",
+        (list(ACCOUNT_EVENTS),),
     ):
         booked[row["lead_id"]][(row["account"], row["bucket"], row["currency"])] = row["total"]
     problems = [

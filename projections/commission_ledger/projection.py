@@ -28,11 +28,11 @@ from psycopg import sql
 from domain.catalog_view import CatalogView
 from domain.lead import Lead
 from domain.lead_state import LeadAmounts, LeadState, Pricing, fold
-from domain.ledger import NETWORK, Entry, Position, position_of, posting_between, webmaster_account
+from domain.ledger import Entry, Position, position_of, posting_between
 from domain.money import Money
-from domain.payout import Payouts
 from projections.bulk_copy import copy_rows
 from projections.commission_ledger import recalculations
+from projections.commission_ledger.account_postings import account_rows
 from projections.commission_ledger.booked_leads import Booked, BookedMemory
 from projections.commission_ledger.schema import (
     BALANCES_TABLE,
@@ -54,7 +54,6 @@ from projections.lead_view.projection import (
 from projections.unnest_upsert import UnnestUpsert
 
 PROJECTION_NAME = "commission_ledger"
-PAYOUT_EVENT = "Payout"
 _POSTING_NAMESPACE = uuid5(NAMESPACE_URL, "postback-ledger/posting")
 _POSTING_NAMESPACE_BYTES = _POSTING_NAMESPACE.bytes
 
@@ -114,7 +113,7 @@ class CommissionLedgerProjection:
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
         lead_events = [(i, e) for i, e in events if isinstance(e, Lead.Event)]
-        paid = [row for at, e in events if isinstance(e, Payouts.Paid) for row in self._paid(at, e)]
+        paid = account_rows(cursor, events, posting_id_for, self._recalculation_id)
         if not lead_events:
             _append(cursor, paid)
             _add_to_balances(cursor, paid)
@@ -154,43 +153,23 @@ class CommissionLedgerProjection:
         self, at: int, event: Any, rules: tuple[str, str], posted: list[Entry]
     ) -> Iterator[tuple]:
         """Entry rows for COPY; `at` is the event's position in the store. A reversal carries
-        the rule of the entries it reverses (`rules[0]`), a new entry the rule now (`rules[1]`)."""
+        the rule of the entries it reverses (`rules[0]`), a new entry the rule now (`rules[1]`).
+
+        `recorded_at` (the booking time) is the event's; `effective_at` is when the fact
+        happened: a statement line's time for a lead it created, else the event's time too.
+        `statement_line` names the line that settled the change (its id is the postback id)."""
         posting = posting_id_for(at)
         event_type = type(event).__qualname__
         lead, postback, recorded_at = event.originator_id, event.postback_id, event.timestamp
+        effective_at = getattr(event, "occurred_at", None) or recorded_at
+        settled_by = postback if getattr(event, "statement_line", None) else None
         for entry in posted:
             rule = rules[0] if entry.reverses else rules[1]
             yield (
                 posting, lead, at, event_type, postback, rule, entry.account, entry.bucket.value,
                 entry.amount.amount, entry.amount.currency, entry.reverses, recorded_at,
-                self._recalculation_id,
+                self._recalculation_id, effective_at, settled_by,
             )  # fmt: skip
-
-    def _paid(self, at: int, paid: Payouts.Paid) -> list[tuple]:
-        """A payout: the webmaster's approved money is paid (debit), the network's cash goes out
-        (credit to its `paid` bucket). The payout's id stands in the lead's column."""
-        posting, amount = posting_id_for(at), Decimal(paid.amount)
-        return [
-            (
-                posting,
-                paid.payout_id,
-                at,
-                PAYOUT_EVENT,
-                None,
-                "",
-                account,
-                bucket,
-                signed,
-                paid.currency,
-                False,
-                paid.timestamp,
-                self._recalculation_id,
-            )  # fmt: skip
-            for account, bucket, signed in (
-                (webmaster_account(paid.webmaster), "approved", amount),
-                (NETWORK, "paid", -amount),
-            )
-        ]
 
 
 _LOAD = select_by_ids(LEADS_TABLE)

@@ -2,6 +2,12 @@
 
 Tables are created by unqualified name, so the same statements build the live tables or, with
 the search path pointing at a rebuild's own schema, their replacements.
+
+Columns added after the first release are added at start (`ADD COLUMN IF NOT EXISTS`, as the
+deliveries and reconciliation tables do): `effective_at` (when the fact an entry reflects
+happened) and `statement_line` (the statement line that settled the change). Entries booked
+before they existed read NULL there; readers take `recorded_at` for a missing `effective_at`, and
+a rebuild fills both.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ LEDGER_TABLES = (ENTRIES_TABLE, LEADS_TABLE, BALANCES_TABLE)
 
 ENTRY_COLUMNS = (
     "posting_id", "lead_id", "position", "event_type", "postback_id", "rule_version", "account",
-    "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id",
+    "bucket", "amount", "currency", "reverses", "recorded_at", "recalculation_id", "effective_at",
+    "statement_line",
 )  # fmt: skip
 ENTRY_TYPES = (
     "uuid", "uuid", "int8", "text", "uuid", "text", "text",
-    "text", "numeric", "text", "bool", "timestamptz", "uuid",
+    "text", "numeric", "text", "bool", "timestamptz", "uuid", "timestamptz", "uuid",
 )  # fmt: skip
 
 _ENTRIES = """CREATE TABLE IF NOT EXISTS ledger_entries (
@@ -37,7 +44,14 @@ _ENTRIES = """CREATE TABLE IF NOT EXISTS ledger_entries (
     currency text NOT NULL,
     reverses boolean NOT NULL,
     recorded_at timestamptz NOT NULL,
-    recalculation_id uuid)"""
+    recalculation_id uuid,
+    effective_at timestamptz,
+    statement_line uuid)"""
+
+_ADDED_COLUMNS = (
+    "ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS effective_at timestamptz",
+    "ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS statement_line uuid",
+)
 
 _BALANCES = """CREATE TABLE IF NOT EXISTS ledger_balances (
     account text NOT NULL,
@@ -56,6 +70,8 @@ _ENTRY_INDEXES = {
 
 def create_ledger_tables(cursor: psycopg.Cursor) -> None:
     cursor.execute(_ENTRIES)
+    for statement in _ADDED_COLUMNS:
+        cursor.execute(statement)
     cursor.execute(_BALANCES)
     for name, columns in _ENTRY_INDEXES.items():
         cursor.execute(

@@ -13,6 +13,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from domain.invoice import Invoice
 from domain.lead import Lead
 from domain.payout import Payouts
 from projections.eventlog.reading import LogReader
@@ -22,7 +23,9 @@ LEAD_TOPICS = [
     get_topic(cls)
     for cls in vars(Lead).values()
     if isinstance(cls, type) and issubclass(cls, Lead.Event)
-] + [get_topic(Payouts.Paid)]  # payouts are booked in the commission ledger too
+] + [  # payouts, invoices and payments are booked in the commission ledger too
+    get_topic(cls) for cls in (Payouts.Paid, Invoice.Issued, Invoice.PaymentReceived)
+]
 
 Page = list[tuple[int, Any]]
 """(position, domain event) pairs in position order."""

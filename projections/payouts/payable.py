@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from projections.commission_ledger.projection import PAYOUT_EVENT
+from projections.commission_ledger.account_postings import PAYOUT_EVENT
 from projections.lead_view.projection import LEAD_VIEW_TABLE
 
 _PAYABLE = f"""

@@ -5,7 +5,8 @@ whose money was closed (and perhaps paid) months ago. Before the rebuilt ledger 
 one, the entries of the closed periods are put back as they were, and for each lead the
 difference between what the replay booked in the closed periods and what they hold is booked in
 the open period as an `adjusted` posting of the recalculation (its `recalculation_id` is the
-cause; `recorded_at` is when it was booked, so it lands in the open period). Each lead's entries
+cause; `recorded_at` is when it was booked, so it lands in the open period, and `effective_at`
+is the lead's conversion time, the fact its price is of). Each lead's entries
 still add up to the position its events give under the current rules, and every account's
 balance is the rebuilt one: only *when* the change is booked differs.
 
@@ -133,9 +134,10 @@ def carry_forward(
             sql.SQL(
                 "INSERT INTO {rebuilt} ({columns}) SELECT %s, %s, %s, %s, %s, "
                 "coalesce((SELECT rule_version FROM {leads} WHERE id = %s), ''), "
-                "%s, %s, %s, %s, %s, %s, %s"
+                "%s, %s, %s, %s, %s, %s, %s, "
+                "coalesce((SELECT created_at FROM {leads} WHERE id = %s), %s), NULL"
             ).format(**names),
-            [(*row[:5], row[1], *row[5:]) for row in rows],
+            [(*row[:5], row[1], *row[5:], row[1], booked_at) for row in rows],
         )
     return [
         {

@@ -10,13 +10,14 @@ period): one that books new entries is `approved` when they land in the approved
 `accrued` otherwise (its reversed old entries move with it); one that only reverses is
 `clawed_back` when it takes approved money back and `reversed` when the money was still pending
 or on hold. A recalculation's carried-forward difference is `adjusted`
-(`projections.periods.carry_forward`).
+(`projections.periods.carry_forward`); a change settled from an advertiser's statement line is
+`settled`, whatever it did; a payout is `paid`, an invoice `invoiced`, a payment `received`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -39,13 +40,21 @@ _IN_PERIOD = (
 
 _KIND = """CASE WHEN e.event_type = 'Recalculation' THEN 'adjusted'
             WHEN e.event_type = 'Payout' THEN 'paid'
+            WHEN e.event_type = 'Invoiced' THEN 'invoiced'
+            WHEN e.event_type = 'PaymentReceived' THEN 'received'
+            WHEN e.statement_line IS NOT NULL THEN 'settled'
             WHEN p.new_bucket = 'approved' THEN 'approved'
             WHEN p.new_bucket IS NOT NULL THEN 'accrued'
             WHEN e.bucket = 'approved' THEN 'clawed_back'
             ELSE 'reversed' END"""
 
+_CAUSE = """CASE WHEN e.event_type = 'Recalculation' THEN 'recalculation:' || e.recalculation_id
+            WHEN e.statement_line IS NOT NULL THEN 'statement_line:' || e.statement_line
+            ELSE 'postback:' || e.postback_id END"""
+
 _MOVEMENTS = f"""
-WITH e AS (SELECT posting_id, event_type, account, bucket, amount, currency, reverses
+WITH e AS (SELECT posting_id, event_type, account, bucket, amount, currency, reverses,
+                  statement_line
            FROM ledger_entries WHERE {_IN_PERIOD}),
      p AS (SELECT posting_id, max(bucket) FILTER (WHERE NOT reverses) AS new_bucket
            FROM e GROUP BY posting_id)
@@ -66,10 +75,23 @@ WITH e AS (SELECT * FROM ledger_entries WHERE {_IN_PERIOD}),
            FROM e GROUP BY posting_id)
 SELECT e.account, e.currency, e.lead_id, e.position, e.bucket,
        {_KIND} AS kind,
-       CASE WHEN e.event_type = 'Recalculation' THEN 'recalculation:' || e.recalculation_id
-            ELSE 'postback:' || e.postback_id END AS cause,
+       {_CAUSE} AS cause,
+       min(coalesce(e.effective_at, e.recorded_at)) AS effective_at,
+       min(e.recorded_at) AS booked_at,
        sum(e.amount) AS amount
 FROM e JOIN late USING (lead_id) JOIN p USING (posting_id)
+GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+
+# Every change settled from an advertiser's statement in the period, posting by posting, with
+# the statement line that caused it: what `settled` movements consist of.
+_SETTLED = f"""
+SELECT e.account, e.currency, e.lead_id, e.position, e.bucket,
+       'settled' AS kind,
+       'statement_line:' || e.statement_line AS cause,
+       min(coalesce(e.effective_at, e.recorded_at)) AS effective_at,
+       min(e.recorded_at) AS booked_at,
+       sum(e.amount) AS amount
+FROM ledger_entries e WHERE {_IN_PERIOD} AND e.statement_line IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5, 6, 7"""
 
 # One line per entry in a fixed order, so the same entries always give the same hash: a rebuild
@@ -111,7 +133,17 @@ def adjustments(
     cursor: psycopg.Cursor, previous: Bounds | None, bounds: Bounds
 ) -> list[Adjustment]:
     """Changes this period to leads whose money lay in a closed period, with their causes."""
-    rows = cursor.execute(_LATE, _params(previous, bounds)).fetchall()
+    return _lines(cursor.execute(_LATE, _params(previous, bounds)).fetchall())
+
+
+def settlements(
+    cursor: psycopg.Cursor, previous: Bounds | None, bounds: Bounds
+) -> list[Adjustment]:
+    """Changes settled from a statement line this period, each with its line as the cause."""
+    return _lines(cursor.execute(_SETTLED, _params(previous, bounds)).fetchall())
+
+
+def _lines(rows: list[dict]) -> list[Adjustment]:
     return [
         Adjustment(
             row["account"],
@@ -122,9 +154,16 @@ def adjustments(
             row["bucket"],
             holder_view(row["account"], row["amount"]),
             row["cause"],
+            utc_text(row["effective_at"]),
+            utc_text(row["booked_at"]),
         )
         for row in rows
     ]
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as sealed documents spell it: ISO 8601 in UTC, whatever the session's zone."""
+    return moment.astimezone(UTC).isoformat()
 
 
 def digest(cursor: psycopg.Cursor, previous: Bounds | None, bounds: Bounds) -> tuple[int, str]:

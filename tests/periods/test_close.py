@@ -182,9 +182,10 @@ def test_statements_come_as_csv_too(demo, services):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.splitlines()
-    assert lines[0] == "account,currency,line,bucket,amount"
-    assert "webmaster:wm-1,USD,approved,approved,10.00" in lines
-    assert "webmaster:wm-1,USD,closing,approved,10.00" in lines
+    header = "account,currency,line,bucket,amount,kind,lead,position,cause,effective_at,"
+    assert lines[0] == header + "booked_at,period"
+    assert "webmaster:wm-1,USD,approved,approved,10.00,,,,,,," in lines
+    assert "webmaster:wm-1,USD,closing,approved,10.00,,,,,,," in lines
 
 
 def test_statements_page_with_a_cursor(demo, services):
@@ -220,9 +221,11 @@ def test_a_later_change_to_a_lead_of_a_closed_period_is_listed_with_its_cause(de
     services.runner.catch_up()
     lead = next(e for e in _entries_at(services, cancel))
     adjustments = statement_of(demo, 2, "webmaster:wm-1")["adjustments"]
+    booked = lead["recorded_at"].astimezone(UTC).isoformat()
     assert adjustments == [
         {"lead": str(lead["lead_id"]), "position": cancel, "kind": "clawed_back",
-         "bucket": "approved", "amount": "-10.00", "cause": f"postback:{lead['postback_id']}"}
+         "bucket": "approved", "amount": "-10.00", "cause": f"postback:{lead['postback_id']}",
+         "effective_at": booked, "booked_at": booked, "period": 2}
     ]  # fmt: skip
 
 
