@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from app.main import create_app
 from app.services import Services
-from tests.controls import ADMIN, DEMO_CATALOG, create
+from tests.controls import ADMIN, DEMO_CATALOG, change, create
 from tests.fault_controls import wait_until
 from tests.replication_controls import ReplicatedPostgres
 
@@ -71,6 +71,40 @@ def test_a_read_naming_a_position_the_paused_replica_lacks_is_answered_from_the_
     )
     assert history.status_code == 200, history.text
     assert services.replica.reads >= 2 and services.replica.fallbacks >= 2
+
+
+def test_a_lead_is_read_from_the_replica_and_after_falls_back_to_the_primary(
+    replica_reads, cluster
+):
+    client, services = replica_reads
+    created = create(client, flow="101", exto="lead-on-replica").json()
+    assert wait_until(lambda: _status(cluster.standby_dir, cluster, created["id"]) == "new", 30)
+    _replay(cluster, "pause")
+    reads, fallbacks = services.replica.reads, services.replica.fallbacks
+
+    approved = change(client, flow="101", exto="lead-on-replica", status="approve").json()
+    primary = cluster.primary_dir
+    assert wait_until(lambda: _status(primary, cluster, created["id"]) == "approve", 30)
+
+    assert _lead(client, created["id"]).json()["status"] == "new"  # the paused replica answers
+    after = _lead(client, created["id"], after=approved["position"])
+    assert after.json()["status"] == "approve"
+    assert services.replica.reads > reads and services.replica.fallbacks > fallbacks
+
+
+def _lead(client, lead_id: str, after: int = 0):
+    params = {"after": after} if after else {}
+    response = client.get(f"/api/leads/{lead_id}", params=params, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _status(folder, cluster, lead_id: str) -> str | None:
+    """The lead's status in the lead view of the server in `folder` (primary or standby)."""
+    with psycopg.connect(cluster.single(folder).conninfo(), autocommit=True) as connection:
+        row = connection.execute("SELECT status FROM lead_view WHERE id = %s", (lead_id,))
+        found = row.fetchone()
+    return found[0] if found else None
 
 
 def test_postback_handling_never_reads_the_replica(replica_reads, cluster):
