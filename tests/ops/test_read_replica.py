@@ -135,6 +135,32 @@ def _logged(client, exto: str) -> bool:
     return bool(response.json()["items"])
 
 
+def test_the_support_page_lists_postbacks_from_the_replica(replica_reads, cluster):
+    client, _ = replica_reads
+    client.cookies.set("ledger_admin", ADMIN["Authorization"].removeprefix("Bearer "))
+    create(client, flow="101", exto="support-seen")
+    assert wait_until(lambda: "support-seen" in _support_postbacks(client), 30)
+    _replay(cluster, "pause")
+
+    create(client, flow="101", exto="support-after-pause")
+    assert wait_until(lambda: _logged_on(cluster.primary_dir, cluster, "support-after-pause"), 30)
+
+    assert "support-after-pause" not in _support_postbacks(client)
+
+
+def _logged_on(folder, cluster, exto: str) -> bool:
+    """The postback log of the server in `folder` (primary or standby) holds `exto`."""
+    with psycopg.connect(cluster.single(folder).conninfo(), autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM postback_log WHERE exto = %s", (exto,))
+        return found.fetchone() is not None
+
+
+def _support_postbacks(client) -> str:
+    response = client.get("/support/postbacks")
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def test_exports_are_read_from_the_replica(replica_reads, cluster):
     client, _ = replica_reads
     create(client, flow="101", exto="exported")
