@@ -107,6 +107,7 @@ def test_the_primary_killed_under_load_fails_over_to_its_synchronous_standby_los
     # No connection closed without an answer: the database gate reads a refused request's body
     # first (tests/faults/test_kept_alive_connections.py says why).
     assert [a for a in answers if a.status is None] == [], senders.connections
+    assert senders.connections == SENDERS  # each kept its connection through the switch
     events = assert_stored_exactly_once(new_primary, answers)
     assert_each_lead_and_entry_held_once(new_primary)
     _assert_read_models_hold_every_event_once(new_primary, events)
