@@ -95,6 +95,7 @@ class Senders:
     count: int = 20
     timeout: float = 10.0
     answers: list[Answer] = field(default_factory=list)
+    connections: int = 0  # TCP connections the senders opened (kept-alive: one each)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,6 +129,9 @@ class Senders:
         def note_written(event: str, info: dict) -> None:
             if event == "http11.send_request_body.complete":
                 written.append(time.monotonic())
+            elif event == "connection.connect_tcp.complete":
+                with self._lock:
+                    self.connections += 1
 
         started = time.monotonic()
         try:

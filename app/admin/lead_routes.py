@@ -1,4 +1,8 @@
-"""Reading leads: `GET /api/leads/{id}` from the lead view, optionally after a write position."""
+"""Reading leads: `GET /api/leads/{id}` from the lead view, optionally after a write position.
+
+A support read: with `LEDGER_READ_URL` it is answered by the replica, and `after=` waits for the
+replica's lead view to reach the position (bounded, then the primary's; `app.eventstore.replica`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,13 @@ from litestar.params import FromPath, QueryParameter
 
 from app.audit.answers import lead_as_of_out
 from app.auth import require_admin
+from app.eventstore.replica import read_transaction
 from app.holds.listing import with_hold
 from app.ledger.answers import money_out
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import LeadOut
 from domain.lead import Lead
 from projections.lead_view.queries import lead_row
-from projections.runner import wait_for_position
 
 
 class LeadController(Controller):
@@ -54,27 +58,22 @@ class LeadController(Controller):
         services = request.app.state.services
         if as_of is not None:
             return lead_as_of_out(services, lead_id, as_of)
-        if after:
-            wait_for_position(
-                services.ledger, "lead_view", after, services.settings.projection_wait_seconds
-            )
-        row = _lead_row(services, lead_id)
-        if row is None and isinstance(services.ledger.get_or_none(lead_id), Lead):
+        found = _lead(services, lead_id, after)
+        if found is None and isinstance(services.ledger.get_or_none(lead_id), Lead):
             # The lead was acknowledged (its id comes from a postback's answer), the projection
             # has not reached it yet: wait for it as `after` would, rather than deny it exists.
             latest = services.ledger.recorder.max_notification_id() or 0
-            wait_for_position(
-                services.ledger, "lead_view", latest, services.settings.projection_wait_seconds
-            )
-            row = _lead_row(services, lead_id)
-        if row is None:
+            found = _lead(services, lead_id, latest)
+        if found is None:
             raise NotFoundException(f"lead {lead_id} is not known (yet)")
-        return with_hold(services, lead_out(row))
+        return found
 
 
-def _lead_row(services, lead_id: UUID) -> dict | None:
-    with services.ledger.recorder.datastore.transaction(commit=False) as cursor:
-        return lead_row(cursor, lead_id)
+def _lead(services, lead_id: UUID, after: int) -> LeadOut | None:
+    """From the replica (LEDGER_READ_URL) when its lead view has `after`, else the primary's."""
+    with read_transaction(services, "lead_view", after) as cursor:
+        row = lead_row(cursor, lead_id)
+        return None if row is None else with_hold(services, lead_out(row), cursor)
 
 
 def lead_out(row: dict) -> LeadOut:

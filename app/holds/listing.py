@@ -130,10 +130,15 @@ def moment(text: str) -> datetime:
     return found if found.tzinfo else found.replace(tzinfo=zone)
 
 
-def lead_hold(services, lead_id: UUID, version: int) -> HoldTerms | None:
-    """The hold a lead is on as of its `version`, if a rule will end it; None otherwise."""
-    with services.ledger.recorder.datastore.transaction(commit=False) as db:
-        history = events_of(services.ledger, db, [lead_id])[lead_id]
+def lead_hold(services, lead_id: UUID, version: int, db=None) -> HoldTerms | None:
+    """The hold a lead is on as of its `version`, if a rule will end it; None otherwise.
+
+    `db`: the cursor the lead was read with (a replica's, say), so its events come from there.
+    """
+    if db is None:
+        with services.ledger.recorder.datastore.transaction(commit=False) as db:
+            return lead_hold(services, lead_id, version, db)
+    history = events_of(services.ledger, db, [lead_id])[lead_id]
     hold, status = None, None
     for positioned in history:
         event = positioned.event
@@ -144,11 +149,11 @@ def lead_hold(services, lead_id: UUID, version: int) -> HoldTerms | None:
     return HoldTerms.from_event(hold) if hold and status == Status.HOLD else None
 
 
-def with_hold(services, lead: LeadOut) -> LeadOut:
+def with_hold(services, lead: LeadOut, db=None) -> LeadOut:
     """The lead with `hold_until` and `after_hold` of the hold it is on, if a rule ends it."""
     if lead.status != Status.HOLD:
         return lead
-    terms = lead_hold(services, UUID(lead.id), lead.version)
+    terms = lead_hold(services, UUID(lead.id), lead.version, db)
     if terms is None:
         return lead
     return msgspec.structs.replace(lead, hold_until=terms.until, after_hold=terms.after_hold)

@@ -33,6 +33,7 @@ from app.audit.answers import lead_as_of_out, read_history
 from app.audit.period import BoundError, bound
 from app.audit.postback_log_routes import postback_out
 from app.auth import token_holder
+from app.eventstore.replica import read_transaction
 from app.postbacks.resubmission import RESUBMITTABLE, NotResubmittable, resubmit
 from app.support.accounts import AccountController
 from app.support.deliveries_page import DeliveriesPage
@@ -42,7 +43,6 @@ from app.support.rates import RatesPage
 from app.support.session import LoginRequired, require_login, to_login
 from app.support.session import local_target as _local
 from app.support.session import page_context as _context
-from app.support.session import read_cursor as _cursor
 from app.support.views import account_url, current_amounts, step_view
 from projections.deliveries import queue as delivery_queue
 from projections.deliveries import reads as delivery_reads
@@ -208,6 +208,11 @@ class SupportController(Controller):
             context = _context(request, q="", leads=[], export_error=problem, asked=params)
             return Template("search.html", context=context, status_code=400)
         return Redirect(f"/api/exports/{dataset}", query_params=params)
+
+
+def _cursor(request: Request):
+    """Support's searches and postback log: on the replica with LEDGER_READ_URL (as the API's)."""
+    return read_transaction(request.app.state.services)
 
 
 def postbacks_naming(cursor, query: str) -> list[dict]:

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from app.main import create_app
 from app.services import Services
-from tests.controls import ADMIN, DEMO_CATALOG, create
+from tests.controls import ADMIN, DEMO_CATALOG, change, create
 from tests.fault_controls import wait_until
 from tests.replication_controls import ReplicatedPostgres
 
@@ -73,6 +73,40 @@ def test_a_read_naming_a_position_the_paused_replica_lacks_is_answered_from_the_
     assert services.replica.reads >= 2 and services.replica.fallbacks >= 2
 
 
+def test_a_lead_is_read_from_the_replica_and_after_falls_back_to_the_primary(
+    replica_reads, cluster
+):
+    client, services = replica_reads
+    created = create(client, flow="101", exto="lead-on-replica").json()
+    assert wait_until(lambda: _status(cluster.standby_dir, cluster, created["id"]) == "new", 30)
+    _replay(cluster, "pause")
+    reads, fallbacks = services.replica.reads, services.replica.fallbacks
+
+    approved = change(client, flow="101", exto="lead-on-replica", status="approve").json()
+    primary = cluster.primary_dir
+    assert wait_until(lambda: _status(primary, cluster, created["id"]) == "approve", 30)
+
+    assert _lead(client, created["id"]).json()["status"] == "new"  # the paused replica answers
+    after = _lead(client, created["id"], after=approved["position"])
+    assert after.json()["status"] == "approve"
+    assert services.replica.reads > reads and services.replica.fallbacks > fallbacks
+
+
+def _lead(client, lead_id: str, after: int = 0):
+    params = {"after": after} if after else {}
+    response = client.get(f"/api/leads/{lead_id}", params=params, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _status(folder, cluster, lead_id: str) -> str | None:
+    """The lead's status in the lead view of the server in `folder` (primary or standby)."""
+    with psycopg.connect(cluster.single(folder).conninfo(), autocommit=True) as connection:
+        row = connection.execute("SELECT status FROM lead_view WHERE id = %s", (lead_id,))
+        found = row.fetchone()
+    return found[0] if found else None
+
+
 def test_postback_handling_never_reads_the_replica(replica_reads, cluster):
     client, _ = replica_reads
     _replay(cluster, "pause")
@@ -99,6 +133,32 @@ def _logged(client, exto: str) -> bool:
     response = client.get("/api/postbacks", params={"exto": exto}, headers=ADMIN)
     assert response.status_code == 200, response.text
     return bool(response.json()["items"])
+
+
+def test_the_support_page_lists_postbacks_from_the_replica(replica_reads, cluster):
+    client, _ = replica_reads
+    client.cookies.set("ledger_admin", ADMIN["Authorization"].removeprefix("Bearer "))
+    create(client, flow="101", exto="support-seen")
+    assert wait_until(lambda: "support-seen" in _support_postbacks(client), 30)
+    _replay(cluster, "pause")
+
+    create(client, flow="101", exto="support-after-pause")
+    assert wait_until(lambda: _logged_on(cluster.primary_dir, cluster, "support-after-pause"), 30)
+
+    assert "support-after-pause" not in _support_postbacks(client)
+
+
+def _logged_on(folder, cluster, exto: str) -> bool:
+    """The postback log of the server in `folder` (primary or standby) holds `exto`."""
+    with psycopg.connect(cluster.single(folder).conninfo(), autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM postback_log WHERE exto = %s", (exto,))
+        return found.fetchone() is not None
+
+
+def _support_postbacks(client) -> str:
+    response = client.get("/support/postbacks")
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 def test_exports_are_read_from_the_replica(replica_reads, cluster):
