@@ -92,12 +92,6 @@ class AuditChainProjection:
                 "positions bigint[] NOT NULL, hashes bytea NOT NULL)"
             ).format(sql.Identifier(CHAIN_TABLE))
         )
-        # Hashes do not compress: do not let PostgreSQL try on every page.
-        cursor.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN hashes SET STORAGE EXTERNAL").format(
-                sql.Identifier(CHAIN_TABLE)
-            )
-        )
         convert_legacy_chain(cursor)
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
