@@ -151,7 +151,11 @@ def _timed(process, name: str, totals: dict):
 
 
 def _catch_up_cpu(runner, profiler) -> float:
-    """Seconds of thread CPU the read models take to catch up over the measured postbacks."""
+    """Seconds of thread CPU the read models take to catch up over the measured postbacks,
+    with the garbage collector tuned as in `projections run`'s process."""
+    from app.ops.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()
     cpu = time.thread_time()
     if profiler:
         profiler.enable()
