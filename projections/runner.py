@@ -138,7 +138,7 @@ class ProjectionRunner:
         """Apply the next page of events; returns how many events it read (0 = caught up)."""
         positions = self._known_positions or self._read_positions()
         start = min(positions.values())
-        events, last = self._next_page(start)
+        events, rows, last = self._next_page(start)
         if last <= start:
             self.position = start
             self._known_positions = None  # idle: look again, a rebuild may have moved them
@@ -150,8 +150,15 @@ class ProjectionRunner:
                 self._known_positions = None
                 return len(events)  # another runner applied this page first: nothing to do
             for projection in self._projections:
-                fresh = [(i, e) for i, e in events if i > positions[projection.name]]
-                if fresh:
+                after = positions[projection.name]
+                fresh = [(i, e) for i, e in events if i > after]
+                if not fresh:
+                    continue
+                # A projection that hashes stored rows (the audit chain) takes them as read.
+                process_stored = getattr(projection, "process_stored", None)
+                if process_stored is not None and rows is not None:
+                    process_stored(cursor, [row for row in rows if row[0] > after], after)
+                else:
                     projection.process(cursor, fresh)
             set_positions(cursor, list(positions), last)
         self._known_positions = dict.fromkeys(positions, last)
@@ -159,23 +166,25 @@ class ProjectionRunner:
         self.events_processed += len(events)
         return len(events)
 
-    def _next_page(self, start: int) -> tuple[list[tuple[int, Any]], int]:
-        """The page after `start` and the position it takes the projections to.
+    def _next_page(self, start: int) -> tuple[list[tuple[int, Any]], list | None, int]:
+        """The page after `start`, its stored rows (None when topics are skipped: then they do
+        not cover the page) and the position it takes the projections to.
 
         With topics to skip, the skipped events are neither read nor decoded (the notifier
         skips the postback records, about half the log); a page that is not full then takes the
         projections to the end of the log as it was just before the read, past what it skipped.
         """
         if not self._skip_topics:
-            events = self._log.read(start=start, limit=self._page_size)
-            return events, events[-1][0] if events else start
+            rows = self._log.rows(start=start, limit=self._page_size)
+            events = self._log.decoder.decode(rows)
+            return events, rows, events[-1][0] if events else start
         end = self._log.end()
         if end <= start:
-            return [], start
+            return [], None, start
         events = self._log.read(
             start=start, limit=self._page_size, stop=end, skip_topics=self._skip_topics
         )
-        return events, events[-1][0] if len(events) == self._page_size else end
+        return events, None, events[-1][0] if len(events) == self._page_size else end
 
     def _read_positions(self) -> dict[str, int]:
         """The positions as tracked. After a page the runner knows them (they are checked under

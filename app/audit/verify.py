@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from projections.audit_chain.projection import CHAIN_TABLE, GENESIS, link_hash
+from projections.audit_chain.projection import CHAIN_TABLE, GENESIS, HASH_SIZE, link_hash
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,33 @@ def verify_chain(conninfo: str, events_table: str = "ledger_events") -> ChainRep
                 "state, notification_id FROM {} ORDER BY notification_id"
             ).format(sql.Identifier(events_table)),
         )
-        chain = _rows(
+        pages = _rows(
             connection,
             "chain",
-            sql.SQL("SELECT position, hash FROM {} ORDER BY position").format(
+            sql.SQL("SELECT positions, hashes FROM {} ORDER BY position").format(
                 sql.Identifier(CHAIN_TABLE)
             ),
+            itersize=20,  # a page row holds up to a runner's page of links
         )
-        return _compare(stored, chain)
+        return _compare(stored, _links(pages))
 
 
-def _rows(connection: psycopg.Connection, name: str, statement: sql.Composed) -> Iterator[dict]:
+def _links(pages: Iterator[dict]) -> Iterator[dict]:
+    """Each link of the chain's page rows as {"position", "hash"}, in position order."""
+    for page in pages:
+        hashes = bytes(page["hashes"])
+        for index, position in enumerate(page["positions"]):
+            yield {
+                "position": position,
+                "hash": hashes[index * HASH_SIZE : (index + 1) * HASH_SIZE],
+            }
+
+
+def _rows(
+    connection: psycopg.Connection, name: str, statement: sql.Composed, itersize: int = 5000
+) -> Iterator[dict]:
     cursor = connection.cursor(name=name)
-    cursor.itersize = 5000
+    cursor.itersize = itersize
     cursor.execute(statement)
     return iter(cursor)
 

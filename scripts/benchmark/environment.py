@@ -219,8 +219,9 @@ def postgres_pid(database: Database) -> int | None:
 
 
 # Followers in projection_tracking that `projections run` does not feed: the notifier's
-# (app.deliveries.notifier.NAME). Waiting on it where no notifier runs would never end.
-NOT_READ_MODELS = ("deliveries",)
+# (app.deliveries.notifier.NAME) and the holds follower's (app.holds.follower, issue 21).
+# Waiting on them where they do not run would never end.
+NOT_READ_MODELS = ("deliveries", "holds")
 
 _BEHIND = """
 SELECT (SELECT coalesce(max(notification_id), 0) FROM ledger_events)

@@ -1,12 +1,15 @@
 """The write path alone: CPU ms per postback of deciding and saving, in the calling thread.
 
-`python -m benchmark.writer_cpu [--postbacks N] [--batch B] [--profile]` (PYTHONPATH=scripts, and a
-ref's code first on PYTHONPATH for its A). It starts an embedded PostgreSQL, seeds the demo
-catalog and clicks, then hands `PostbackProcessor.process` batches of the bench's mix (40%
-creations, 50% status changes, 10% goal or payout changes) and reports the thread's CPU time per
-postback: what the writer thread spends, without HTTP, read models or the load of other processes
-(thread CPU time does not count the time others hold the cores). `--profile` prints cProfile's
-top functions.
+`python -m benchmark.writer_cpu [--postbacks N] [--batch B] [--profile] [--read-models]`
+(PYTHONPATH=scripts, and a ref's code first on PYTHONPATH for its A). It starts an embedded
+PostgreSQL, seeds the demo catalog and clicks, then hands `PostbackProcessor.process` batches of
+the bench's mix (40% creations, 50% status changes, 10% goal or payout changes) and reports the
+thread's CPU time per postback: what the writer thread spends, without HTTP, read models or the
+load of other processes (thread CPU time does not count the time others hold the cores).
+`--profile` prints cProfile's top functions. `--read-models` then catches the read models up
+over what was written (pages of the runner's size, as `serve`'s projections process does) and
+reports that thread's CPU per postback, in all and by projection (and profiles it instead of
+the writer with `--profile`).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def requests(fresh: list[str], with_lead: list[str], count: int, rng: random.Ran
     return made
 
 
-def measure(postbacks: int, batch: int, profile: bool) -> dict:
+def measure(postbacks: int, batch: int, profile: bool, read_models: bool = False) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="plb-w-", dir="/tmp"))
     server = start_embedded(folder / "pg")
     try:
@@ -77,8 +80,9 @@ def measure(postbacks: int, batch: int, profile: bool) -> dict:
             warm = requests(fresh, with_lead, 2 * batch, rng)
             processor.process(warm[:batch])
             processor.process(warm[batch:])
+            runner = _caught_up_runner(app, address) if read_models else None
             work = requests(fresh, with_lead, postbacks, rng)
-            profiler = cProfile.Profile() if profile else None
+            profiler = cProfile.Profile() if profile and not read_models else None
             cpu, wall = time.thread_time(), time.monotonic()
             if profiler:
                 profiler.enable()
@@ -89,6 +93,9 @@ def measure(postbacks: int, batch: int, profile: bool) -> dict:
             if profiler:
                 profiler.disable()
             cpu, wall = time.thread_time() - cpu, time.monotonic() - wall
+            if read_models:
+                profiler = cProfile.Profile() if profile else None
+                read_cpu = _catch_up_cpu(runner, profiler) * 1000 / postbacks
         finally:
             app.close()
     finally:
@@ -96,7 +103,15 @@ def measure(postbacks: int, batch: int, profile: bool) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
+    figures = {}
+    if read_models:
+        figures["read_models_cpu_ms_per_postback"] = round(read_cpu, 4)
+        figures["of_it_by_projection"] = {
+            name: round(seconds * 1000 / postbacks, 4)
+            for name, seconds in runner.cpu_by_projection.items()
+        }
     return {
+        **figures,
         "postbacks": postbacks,
         "batch": batch,
         "writer_cpu_ms_per_postback": round(cpu * 1000 / postbacks, 4),
@@ -105,13 +120,59 @@ def measure(postbacks: int, batch: int, profile: bool) -> dict:
     }
 
 
+def _caught_up_runner(app, address):
+    """The read models' runner, caught up over the seed and the warm-up (not counted)."""
+    from app.services import build_projections
+    from projections.runner import ProjectionRunner
+
+    projections = build_projections(CatalogCache(app))
+    runner = ProjectionRunner(app, address, projections)
+    runner.catch_up()
+    runner.cpu_by_projection = {}  # thread CPU seconds of each projection's `process`
+    for projection in projections:
+        for method in ("process", "process_stored"):
+            if hasattr(projection, method):
+                timed = _timed(
+                    getattr(projection, method), projection.name, runner.cpu_by_projection
+                )
+                setattr(projection, method, timed)
+    return runner
+
+
+def _timed(process, name: str, totals: dict):
+    def timed(cursor, *args):
+        cpu = time.thread_time()
+        try:
+            return process(cursor, *args)
+        finally:
+            totals[name] = totals.get(name, 0.0) + time.thread_time() - cpu
+
+    return timed
+
+
+def _catch_up_cpu(runner, profiler) -> float:
+    """Seconds of thread CPU the read models take to catch up over the measured postbacks,
+    with the garbage collector tuned as in `projections run`'s process."""
+    from app.ops.gc_tuning import tune_garbage_collector
+
+    tune_garbage_collector()
+    cpu = time.thread_time()
+    if profiler:
+        profiler.enable()
+    runner.catch_up()
+    if profiler:
+        profiler.disable()
+    return time.thread_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postbacks", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--read-models", action="store_true")
     args = parser.parse_args()
-    print(measure(args.postbacks, args.batch, args.profile))
+    print(measure(args.postbacks, args.batch, args.profile, args.read_models))
 
 
 if __name__ == "__main__":
