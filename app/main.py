@@ -56,6 +56,7 @@ from app.reconciliation.routes import ReconciliationController
 from app.services import Services
 from app.settings import Settings, ensure_admin_token
 from app.staff.actions import record_changes
+from app.strict_bodies import strict_json_body
 from app.support.page import support_routes, support_templates
 from app.support.statement_page import StatementPage
 from app.wire import ErrorBody
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
+        before_request=strict_json_body,
         template_config=support_templates(),
         exception_handlers={
             HTTPException: http_error,

@@ -9,7 +9,17 @@ from litestar.testing import TestClient
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-DEMO_CATALOG = (Path(__file__).parent.parent / "scripts" / "demo-catalog.toml").read_bytes()
+_DEMO_FILE = (Path(__file__).parent.parent / "scripts" / "demo-catalog.toml").read_bytes()
+# The demo's tracker target (README's receiver on 127.0.0.1:9000) as the demo catalog states it.
+DEMO_TRACKER = (
+    b"  [[webmasters.postbacks]]\n"
+    b'  url = "http://127.0.0.1:9000/postback?lead={lead}&status={status}'
+    b'&commission={commission}&currency={currency}"\n'
+)
+assert DEMO_TRACKER in _DEMO_FILE, "the demo catalog's wm-1 target changed: update DEMO_TRACKER"
+# The demo catalog as TestClient tests apply it: without the demo's tracker, so each delivery
+# test states its own targets and counts only its own deliveries (live servers get the file).
+DEMO_CATALOG = _DEMO_FILE.replace(DEMO_TRACKER, b"")
 SITE_TOKEN = "7-s3cr3t"  # site 7 of offer-1
 OTHER_OFFER_TOKEN = "8-l0an-key"  # site 8 of offer-2
 GLOBAL_TOKEN = "demo-global-token"

@@ -24,6 +24,7 @@ from app.cli import (
     lead,
     notifier,
     projections,
+    receiver,
     reconcile,
     serve,
     sites,
@@ -44,6 +45,7 @@ GROUPS = (
     lead,
     database,
     staff,
+    receiver,
 )
 
 

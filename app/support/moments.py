@@ -1,7 +1,8 @@
 """The moment a support person asks "as the ledger stood at", from a picker, a choice or text.
 
-The page offers a date-time picker (`<input type=datetime-local>`, which sends a time without a
-zone: the page states that it is UTC) and relative choices ("1 hour ago", "yesterday", "7 days
+The page offers a text field for a date and a 24-hour time (`2026-11-03 14:00:00`, no zone: the
+label says UTC, like every time on the page; a browser's datetime-local picker would show the
+viewer's 12-hour locale format instead) and relative choices ("1 hour ago", "yesterday", "7 days
 ago"). Typed text is read the same way, so `yesterday` or `3 days ago` in an old link works, and
 anything else gets a message saying what to type instead of a confusing "did not exist".
 """
@@ -21,7 +22,7 @@ CHOICES = (
 )
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 _RELATIVE = re.compile(r"^(\d{1,5})\s*(minute|hour|day|week)s?\s+ago$")
-EXAMPLE = "2026-11-03T12:00"
+EXAMPLE = "2026-11-03 14:00"
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class Moment:
 
     @property
     def picker_value(self) -> str:
-        """The moment as the picker shows it: UTC, to the second, no zone."""
-        return self.at.strftime("%Y-%m-%dT%H:%M:%S") if self.at else ""
+        """The moment as the picker shows it: UTC, 24-hour, to the second, no zone (the label
+        says UTC), written like every other time on the page."""
+        return self.at.strftime("%Y-%m-%d %H:%M:%S") if self.at else ""
 
     @property
     def relative(self) -> bool:
@@ -82,6 +84,6 @@ def _absolute(text: str) -> datetime | None:
 
 def _not_understood(asked: str) -> str:
     return (
-        f"“{asked}” is not a date and time this page can read. Pick one with the calendar, "
-        f"choose one of the buttons, or type it as {EXAMPLE} (UTC) or “3 days ago”."
+        f"“{asked}” is not a date and time this page can read. Type it as {EXAMPLE} "
+        f"(24-hour, UTC), choose one of the buttons, or type “3 days ago”."
     )

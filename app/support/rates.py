@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from litestar import Controller, Request, get
 from litestar.response import Template
 
@@ -28,6 +30,22 @@ class RatesPage(Controller):
             "path": request.url.path,
             "filters": filters,
             "catalog_version": catalog.version,
-            "histories": rate_histories(catalog, **filters),
+            "histories": [_readable(h) for h in rate_histories(catalog, **filters)],
         }
         return Template("rates.html", context=context)
+
+
+TIMES = ("effective_from", "effective_until", "applied_at")
+
+
+def _readable(history: dict) -> dict:
+    """The history with its times as the other pages show them: UTC, to the second, no "T"."""
+    versions = [
+        {**version, **{key: _moment(version.get(key)) for key in TIMES}}
+        for version in history["versions"]
+    ]
+    return {**history, "versions": versions}
+
+
+def _moment(iso: str | None) -> str:
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M:%S}" if iso else ""

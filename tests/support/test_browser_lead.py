@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -120,12 +121,24 @@ def test_as_the_ledger_stood_at_offers_a_picker_relative_choices_and_clear_messa
     log_in(chromium, server)
     open_lead(chromium, server, lead_id)
     picker = chromium.find_element(By.ID, "as-of")
-    assert picker.get_attribute("type") == "datetime-local"
+    # Not the browser's locale picker (12-hour "mm/dd/yyyy, --:--:-- --" here): text, 24-hour, UTC
+    assert picker.get_attribute("type") == "text"
+    assert picker.get_attribute("placeholder") == "YYYY-MM-DD HH:MM:SS"
     assert "UTC" in chromium.find_element(By.ID, "as-of-form").text
 
     chromium.find_element(By.CSS_SELECTOR, "button[name=ago][value='1 hour ago']").click()
     WebDriverWait(chromium, DEADLINE).until(lambda d: "ago=1+hour+ago" in d.current_url)
     assert "did not exist yet" in chromium.find_element(By.ID, "as-of-answer").text
+    an_hour_ago = chromium.find_element(By.ID, "as-of").get_attribute("value")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", an_hour_ago), an_hour_ago
+
+    chromium.find_element(By.ID, "as-of").clear()
+    chromium.find_element(By.ID, "as-of").send_keys("2026-11-03 14:05")
+    chromium.find_element(By.ID, "as-of-show").click()
+    WebDriverWait(chromium, DEADLINE).until(lambda d: "at=2026-11-03" in d.current_url)
+    assert chromium.find_element(By.ID, "as-of").get_attribute("value") == "2026-11-03 14:05:00"
+    assert "2026-11-03 14:05:00 UTC" in chromium.find_element(By.ID, "as-of-answer").text
+    screenshot(chromium, "support-lead-as-of-24-hour")
 
     moment = after_the_lead_was_cancelled()
     picker = chromium.find_element(By.ID, "as-of")
@@ -142,11 +155,11 @@ def test_as_the_ledger_stood_at_offers_a_picker_relative_choices_and_clear_messa
 
 
 def after_the_lead_was_cancelled() -> str:
-    """A picker value (to the second, UTC) later than everything written so far."""
+    """A picker value (to the second, UTC, 24-hour) later than everything written so far."""
     written = datetime.now(UTC).replace(microsecond=0)
     while datetime.now(UTC).replace(microsecond=0) <= written:
         time.sleep(0.05)  # wait for the next whole second: the picker has no finer unit
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,12 @@ def test_every_relative_choice_the_page_offers_is_understood():
     assert all(moment_of(value, NOW).problem is None for value, _ in CHOICES)
 
 
-def test_a_picker_value_has_no_zone_and_is_read_as_utc():
+def test_a_picker_value_has_no_zone_and_is_read_as_utc_in_24_hour_time():
     moment = moment_of("2026-11-03T12:00", NOW)
 
     assert moment.at == datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
-    assert moment.picker_value == "2026-11-03T12:00:00"
+    assert moment.picker_value == "2026-11-03 12:00:00"
+    assert moment_of("2026-11-03 14:00", NOW).picker_value == "2026-11-03 14:00:00"
     assert not moment.relative and moment_of("yesterday", NOW).relative
 
 
@@ -42,7 +43,7 @@ def test_words_it_cannot_read_get_a_message_saying_what_to_type():
 
     assert moment.at is None
     assert "“last tuesday” is not a date and time" in moment.problem
-    assert "2026-11-03T12:00 (UTC)" in moment.problem
+    assert "2026-11-03 14:00 (24-hour, UTC)" in moment.problem
 
 
 def test_a_moment_in_the_future_is_refused_with_its_time():

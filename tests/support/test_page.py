@@ -202,3 +202,17 @@ def test_postback_ids_are_shown_by_their_random_part_and_link_to_the_postback(de
     assert len(shown) == 20
     assert len({tail for _, tail in shown}) == 20
     assert all(whole.endswith(tail) for whole, tail in shown)
+
+
+def test_the_rates_page_is_laid_out_like_the_other_pages_with_readable_utc_times(demo):
+    logged_in(demo)
+
+    page = demo.get("/support/rates", params={"offer": "offer-1"}).text
+
+    tables = re.findall(
+        r'<section class="card flush rates">\s*<h2[^>]*>[^<]+</h2>\s*<table class="grid">', page
+    )
+    assert len(tables) == 3  # reg, dep and wm-2's personal rate
+    assert "<th>From (UTC)</th>" in page and "Times are UTC" in page
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:|\+00:00|\.\d{6}", page)  # no ISO wire format
+    assert re.findall(r'<span class="nowrap">(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)</span>', page)
