@@ -188,7 +188,7 @@ class ReconciliationController(Controller):
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
                                     "not_settleable", "refused_statement",
-                                    "advertiser_busy"))  # fmt: skip
+                                    "advertiser_busy", "dry_run_required"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:

@@ -73,6 +73,7 @@ class LineOut(msgspec.Struct):
     settled_at: datetime | None = None
     settled_by: str | None = None
     settlement: dict[str, Any] | None = None
+    dry_run_at: datetime | None = None  # an only_in_ledger line's last dry run (cancel needs one)
 
 
 class LinesPage(msgspec.Struct):
