@@ -21,6 +21,9 @@ class ReconciliationCreated(msgspec.Struct):
     mapping: str = ""  # the mapping the statement was read with
     # "given" (in this upload), "remembered" (the advertiser's last one), or "none"
     mapping_source: str = "none"
+    # The advertiser's remembered mapping (after this upload): shown, applied only when an
+    # upload asks with use_remembered_mapping=true.
+    remembered_mapping: str | None = None
 
 
 class ReconciliationOut(msgspec.Struct):
