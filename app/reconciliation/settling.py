@@ -103,8 +103,8 @@ def _check_classes(classes: list[str]) -> None:
 
 
 def _check_dry_run(rows: list[dict]) -> None:
-    """An only_in_ledger line cancels a lead the statement does not name: the issue wants that
-    done only after a dry run showed what it does (the lines of one, or of an earlier one)."""
+    """An only_in_ledger line cancels a lead the statement does not even name, so it is done
+    only after a dry run that held the line showed what it does to the balances."""
     unseen = [r["line"] for r in rows if r["class"] == LineClass.ONLY_IN_LEDGER
               and r["settled_at"] is None and r["dry_run_at"] is None]  # fmt: skip
     if unseen:
