@@ -27,6 +27,8 @@ def register(commands) -> None:
     parser.add_argument("--to", dest="end", required=True, help="period end (exclusive)")
     parser.add_argument("--mapping", help="such as 'exto:Order ID,amount:Payout,sta:paid|ok' "
                         "(remembered for the advertiser)")  # fmt: skip
+    parser.add_argument("--use-remembered-mapping", action="store_true",
+                        help="read the file with the advertiser's remembered mapping")  # fmt: skip
     parser.add_argument("--amount-tolerance", default="0", help="absolute (default 0)")
     parser.add_argument("--time-tolerance", default="1d", help="such as 1d, 12h (default 1d)")
     parser.set_defaults(handler=reconcile_command)
@@ -43,7 +45,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
     try:
         upload = upload_from(
             args.advertiser, args.start, args.end, args.mapping, args.amount_tolerance,
-            args.time_tolerance, cli_actor(), args.file.name,
+            args.time_tolerance, cli_actor(), args.file.name, args.use_remembered_mapping,
         )  # fmt: skip
         with args.file.open("rb") as file:
             return _run(upload, file, args.file.stat().st_size, console)

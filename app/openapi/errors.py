@@ -77,6 +77,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "refused_statement": (400, "the statement was refused: nothing to accept"),
     "advertiser_busy": (409, "an upload or accept of this advertiser runs; `running_id` names it"),
     "reconciliation_cancelled": (409, "the upload was cancelled before it was stored"),
+    "dry_run_required": (409, "only_in_ledger lines cancel leads only after a dry run of them"),
     "gone": (410, "switched off in the catalog (the default of paused and retired refusals)"),
 }
 

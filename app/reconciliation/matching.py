@@ -41,7 +41,8 @@ CHUNK = 1_000
 
 @dataclass(frozen=True)
 class Upload:
-    """What the uploader asked for; `mapping` None means the advertiser's remembered one."""
+    """What the uploader asked for. Without `mapping` the file is read with our own column
+    names: the advertiser's remembered mapping is applied only when `use_remembered` asks."""
 
     advertiser: str
     start: datetime
@@ -50,6 +51,7 @@ class Upload:
     file_name: str = "statement.csv"
     mapping: str | None = None
     tolerances: Tolerances = field(default_factory=Tolerances)
+    use_remembered: bool = False
 
 
 class Refused(Exception):
@@ -77,11 +79,13 @@ def reconcile(
     datastore = app.recorder.datastore
     with datastore.transaction(commit=True) as cursor:  # apart: DDL locks last to the commit
         store.create_tables(cursor)
+    remembered = None
     try:
         with datastore.transaction(commit=True) as cursor:
             cancel.watch(cursor.connection)
             turns.take(cursor, upload.advertiser, "upload", run["id"])
-            mapping = _mapping(cursor, upload)
+            remembered = store.mapping_of(cursor, upload.advertiser)
+            mapping = _mapping(upload, remembered)
             statement = Statement(file, mapping, catalog, progress).open()
             store.insert_run(cursor, {**run, "header": statement.header,
                                       "mapping": mapping.to_text()})  # fmt: skip
@@ -94,6 +98,7 @@ def reconcile(
             if upload.mapping is not None:
                 store.remember_mapping(cursor, upload.advertiser, mapping.to_text(), upload.actor)
     except StatementError as error:
+        _hint_remembered(error, upload, remembered)
         store_refusal(app, upload, error, run)
         raise Refused(error, run["id"]) from None
     except (psycopg.errors.QueryCanceled, OperationalError) as error:
@@ -131,14 +136,25 @@ def _run_row(upload: Upload, digest: str, size: int) -> dict:
     }
 
 
-def _mapping(cursor, upload: Upload) -> StatementMapping:
+def _mapping(upload: Upload, remembered: str | None) -> StatementMapping:
     text = upload.mapping
-    if text is None:
-        text = store.mapping_of(cursor, upload.advertiser)
+    if text is None and upload.use_remembered:
+        if not remembered:
+            raise StatementError("invalid_mapping", f"advertiser {upload.advertiser[:40]!r} has "
+                                 "no remembered mapping: give the mapping")  # fmt: skip
+        text = remembered
     try:
         return StatementMapping.parse(text) if text else NO_MAPPING
     except MappingError as error:
         raise StatementError("invalid_mapping", str(error)) from None
+
+
+def _hint_remembered(error: StatementError, upload: Upload, remembered: str | None) -> None:
+    """A file refused without any mapping may be one the remembered mapping reads: say so."""
+    if upload.mapping is None and not upload.use_remembered and remembered:
+        error.message += (f" (no mapping was given; {upload.advertiser[:40]}'s remembered one is "
+                          f"{remembered[:300]!r}: send it as mapping, or use_remembered_mapping="
+                          "true)")  # fmt: skip
 
 
 def store_refusal(

@@ -28,6 +28,7 @@ def upload_from(
     time_tolerance: str,
     actor: str,
     file_name: str = "statement.csv",
+    use_remembered: bool = False,
 ) -> Upload:
     if not advertiser.strip():
         raise StatementError("invalid_parameter", "advertiser is required")
@@ -36,7 +37,7 @@ def upload_from(
         raise StatementError("invalid_parameter", "from must be before to")
     tolerances = Tolerances(_amount(amount_tolerance), _duration(time_tolerance))
     return Upload(advertiser.strip(), *period, actor, file_name.strip() or "statement.csv",
-                  mapping, tolerances)  # fmt: skip
+                  mapping, tolerances, use_remembered)  # fmt: skip
 
 
 def moment(text: str, name: str) -> datetime:

@@ -57,6 +57,7 @@ class ReconciliationActions(Controller):
                 field["advertiser"], field["from"], field["to"], field["mapping"] or None,
                 field["amount_tolerance"] or "0", field["time_tolerance"] or "1d",
                 request.scope["admin_name"], part.filename or "statement.csv",
+                bool(form.get("use_remembered_mapping")),
             )  # fmt: skip
             if upload.advertiser not in services.catalog.current().advertisers:
                 raise StatementError("not_found", f"no advertiser {upload.advertiser[:40]!r}")

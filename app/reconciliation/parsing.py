@@ -12,6 +12,7 @@ import csv
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+from app.audit.spreadsheet import spreadsheet_text
 from domain.catalog_view import CatalogView
 from domain.money import InvalidAmount, UnknownCurrency, check_currency, parse_amount
 from domain.statement import (
@@ -211,7 +212,8 @@ class _Cells:
         index = self.columns.get(field)
         if index is None or index >= len(self.row):
             return None
-        return self.row[index].strip() or None
+        # A cell our own exports neutralised (`'-abc`) is read as the text it stands for.
+        return spreadsheet_text(self.row[index].strip()).strip() or None
 
     def parsed(self, field: str, parse, errors, code: str):
         text = self.text(field)

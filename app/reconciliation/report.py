@@ -32,6 +32,12 @@ def run(app: LedgerApplication, run_id: UUID) -> ReconciliationOut | None:
     )
 
 
+def remembered_mapping(app: LedgerApplication, advertiser: str) -> str | None:
+    """The advertiser's remembered mapping, to show (an upload applies it only when asked)."""
+    with app.recorder.datastore.transaction(commit=False) as cursor:
+        return store.mapping_of(cursor, advertiser)
+
+
 def check_class(line_class: str | None) -> None:
     if line_class is not None and line_class not in CLASSES:
         names = ", ".join(CLASSES)

@@ -91,6 +91,7 @@ class ReconciliationController(Controller):
         from_: Annotated[str, QueryParameter(name="from", schema_extra=dict(DATE_OR_TIME))],
         to: Annotated[str, QueryParameter(schema_extra=dict(DATE_OR_TIME))],
         mapping: FromQuery[str | None] = None,
+        use_remembered_mapping: FromQuery[bool] = False,
         amount_tolerance: FromQuery[str] = "0",
         time_tolerance: FromQuery[str] = "1d",
         file_name: FromQuery[str] = "statement.csv",
@@ -99,7 +100,7 @@ class ReconciliationController(Controller):
         try:
             upload = upload_from(
                 advertiser, from_, to, mapping, amount_tolerance, time_tolerance,
-                request.scope["admin_name"], file_name,
+                request.scope["admin_name"], file_name, use_remembered_mapping,
             )  # fmt: skip
         except StatementError as error:
             return _refusal(error, None, 400)
@@ -132,8 +133,10 @@ class ReconciliationController(Controller):
                 return cancelled_answer(cancelled)
         used = report.run(services.ledger, run_id)
         source = "none" if not used.mapping else "given" if mapping is not None else "remembered"
+        remembered = report.remembered_mapping(services.ledger, upload.advertiser)
         created = msgspec.convert({"id": str(run_id), "summary": summary, "mapping": used.mapping,
-                                   "mapping_source": source}, ReconciliationCreated)  # fmt: skip
+                                   "mapping_source": source, "remembered_mapping": remembered},
+                                  ReconciliationCreated)  # fmt: skip
         return Response(msgspec.json.encode(created), status_code=201,
                         media_type="application/json")  # fmt: skip
 
@@ -188,7 +191,7 @@ class ReconciliationController(Controller):
           summary="Accept lines: their differences become lead events (or a dry run)",
           responses=error_responses(*ADMIN_ROUTE, "bad_request", "not_found", "line_by_line",
                                     "not_settleable", "refused_statement",
-                                    "advertiser_busy"))  # fmt: skip
+                                    "advertiser_busy", "dry_run_required"))  # fmt: skip
     def accept(
         self, request: Request, run_id: FromPath[UUID], data: Annotated[AcceptIn, Body()]
     ) -> Response:

@@ -67,7 +67,12 @@ def accept(
     with app.recorder.datastore.transaction(commit=not what.dry_run) as cursor:
         run = _run(cursor, run_id)
         turns.take(cursor, run["advertiser"], "accept", run_id)
-        rows = iter(store.lines_to_settle(cursor, run_id, what.classes, what.lines))
+        chosen = store.lines_to_settle(cursor, run_id, what.classes, what.lines)
+        cancels = [r["line"] for r in chosen if r["class"] == LineClass.ONLY_IN_LEDGER
+                   and r["settled_at"] is None]  # fmt: skip
+        if not what.dry_run:
+            _check_dry_run(chosen)
+        rows = iter(chosen)
         while chunk := list(islice(rows, CHUNK)):
             settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor, "named": what.leads},
                                     chunk, what.dry_run, forecast)  # fmt: skip
@@ -76,6 +81,9 @@ def accept(
                 done = {o["line"]: o for o in settled if o["outcome"] in ("settled", "unchanged")}
                 store.mark_settled(cursor, run_id, done, actor)
         balances = forecast.balances(cursor)
+    if what.dry_run and cancels:
+        with app.recorder.datastore.transaction(commit=True) as cursor:
+            store.mark_dry_run(cursor, run_id, cancels)
     return {"reconciliation_id": str(run_id), "dry_run": what.dry_run, "lines": outcomes,
             "balances": balances}  # fmt: skip
 
@@ -92,6 +100,18 @@ def _check_classes(classes: list[str]) -> None:
             raise NotSettleable("not_settleable", f"class {name[:40]!r} cannot be accepted; "
                                 "accept value_differs, matched or only_in_ledger, "
                                 "or lines by number")  # fmt: skip
+
+
+def _check_dry_run(rows: list[dict]) -> None:
+    """An only_in_ledger line cancels a lead the statement does not even name, so it is done
+    only after a dry run that held the line showed what it does to the balances."""
+    unseen = [r["line"] for r in rows if r["class"] == LineClass.ONLY_IN_LEDGER
+              and r["settled_at"] is None and r["dry_run_at"] is None]  # fmt: skip
+    if unseen:
+        shown = ", ".join(map(str, unseen[:10])) + (", …" if len(unseen) > 10 else "")
+        raise NotSettleable("dry_run_required", f"{len(unseen)} only_in_ledger line(s) ({shown}) "
+                            "would cancel leads without a dry run: accept the same selection with "
+                            "\"dry_run\": true first, read it, then accept", 409)  # fmt: skip
 
 
 def _run(cursor, run_id: UUID) -> dict:

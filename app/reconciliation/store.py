@@ -8,7 +8,8 @@ is the only one that knows their schema; the rest of the room calls it.
   mapping and tolerances used, and either the summary or, for a refused file, the refusal.
 - `reconciliation_lines`: one row per statement line (`line` is its line number in the file)
   and one per `only_in_ledger` lead (numbered after the last line), with the class, the lead,
-  the differences and, once accepted, the settlement.
+  the differences and, once accepted, the settlement (and, for `only_in_ledger`, when it was
+  last part of a dry run: it is cancelled only after one).
 - `reconciliation_mappings`: the mapping last used for each advertiser.
 """
 
@@ -40,6 +41,8 @@ _SCHEMA = (
     # Added by issue 20: an ambiguous line's candidate leads; why a line was skipped.
     "ALTER TABLE reconciliation_lines ADD COLUMN IF NOT EXISTS candidates jsonb",
     "ALTER TABLE reconciliation_lines ADD COLUMN IF NOT EXISTS note text",
+    # When an only_in_ledger line was last part of a dry run: cancelling needs one first.
+    "ALTER TABLE reconciliation_lines ADD COLUMN IF NOT EXISTS dry_run_at timestamptz",
     "CREATE INDEX IF NOT EXISTS reconciliation_lines_class "
     "ON reconciliation_lines (reconciliation_id, class, line)",
     "CREATE INDEX IF NOT EXISTS reconciliation_lines_lead "
@@ -69,7 +72,7 @@ def create_tables(cursor: psycopg.Cursor) -> None:
 def _current(cursor: psycopg.Cursor) -> bool:
     row = cursor.execute(
         "SELECT count(*) AS n FROM pg_attribute WHERE attrelid = "
-        "to_regclass('reconciliation_lines') AND attname = 'note' AND NOT attisdropped"
+        "to_regclass('reconciliation_lines') AND attname = 'dry_run_at' AND NOT attisdropped"
     ).fetchone()
     return bool(row["n"])
 
@@ -176,6 +179,15 @@ def mark_settled(
             "settlement = %s WHERE reconciliation_id = %s AND line = %s AND settled_at IS NULL",
             (actor, json_text(settlement), run_id, line),
         )
+
+
+def mark_dry_run(cursor: psycopg.Cursor, run_id: UUID, lines: list[int]) -> None:
+    """The lines were part of a dry run now (a dry run's own transaction is rolled back)."""
+    cursor.execute(
+        "UPDATE reconciliation_lines SET dry_run_at = now() WHERE reconciliation_id = %s "
+        "AND line = ANY(%s) AND settled_at IS NULL",
+        (run_id, lines),
+    )
 
 
 def money_text(amount: Decimal | None) -> str | None:

@@ -21,6 +21,9 @@ class ReconciliationCreated(msgspec.Struct):
     mapping: str = ""  # the mapping the statement was read with
     # "given" (in this upload), "remembered" (the advertiser's last one), or "none"
     mapping_source: str = "none"
+    # The advertiser's remembered mapping (after this upload): shown, applied only when an
+    # upload asks with use_remembered_mapping=true.
+    remembered_mapping: str | None = None
 
 
 class ReconciliationOut(msgspec.Struct):
@@ -73,6 +76,7 @@ class LineOut(msgspec.Struct):
     settled_at: datetime | None = None
     settled_by: str | None = None
     settlement: dict[str, Any] | None = None
+    dry_run_at: datetime | None = None  # an only_in_ledger line's last dry run (cancel needs one)
 
 
 class LinesPage(msgspec.Struct):

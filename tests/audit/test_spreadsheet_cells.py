@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from app.audit.spreadsheet import spreadsheet_safe
+from app.audit.spreadsheet import spreadsheet_safe, spreadsheet_text
 from tests.controls import ADMIN, ADMIN_TOKEN, change, create, new_click
 from tests.reconciliation.controls import statement, uploaded
 
@@ -39,6 +39,15 @@ def formulas(rows: list[list[str]]) -> list[str]:
 )  # fmt: skip
 def test_a_cell_starting_a_formula_is_quoted_and_a_number_is_left_a_number(written, shown):
     assert spreadsheet_safe(written) == shown
+
+
+@pytest.mark.parametrize(
+    "text", [HYPERLINK, "-abc", "'-abc", "''=2", "'plain", "'", "-15.00", "o-1", "\t=1", ""]
+)
+def test_a_written_cell_reads_back_as_the_text_it_was(text):
+    """Reading our own CSV back (a statement that is our export) gives the original text, also
+    for text that already began with quotes before a formula character."""
+    assert spreadsheet_text(spreadsheet_safe(text)) == text
 
 
 def test_the_reconciliation_report_csv_holds_no_formula(demo, services):

@@ -45,14 +45,36 @@ def test_a_windows_1251_export_with_its_own_formats_is_read_through_the_mapping(
     assert found["o-1"]["cells"]["Сумма, USD"] == "$15,00"
 
 
-def test_the_answer_states_the_mapping_given_and_then_the_remembered_one(ledger):
+def test_the_answer_states_the_mapping_given_and_then_the_remembered_one_when_asked(ledger):
     given = uploaded(ledger, _body(), mapping=MAPPING)
-    again = uploaded(ledger, _body())
+    again = uploaded(ledger, _body(), use_remembered_mapping="true")
 
     assert given["mapping_source"] == "given" and "encoding:windows-1251" in given["mapping"]
     assert '"amount:Сумма, USD"' in given["mapping"]
     assert again["mapping_source"] == "remembered" and again["mapping"] == given["mapping"]
     assert counts(again["summary"]) == counts(given["summary"])
+
+
+def test_a_remembered_mapping_is_shown_and_not_applied_unless_asked(ledger):
+    given = uploaded(ledger, _body(), mapping=MAPPING)
+    plain = statement([["o-1", "new"]], ["exto", "status"])  # our own column names
+
+    shown = uploaded(ledger, plain)
+    refused = upload(ledger, _body())  # the remembered mapping would read it: not used unasked
+
+    assert shown["mapping_source"] == "none" and shown["mapping"] == ""
+    assert shown["remembered_mapping"] == given["mapping"]
+    assert counts(shown["summary"])["matched"] == 1
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_encoding"
+    assert "use_remembered_mapping=true" in refused.json()["message"]
+    assert "encoding:windows-1251" in refused.json()["message"]
+
+
+def test_asking_for_a_remembered_mapping_the_advertiser_has_not_is_refused(ledger):
+    refused = upload(ledger, _body(), use_remembered_mapping="true")
+
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_mapping"
+    assert "no remembered mapping" in refused.json()["message"]
 
 
 def test_without_the_encoding_the_file_is_refused_naming_the_encoding_option(ledger):

@@ -3,6 +3,8 @@ dry-run and accept lines (forms behind the support login)."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from tests.controls import ADMIN, ADMIN_TOKEN, create
 from tests.reconciliation.controls import period, statement
 
@@ -51,3 +53,27 @@ def test_a_refused_upload_comes_back_as_the_pages_notice(demo):
 
     assert answer.status_code == 200
     assert "Refused" in answer.text and "line 2" in answer.text
+
+
+def test_the_page_applies_the_remembered_mapping_only_when_ticked(demo, services):
+    create(demo, flow="101", exto="o-1")
+    services.runner.catch_up()
+    demo.cookies.set("ledger_admin", ADMIN_TOKEN)
+    body = statement([["o-1", "Done"]], ["Order ID", "Status"])
+    when = {"advertiser": "adv-1", **{k: v[:10] for k, v in period().items()}}
+
+    def send(**fields: str) -> str:
+        answer = demo.post(
+            "/support/reconciliations/upload", follow_redirects=False,
+            data={**when, **fields}, files={"file": ("acme.csv", body, "text/csv")},
+        )  # fmt: skip
+        return unquote(answer.headers["location"])
+
+    first = send(mapping="exto:Order ID,sta:done")
+    unticked = send()
+    ticked = send(use_remembered_mapping="true")
+    form = demo.get("/support/reconciliations")
+
+    assert first.endswith("notice=Reconciled.") and ticked.endswith("notice=Reconciled.")
+    assert "Refused:" in unticked and "use_remembered_mapping=true" in unticked
+    assert 'name="use_remembered_mapping"' in form.text

@@ -138,7 +138,7 @@ def test_lines_are_paged_and_exported_as_csv(ledger):
 def test_the_mapping_is_remembered_for_the_advertiser(ledger):
     reconciled(ledger)
 
-    again = uploaded(ledger, BODY, amount_tolerance="0.05")
+    again = uploaded(ledger, BODY, amount_tolerance="0.05", use_remembered_mapping="true")
 
     assert counts(again["summary"]) == counts(reconciled(ledger)["summary"])
 

@@ -74,3 +74,44 @@ def test_accept_takes_every_settleable_class_by_name(demo, services):
 
     assert sorted(line["class"] for line in done["lines"]) == ["only_in_ledger", "value_differs"]
     assert refused.status_code == 400 and "only_in_statement" in refused.json()["message"]
+
+
+def test_only_in_ledger_lines_cancel_leads_only_after_a_dry_run_of_them(demo, services):
+    for exto in ("o-1", "o-2", "o-3"):
+        create(demo, flow="101", exto=exto)
+    services.runner.catch_up()
+    run = uploaded(demo, statement([["o-1", "new"]], ["exto", "status"]))
+    first, second = lines(demo, run["id"], **{"class": "only_in_ledger"})
+    url = f"/api/reconciliations/{run['id']}/accept"
+
+    blind = demo.post(url, json={"classes": ["only_in_ledger"]}, headers=ADMIN)
+    accept(demo, run["id"], lines=[first["line"]], dry_run=True)
+    half = demo.post(url, json={"classes": ["only_in_ledger"]}, headers=ADMIN)
+    after_half = {line["line"]: line for line in lines(demo, run["id"])}
+    accept(demo, run["id"], classes=["only_in_ledger"], dry_run=True)
+    done = accept(demo, run["id"], classes=["only_in_ledger"])
+
+    assert blind.status_code == half.status_code == 409
+    assert blind.json()["error"] == half.json()["error"] == "dry_run_required"
+    assert f"({second['line']})" in half.json()["message"]  # the line no dry run showed
+    assert (
+        after_half[first["line"]]["dry_run_at"] and after_half[second["line"]]["dry_run_at"] is None
+    )
+    assert after_half[second["line"]]["settled_at"] is None
+    assert [line["outcome"] for line in done["lines"]] == ["settled", "settled"]
+    assert _lead(demo, services, second["lead_id"])["status"] == "cancel"
+
+
+def test_a_refused_cancel_changes_nothing(demo, services):
+    create(demo, flow="101", exto="o-1")
+    create(demo, flow="101", exto="o-2")
+    services.runner.catch_up()
+    run = uploaded(demo, statement([["o-1", "approved"]], ["exto", "status"]))
+    (missing,) = lines(demo, run["id"], **{"class": "only_in_ledger"})
+
+    refused = demo.post(f"/api/reconciliations/{run['id']}/accept", headers=ADMIN,
+                        json={"classes": ["value_differs", "only_in_ledger"]})  # fmt: skip
+
+    assert refused.status_code == 409 and refused.json()["error"] == "dry_run_required"
+    assert _lead(demo, services, missing["lead_id"])["status"] == "new"
+    assert all(not line.get("settled_at") for line in lines(demo, run["id"]))
