@@ -51,6 +51,9 @@ _ENTRY_INDEXES = {
     "ledger_entries_lead": "(lead_id, id)",
     "ledger_entries_account": "(account, id)",
     "ledger_entries_recorded_at": "(recorded_at)",
+    # An account's entries after a close, for balances as of a moment (projections.periods.as_of)
+    "ledger_entries_account_recorded_at": "(account, recorded_at)",
+    "ledger_entries_account_position": "(account, position)",
 }
 
 
