@@ -7,8 +7,9 @@ balances of the latest period with `until <= T` plus the account's entries outsi
 booked by T:
 - (A) booked in `[until, T]`: the `(account, recorded_at)` index reads only those;
 - (B) booked before `until` but reached by the ledger after the close (`position >
-  covers_through`): rare (a close that did not wait long enough), read through the
-  `(account, position)` index from `covers_through` on.
+  covers_through`): rare (a close that did not wait long enough for the ledger). Over time
+  and position both, so it is a box in the GiST index of (position, booking time) points:
+  a btree over either would read every entry before `until` or every one after the close.
 Both sets are disjoint and neither overlaps the closed bounds, so nothing is counted twice and
 nothing is left out: the closed bounds only grow, so every closed entry lies inside the latest
 close's bounds.
@@ -20,6 +21,8 @@ from datetime import datetime
 from decimal import Decimal
 
 import psycopg
+
+from projections.commission_ledger.schema import LATE_POINT
 
 Sums = dict[str, dict[str, Decimal]]  # currency -> bucket -> signed ledger sum (not holder's view)
 
@@ -52,13 +55,14 @@ def currencies_closed(cursor: psycopg.Cursor, number: int, account: str) -> set[
     return {row["currency"] for row in rows}
 
 
-_AFTER_CLOSE = """
+_AFTER_CLOSE = f"""
 SELECT currency, bucket, sum(amount) AS amount, count(*) AS entries FROM (
     SELECT currency, bucket, amount FROM ledger_entries
     WHERE account = %(account)s AND recorded_at >= %(until)s AND recorded_at <= %(moment)s
     UNION ALL
     SELECT currency, bucket, amount FROM ledger_entries
-    WHERE account = %(account)s AND position > %(through)s AND recorded_at < %(until)s
+    WHERE {LATE_POINT} <@ box(point(%(through)s + 0.5, -1e18), point(1e18, %(until_seconds)s + 1))
+      AND account = %(account)s AND position > %(through)s AND recorded_at < %(until)s
 ) AS after_close GROUP BY currency, bucket"""
 
 _FROM_START = """
@@ -75,8 +79,9 @@ def entries_after_close(
     if close is None:
         rows = cursor.execute(_FROM_START, {"account": account, "moment": moment}).fetchall()
     else:
-        params = {"account": account, "moment": moment, "until": close["until"],
-                  "through": close["covers_through"]}  # fmt: skip
+        until = close["until"]
+        params = {"account": account, "moment": moment, "until": until, "until_seconds":
+                  until.timestamp(), "through": close["covers_through"]}  # fmt: skip
         rows = cursor.execute(_AFTER_CLOSE, params).fetchall()
     sums: Sums = {}
     for row in rows:
