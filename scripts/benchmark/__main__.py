@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import (
     ab,
+    as_of,
     baseline,
     cpu,
     deliveries,
@@ -158,6 +159,8 @@ def main(argv: list[str]) -> int:
         return only_reconcile(args, argv)
     if args.only_holds:
         return only_holds(args, argv)
+    if args.only_as_of:
+        return as_of.only(args, argv)
     plan = plan_runs(args)
     database = Database.open()
     results: dict = {
