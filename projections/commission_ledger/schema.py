@@ -56,8 +56,10 @@ _ENTRY_INDEXES = {
     "ledger_entries_lead": "(lead_id, id)",
     "ledger_entries_account": "(account, id)",
     "ledger_entries_recorded_at": "(recorded_at)",
-    # An account's entries after a close, for balances as of a moment (projections.periods.as_of)
-    "ledger_entries_account_recorded_at": "(account, recorded_at)",
+    # An account's entries after a close, for balances as of a moment (projections.periods.as_of):
+    # covering, so summing a month of them reads the index alone (once vacuum marked the pages)
+    "ledger_entries_account_recorded_at": "(account, recorded_at)"
+    " INCLUDE (currency, bucket, amount)",
     # Entries by (position, booking time) as a point: those booked before a close's `until` but
     # reached after it (position past `covers_through`) are a box, found without a scan.
     "ledger_entries_position_time": f"USING gist ({LATE_POINT})",
