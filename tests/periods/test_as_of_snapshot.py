@@ -213,3 +213,32 @@ def test_the_entries_after_a_close_are_read_through_indexes(services):
 
     assert "Seq Scan" not in plan, plan
     assert "ledger_entries_position_time" in plan, plan
+
+
+def test_the_balances_route_answers_as_of_a_moment_with_payouts_and_clawbacks(demo, services):
+    lead_approved(demo, "h-1")
+    closed(demo, moment_after_now())
+    after_close = moment_after_now()
+    paid = demo.post(
+        "/api/payouts",
+        json={"webmaster": "wm-1", "currency": "USD", "reference": "bank-h"},
+        headers=ADMIN,
+    )
+    assert paid.status_code == 201, paid.text
+    after_payout = moment_after_now()
+    changed(demo, exto="h-1", status="cancel")  # clawed back in the open period, after payout
+    later = moment_after_now()
+    services.runner.catch_up()
+
+    def approved_at(moment: datetime) -> str:
+        response = demo.get(
+            "/api/balances",
+            params={"webmaster": "wm-1", "as_of": moment.isoformat()},
+            headers=ADMIN,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["balances"]["USD"]["approved"]
+
+    assert approved_at(after_close) == "10.00"  # the closing balance alone
+    assert approved_at(after_payout) == "0.00"  # paid out: a payout counts as of its booking
+    assert approved_at(later) == "-10.00"  # clawed back after the payout: owed back
