@@ -9,9 +9,9 @@ before: exactly as the ledger stood.
 
 Balances at T replayed this way (`balances_as_of_replay`) are the sum of each lead's commission
 position at T (the entries of a lead net to the entries of its last position) plus the payouts
-booked by T, which are no lead's events and never re-priced. That is linear in the account's
-leads; `app.audit.as_of_snapshot` answers the same from the nearest close and is tested against
-this replay.
+(and invoices, payments) booked by T, which are no lead's events and never re-priced. That is
+linear in the account's leads; `app.audit.as_of_snapshot` answers the same from the nearest
+close and is tested against this replay.
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def balances_as_of_replay(
     chunk: int = 1000,
 ) -> Balances:
     """The account's balance per currency and bucket at `moment`, from its leads' events: each
-    lead's position then, plus the payouts booked by then. Linear in the account's leads; the
-    reference `app.audit.as_of_snapshot` is checked against."""
+    lead's position then, plus the payouts (invoices, payments) booked by then. Linear in the
+    account's leads; the reference `app.audit.as_of_snapshot` is checked against."""
     clock = LedgerClock.load(app, cursor)
     sums: Balances = {}
     for start in range(0, len(lead_ids), chunk):
@@ -126,7 +126,7 @@ def balances_as_of_replay(
             state = state_of(until(events, moment))
             if state is not None:
                 _add_position(sums, account, state, clock.amounts(state, moment))
-    for currency, buckets in as_of_reads.payouts_booked(cursor, account, moment).items():
+    for currency, buckets in as_of_reads.postings_without_lead(cursor, account, moment).items():
         for bucket, amount in buckets.items():
             mine = sums.setdefault(currency, {})
             mine[bucket] = mine.get(bucket, Decimal(0)) + amount
@@ -135,13 +135,13 @@ def balances_as_of_replay(
 
 def holder_balances(account: str, sums: Balances, currencies: set[str]) -> Balances:
     """Signed ledger sums as the holder reads them: every currency booked by then (zeros
-    included), its lead buckets always, `paid` (the network's cash paid out) when not zero."""
+    included), its lead buckets always, the others (`paid`, the network's cash paid out, and
+    whatever payouts or invoices book) when not zero."""
     balances: Balances = {}
     for currency in sorted(currencies | sums.keys()):
         signed = sums.get(currency, {})
         shown = {bucket: signed.get(bucket, Decimal(0)) for bucket in LEAD_BUCKETS}
-        if signed.get("paid"):
-            shown["paid"] = signed["paid"]
+        shown |= {b: a for b, a in sorted(signed.items()) if b not in shown and a}
         balances[currency] = {
             bucket: holder_view(account, amount) for bucket, amount in shown.items()
         }

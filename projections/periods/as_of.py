@@ -98,13 +98,19 @@ def booked_currencies(cursor: psycopg.Cursor, account: str, moment: datetime) ->
     return {row["currency"] for row in rows}
 
 
-def payouts_booked(cursor: psycopg.Cursor, account: str, moment: datetime) -> Sums:
-    """The account's payout entries booked by `moment`, per currency and bucket: payouts are no
-    lead's events, so a replay of leads adds them from the ledger (they are never re-priced)."""
+# Postings that move no lead's money (the payout's or invoice's id stands in `lead_id`): a
+# replay of leads' events adds them from the ledger, where they are never re-priced. `Invoiced`
+# and `PaymentReceived` are booked once invoices and payments are (issue 22, branch i22d).
+POSTINGS_WITHOUT_LEAD = ("Payout", "Invoiced", "PaymentReceived")
+
+
+def postings_without_lead(cursor: psycopg.Cursor, account: str, moment: datetime) -> Sums:
+    """The account's entries of payouts (invoices, payments) booked by `moment`, per currency
+    and bucket."""
     rows = cursor.execute(
         "SELECT currency, bucket, sum(amount) AS amount FROM ledger_entries "
-        "WHERE account = %s AND event_type = 'Payout' AND recorded_at <= %s GROUP BY 1, 2",
-        (account, moment),
+        "WHERE account = %s AND event_type = ANY(%s) AND recorded_at <= %s GROUP BY 1, 2",
+        (account, list(POSTINGS_WITHOUT_LEAD), moment),
     ).fetchall()
     sums: Sums = {}
     for row in rows:
