@@ -114,8 +114,10 @@ def measure(database: Database, leads: int, months: int, queries: int, replays: 
             "plan": _plan(services, moments[0]),
         }
     finally:
-        services.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            services.close()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _seed(services: Services, leads: int, start: datetime, untils: list[datetime]) -> int:
