@@ -8,7 +8,8 @@ from uuid import UUID
 
 from litestar.exceptions import NotFoundException
 
-from app.audit.as_of import balances_as_of, lead_as_of
+from app.audit.as_of import lead_as_of
+from app.audit.as_of_snapshot import balances_as_of
 from app.audit.history import lead_history
 from app.audit.snapshots import money_out
 from app.audit.wire import BalancesOut
@@ -57,8 +58,13 @@ def balances_as_of_out(services: Services, account: str, moment: datetime) -> Ba
     kind, _, holder = account.partition(":")
     holder_kind = kind if kind in ("advertiser", "webmaster") else None
     with read_transaction(services) as cursor:
-        lead_ids = lead_ids_of(cursor, holder_kind, holder)
-        sums = balances_as_of(services.ledger, cursor, account, lead_ids, moment)
+        sums = balances_as_of(
+            services.ledger,
+            cursor,
+            account,
+            lambda: lead_ids_of(cursor, holder_kind, holder),
+            moment,
+        )
     balances = {
         currency: {bucket: _amount(value, currency) for bucket, value in buckets.items()}
         for currency, buckets in sums.items()

@@ -7,9 +7,11 @@ lead with the catalog of its day). A retroactive rate change therefore shows up 
 answers from the moment a rebuild applied it, not from the moment it was typed in, and never
 before: exactly as the ledger stood.
 
-Balances at T are the sum of each lead's commission position at T (the entries of a lead net to
-the entries of its last position), so they need no ledger table and agree with the entries a
-rebuild leaves behind.
+Balances at T replayed this way (`balances_as_of_replay`) are the sum of each lead's commission
+position at T (the entries of a lead net to the entries of its last position) plus the payouts
+(and invoices, payments) booked by T, which are no lead's events and never re-priced. That is
+linear in the account's leads; `app.audit.as_of_snapshot` answers the same from the nearest
+close and is tested against this replay.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from domain.catalog_view import CatalogView
 from domain.lead import Lead
 from domain.lead_state import LeadAmounts, LeadState, amounts_of, fold
 from domain.ledger import Bucket, entries_for, holder_view, position_of
-from domain.money import Money
 from projections.commission_ledger import recalculations
 from projections.eventlog.events import PositionedEvent, events_of, until
+from projections.periods import as_of as as_of_reads
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,10 @@ def lead_as_of(
 
 
 Balances = dict[str, dict[str, Decimal]]  # currency -> bucket -> holder's amount
+LEAD_BUCKETS = tuple(bucket.value for bucket in Bucket)
 
 
-def balances_as_of(
+def balances_as_of_replay(
     app: LedgerApplication,
     cursor: psycopg.Cursor,
     account: str,
@@ -113,7 +116,9 @@ def balances_as_of(
     moment: datetime,
     chunk: int = 1000,
 ) -> Balances:
-    """The account's balance per currency and bucket at `moment`, from its leads' events."""
+    """The account's balance per currency and bucket at `moment`, from its leads' events: each
+    lead's position then, plus the payouts (invoices, payments) booked by then. Linear in the
+    account's leads; the reference `app.audit.as_of_snapshot` is checked against."""
     clock = LedgerClock.load(app, cursor)
     sums: Balances = {}
     for start in range(0, len(lead_ids), chunk):
@@ -121,15 +126,29 @@ def balances_as_of(
             state = state_of(until(events, moment))
             if state is not None:
                 _add_position(sums, account, state, clock.amounts(state, moment))
-    return {
-        currency: {bucket: holder_view(account, amount) for bucket, amount in buckets.items()}
-        for currency, buckets in sums.items()
-    }
+    for currency, buckets in as_of_reads.postings_without_lead(cursor, account, moment).items():
+        for bucket, amount in buckets.items():
+            mine = sums.setdefault(currency, {})
+            mine[bucket] = mine.get(bucket, Decimal(0)) + amount
+    return holder_balances(account, sums, as_of_reads.booked_currencies(cursor, account, moment))
+
+
+def holder_balances(account: str, sums: Balances, currencies: set[str]) -> Balances:
+    """Signed ledger sums as the holder reads them: every currency booked by then (zeros
+    included), its lead buckets always, the others (`paid`, the network's cash paid out, and
+    whatever payouts or invoices book) when not zero."""
+    balances: Balances = {}
+    for currency in sorted(currencies | sums.keys()):
+        signed = sums.get(currency, {})
+        shown = {bucket: signed.get(bucket, Decimal(0)) for bucket in LEAD_BUCKETS}
+        shown |= {b: a for b, a in sorted(signed.items()) if b not in shown and a}
+        balances[currency] = {
+            bucket: holder_view(account, amount) for bucket, amount in shown.items()
+        }
+    return balances
 
 
 def _add_position(sums: Balances, account: str, state: LeadState, amounts: LeadAmounts) -> None:
-    for money in _sides_of(account, amounts):  # a currency once booked shows, even at zero
-        sums.setdefault(money.currency, {bucket.value: Decimal(0) for bucket in Bucket})
     position = position_of(
         state.status,
         state.advertiser,
@@ -139,16 +158,6 @@ def _add_position(sums: Balances, account: str, state: LeadState, amounts: LeadA
     )
     for entry in entries_for(position):
         if entry.account == account:
-            buckets = sums.setdefault(entry.amount.currency, {b.value: Decimal(0) for b in Bucket})
-            buckets[entry.bucket.value] += entry.amount.amount
-
-
-def _sides_of(account: str, amounts: LeadAmounts) -> list[Money]:
-    payout, commission = amounts.advertiser_payout, amounts.webmaster_commission
-    if account.startswith("advertiser:"):
-        sides = [payout]
-    elif account.startswith("webmaster:"):
-        sides = [commission]
-    else:
-        sides = [payout, commission]
-    return [money for money in sides if money is not None]
+            buckets = sums.setdefault(entry.amount.currency, {})
+            bucket = entry.bucket.value
+            buckets[bucket] = buckets.get(bucket, Decimal(0)) + entry.amount.amount

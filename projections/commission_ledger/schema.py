@@ -60,11 +60,23 @@ _BALANCES = """CREATE TABLE IF NOT EXISTS ledger_balances (
     amount numeric NOT NULL,
     PRIMARY KEY (account, bucket, currency))"""
 
+# An entry as a point (position, seconds since the epoch of its booking time, UTC): immutable, so
+# it can be indexed; float seconds are exact to about a microsecond, so a query over it widens its
+# box by a second and then checks the real columns.
+LATE_POINT = "point(position::float8, date_part('epoch', recorded_at AT TIME ZONE 'UTC'))"
+
 # Reading a lead's or an account's entries in order, and entries by time.
 _ENTRY_INDEXES = {
     "ledger_entries_lead": "(lead_id, id)",
     "ledger_entries_account": "(account, id)",
     "ledger_entries_recorded_at": "(recorded_at)",
+    # An account's entries after a close, for balances as of a moment (projections.periods.as_of):
+    # covering, so summing a month of them reads the index alone (once vacuum marked the pages)
+    "ledger_entries_account_recorded_at": "(account, recorded_at)"
+    " INCLUDE (currency, bucket, amount)",
+    # Entries by (position, booking time) as a point: those booked before a close's `until` but
+    # reached after it (position past `covers_through`) are a box, found without a scan.
+    "ledger_entries_position_time": f"USING gist ({LATE_POINT})",
 }
 
 

@@ -36,6 +36,10 @@ _STATEMENTS = """CREATE TABLE IF NOT EXISTS period_statements (
     document text NOT NULL,
     PRIMARY KEY (number, account, currency))"""
 
+# An account's statements across periods: the currencies it ever had, for balances as of a moment.
+_STATEMENTS_BY_ACCOUNT = """CREATE INDEX IF NOT EXISTS period_statements_account
+    ON period_statements (account, number)"""
+
 _INSERT_PERIOD = """INSERT INTO periods (number, id, starts_at, until, covers_through,
     entry_count, entries_hash, previous_seal, seal, closed_at, closed_by)
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (number) DO NOTHING"""
@@ -52,6 +56,7 @@ class PeriodsProjection:
     def create_tables(self, cursor: psycopg.Cursor) -> None:
         cursor.execute(_PERIODS)
         cursor.execute(_STATEMENTS)
+        cursor.execute(_STATEMENTS_BY_ACCOUNT)
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
         for _, closed in events:

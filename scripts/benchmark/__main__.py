@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import (
     ab,
+    as_of,
     baseline,
     cpu,
     deliveries,
@@ -164,6 +165,8 @@ def main(argv: list[str]) -> int:
         return only_reconcile(args, argv)
     if args.only_holds:
         return only_holds(args, argv)
+    if args.only_as_of:
+        return as_of.only(args, argv)
     plan = plan_runs(args)
     database = Database.open()
     results: dict = {

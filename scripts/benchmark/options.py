@@ -43,7 +43,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--leads",
         type=int,
         default=20_000,
-        help="seeded leads that status changes target (default 20,000)",
+        help="seeded leads that status changes target (default 20,000); with --only-as-of, the"
+        " webmaster's leads",
     )
     parser.add_argument(
         "--baseline-seconds", type=int, help="length of each pgbench run (default 10; quick 5)"
@@ -140,6 +141,19 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--holds", type=int, default=100_000, help="holds due at once (default 100,000)"
+    )
+    parser.add_argument(
+        "--only-as-of",
+        action="store_true",
+        help="measure balances as of random moments alone: --leads leads of one webmaster over"
+        " --months monthly closes (JSON key as_of.balances_ms.p50, the replay's figure beside)",
+    )
+    parser.add_argument("--months", type=int, default=12, help="--only-as-of: closed months")
+    parser.add_argument(
+        "--queries", type=int, default=200, help="--only-as-of: moments asked (default 200)"
+    )
+    parser.add_argument(
+        "--replays", type=int, default=3, help="--only-as-of: moments also replayed (default 3)"
     )
     parser.add_argument(
         "--out",
