@@ -44,6 +44,7 @@ from app.ops.lifeline import end_with_parent
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.observability import observe_requests
+from app.ops.unread_bodies import drain_unread_bodies
 from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
 from app.postbacks.clicks import ClickController
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
         lifespan=[lifespan],
         middleware=[
+            drain_unread_bodies,
             close_connections_when_draining(drain),
             observe_requests(metrics),
             database_gate,
