@@ -40,6 +40,11 @@ def invoice_id(advertiser: str, period: int, currency: str) -> UUID:
     return uuid5(_NAMESPACE, "\x1f".join((advertiser, str(period), currency)))
 
 
+def payment_id(invoice: UUID, reference: str) -> UUID:
+    """A payment's own id: one per invoice and reference, so a repeated call names it again."""
+    return uuid5(invoice, reference)
+
+
 def lines_from(statement: dict) -> list[dict]:
     """The invoice lines of an advertiser's statement: the approved money the period moved, less
     the changes to leads of earlier periods, then each of those as a line with its cause."""

@@ -20,7 +20,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.auth import require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from domain.invoice import DUE_AFTER, Invoice, PaymentRefused, invoice_id, lines_from
+from domain.invoice import (
+    DUE_AFTER,
+    Invoice,
+    PaymentRefused,
+    invoice_id,
+    lines_from,
+    payment_id,
+)
 from domain.ledger import advertiser_account
 from domain.money import InvalidAmount, parse_amount
 from domain.period import period_id
@@ -54,6 +61,7 @@ class InvoiceOut(msgspec.Struct):
     state: str
     due_at: datetime
     days_overdue: int = 0
+    payment_id: str | None = None  # on a payment's answer: the payment's own id
 
 
 class InvoicePage(msgspec.Struct):
@@ -118,8 +126,9 @@ class InvoiceController(Controller):
             amount = parse_amount(data.amount, found.currency)
         except InvalidAmount as error:
             raise ClientException(str(error), status_code=422) from error
+        reference = data.reference.strip() or "-"
         try:
-            if found.receive(amount, data.reference.strip() or "-"):
+            if found.receive(amount, reference):
                 ledger.save(found)
         except PaymentRefused as refused:
             raise ClientException(str(refused), status_code=refused.status) from refused
@@ -127,7 +136,9 @@ class InvoiceController(Controller):
             raise ClientException(
                 "the invoice changed meanwhile; try again", status_code=409
             ) from raced
-        return invoice_out(found)
+        answer = invoice_out(found)
+        answer.payment_id = str(payment_id(found.id, reference))
+        return answer
 
     @get(
         sync_to_thread=True,

@@ -75,7 +75,8 @@ def test_payments_in_parts_idempotent_by_reference_until_paid(demo, services):
     rest = pay(demo, invoice, "10.00", "wire-4")
 
     assert first.status_code == 201 and first.json()["outstanding"] == "10.00"
-    assert again.json() == first.json()
+    assert again.json() == first.json()  # the same payment, named by the same id
+    assert first.json()["payment_id"] not in (None, rest.json()["payment_id"], invoice)
     assert other.status_code == 409 and too_much.status_code == 409
     assert "10.00 outstanding" in too_much.json()["message"]
     assert zero.status_code == 422
