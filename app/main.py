@@ -47,6 +47,7 @@ from app.ops.observability import observe_requests
 from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
 from app.postbacks.clicks import ClickController
+from app.postbacks.fast_path import postback_fast_path
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
@@ -90,6 +91,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if own:
                 opened.close()
 
+    middleware = [
+        close_connections_when_draining(drain),
+        observe_requests(metrics),
+        database_gate,
+        record_changes,
+    ]
     app = Litestar(
         route_handlers=[
             PostbackController,
@@ -118,12 +125,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HealthController,
         ],
         lifespan=[lifespan],
-        middleware=[
-            close_connections_when_draining(drain),
-            observe_requests(metrics),
-            database_gate,
-            record_changes,
-        ],
+        middleware=middleware,
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=strict_json_body,
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
     )
     allow_every_method(app)
+    postback_fast_path(app, middleware)
     return app
 
 
