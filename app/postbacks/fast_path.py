@@ -1,7 +1,7 @@
 """The two postback paths answered in front of Litestar's router, through the same middleware.
 
 Litestar's share of a postback (its router, the exception middleware, building a `Request` and
-its `Headers`, the handler's signature model and response checks) was about a third of the
+its `Headers`, the handler's signature model and response checks) was about 40% of the
 postback routes' HTTP-layer CPU in a profile of `benchmark.http_cpu` (issue 27). A GET or POST
 to exactly `/api/site/click.json` or `/api/site/status.json` is therefore answered here, by
 `app.postbacks.routes.handle` (the code the Litestar routes run too), wrapped in the very
