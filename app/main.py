@@ -48,6 +48,7 @@ from app.ops.unread_bodies import drain_unread_bodies
 from app.payouts.routes import PayoutController
 from app.periods.routes import PeriodController
 from app.postbacks.clicks import ClickController
+from app.postbacks.fast_path import postback_fast_path
 from app.postbacks.resubmit_routes import ResubmitController
 from app.postbacks.routes import PostbackController
 from app.postbacks.screening import open_screen
@@ -91,6 +92,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if own:
                 opened.close()
 
+    middleware = [
+        drain_unread_bodies,
+        close_connections_when_draining(drain),
+        observe_requests(metrics),
+        database_gate,
+        record_changes,
+    ]
     app = Litestar(
         route_handlers=[
             PostbackController,
@@ -119,13 +127,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             HealthController,
         ],
         lifespan=[lifespan],
-        middleware=[
-            drain_unread_bodies,
-            close_connections_when_draining(drain),
-            observe_requests(metrics),
-            database_gate,
-            record_changes,
-        ],
+        middleware=middleware,
         state=State({"metrics": metrics}),
         request_max_body_size=MAX_BODY_BYTES,
         before_request=strict_json_body,
@@ -149,6 +151,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ),
     )
     allow_every_method(app)
+    postback_fast_path(app, middleware)
     return app
 
 

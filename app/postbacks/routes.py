@@ -203,11 +203,18 @@ class PostbackController(Controller):
 
 async def receive(request: Request, endpoint: str) -> ASGIResponse:
     body = await request.body() if request.method == "POST" else b""
+    return await handle(request, body, endpoint)
+
+
+async def handle(request, body: bytes, endpoint: str) -> ASGIResponse:
+    """One postback, answered after its commit: a Litestar `Request` or the fast path's
+    `PostbackCall` (`app.postbacks.fast_path`), both with scope, method, headers, client, app."""
     content_type = request.headers.get("content-type", "") if body else ""
     parsed = parse_parameters(request.scope.get("query_string", b""), body, content_type)
-    services = request.app.state.services
+    state = request.app.state
+    services = state.services
     screened_with = services.catalog.cached() or services.catalog.current()
-    refusal = await request.app.state.screen.screen(request, parsed.values, body, screened_with)
+    refusal = await state.screen.screen(request, parsed.values, body, screened_with)
     postback = PostbackRequest(
         endpoint=endpoint,
         method=request.method,
@@ -218,10 +225,10 @@ async def receive(request: Request, endpoint: str) -> ASGIResponse:
         parse_error=refusal or parsed.error,
         screened_version=screened_with.version,
         signature_verified=request.scope.get("state", {}).get("signature_verified", False),
-        signature_check=request.app.state.screen.later_signature_check(request, body),
+        signature_check=state.screen.later_signature_check(request, body),
     )
     try:
-        result = await request.app.state.services.writer.submit(postback)
+        result = await services.writer.submit(postback)
     except DatabaseUnavailable:
         return json_response(
             ErrorBody("database_unavailable", "the ledger cannot store postbacks now; retry"),
