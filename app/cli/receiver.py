@@ -63,6 +63,9 @@ def run_receiver(args) -> int:
     except OSError as error:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     server.daemon_threads = True
+    # Ctrl-C stops it even when started where SIGINT is ignored (a background job of a script
+    # inherits SIG_IGN, and Python then leaves it so): seen as a receiver deaf to Ctrl-C in CI.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: threading.Thread(target=server.shutdown).start())
     _stop_when_orphaned(server)

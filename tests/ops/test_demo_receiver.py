@@ -37,11 +37,20 @@ def _until(check, what: str, timeout: float = DEADLINE):
     raise AssertionError(f"{what} did not happen in {timeout}s")
 
 
+def _as_a_background_job() -> None:
+    """A script's background job starts with SIGINT ignored (so did CI's run): Ctrl-C must
+    stop the receiver all the same."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.fixture
 def receiver(tmp_path):
     port = free_port()
     out = (tmp_path / "receiver.out").open("w+")
-    process = subprocess.Popen([*COMMAND, "--port", str(port)], stdout=out, stderr=out, text=True)
+    process = subprocess.Popen(
+        [*COMMAND, "--port", str(port)], stdout=out, stderr=out, text=True,
+        preexec_fn=_as_a_background_job,
+    )  # fmt: skip
     try:
         _until(lambda: _listening(port), "the receiver listening")
         yield port, process, lambda: Path(out.name).read_text()
