@@ -51,6 +51,11 @@ def owner_name(settings, presented: str) -> str | None:
     return found
 
 
+def acting_person(connection: ASGIConnection) -> str:
+    """Who made a change, recorded as its author: the name `require_admin` let through."""
+    return connection.scope.get("admin_name") or "admin"  # type: ignore[call-overload]
+
+
 def admin_name(connection: ASGIConnection) -> str | None:
     """Who `require_admin` let through (a person's or admin token's name); outside a guarded
     route, the name of a shared admin token presented. Kept for callers of the old API."""

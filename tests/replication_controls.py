@@ -21,6 +21,7 @@ import psycopg
 
 from app.eventstore.database import DatabaseAddress, binaries
 from tests.leftovers import temp_folder
+from tests.servers import process_table
 
 PORT = 5432
 SYSTEM_USER = "pgserver" if os.geteuid() == 0 else None
@@ -70,7 +71,7 @@ class ReplicatedPostgres:
         postmaster = int((self.primary_dir / "postmaster.pid").read_text().split()[0])
         with suppress(ProcessLookupError):
             os.kill(postmaster, signal.SIGSTOP)
-        family = [postmaster, *_children_of(postmaster)]
+        family = [postmaster, *(pid for pid, _, ppid, _ in process_table() if ppid == postmaster)]
         for pid in family[1:]:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
@@ -198,13 +199,3 @@ def _postgres_processes_in(folder: Path) -> list[int]:
         if cwd.startswith(str(folder)) and state not in ("Z", "X"):
             found.append(int(entry.name))
     return found
-
-
-def _children_of(parent: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                children.append(int(stat.parent.name))
-    return children

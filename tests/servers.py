@@ -167,14 +167,18 @@ def _group_ended(group: int, timeout: float) -> bool:
 
 def _live_members(group: int) -> list[int]:
     """Pids of the processes of this group that still run (zombies wait only to be reaped)."""
-    members = []
+    return [pid for pid, state, _, pgrp in process_table() if pgrp == group and state not in "ZX"]
+
+
+def process_table() -> list[tuple[int, str, int, int]]:
+    """(pid, state, parent pid, process group) of every process, read from /proc."""
+    table = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with suppress(OSError, ValueError, IndexError):
             # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
-            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
-            if int(pgrp) == group and state not in ("Z", "X"):
-                members.append(int(stat.parent.name))
-    return members
+            state, ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            table.append((int(stat.parent.name), state, int(ppid), int(pgrp)))
+    return table
 
 
 @pytest.fixture

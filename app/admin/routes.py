@@ -8,7 +8,7 @@ from litestar import Controller, Request, post
 from litestar.exceptions import ClientException
 from litestar.params import RawBody
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.ledger.rate_change_warning import preview_after_apply
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.wire import AccountDifference, CatalogApplied
@@ -33,7 +33,7 @@ class AdminController(Controller):
     )
     def apply_catalog(self, request: Request, body: RawBody) -> CatalogApplied:
         services = request.app.state.services
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         try:
             document = parse_catalog(body)
             changes = services.ledger.apply_catalog(document, datetime.now(UTC), actor)

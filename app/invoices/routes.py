@@ -18,7 +18,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from domain.invoice import (
     DUE_AFTER,
@@ -92,7 +92,7 @@ class InvoiceController(Controller):
         currency = statement["currency"]
         lines = lines_from(statement)
         total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         invoice = Invoice(
             advertiser=data.advertiser, period=data.period, currency=currency, lines=lines,
             total=str(total), due_at=datetime.now(UTC) + DUE_AFTER, issued_by=actor,

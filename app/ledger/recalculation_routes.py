@@ -14,7 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.ledger.wire import (
     RecalculationOut,
     RecalculationPage,
@@ -84,7 +84,7 @@ class RecalculationController(Controller):
         if data.projections not in TARGETS:
             raise ClientException(f"projections must be one of {', '.join(TARGETS)}")
         services = request.app.state.services
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         try:
             rebuild = Rebuild(
                 services.ledger,

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.payouts.payables import Payable, payables
 from app.payouts.paying import PayingTerms, PayoutRefused, PayoutRequest, approve, pay
@@ -86,7 +86,7 @@ class PayoutController(Controller):
         wanted = _request(data)
         if wanted.webmaster not in services.catalog.current().webmasters:
             raise NotFoundException(f"no webmaster {wanted.webmaster!r} in the catalog")
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         settings = services.settings
         try:
             taken = pay(
@@ -107,7 +107,7 @@ class PayoutController(Controller):
     )
     def approve_payout(self, request: Request, payout: FromPath[UUID]) -> PayoutOut:
         services = request.app.state.services
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         try:
             taken = approve(
                 services.ledger, payout, actor, services.settings.projection_wait_seconds,

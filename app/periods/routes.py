@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.periods.closing import CloseRefused, close_period
 from app.periods.moments import until_of
@@ -45,7 +45,7 @@ class PeriodController(Controller):
     def close(self, request: Request, data: JSONBody[CloseRequest]) -> PeriodOut:
         services = request.app.state.services
         until = until_of(data.until, services.settings.time_zone)
-        actor = request.scope.get("admin_name", "admin")  # type: ignore[call-overload]
+        actor = acting_person(request)
         try:
             period = close_period(
                 services.ledger,

@@ -8,7 +8,7 @@ from litestar import Controller, Request, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 
-from app.auth import require_admin
+from app.auth import acting_person, require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
 from app.postbacks.resubmission import NotResubmittable, resubmit
 from app.wire import ResubmissionOut
@@ -36,7 +36,7 @@ class ResubmitController(Controller):
     )
     def resubmit(self, request: Request, postback_id: FromPath[UUID]) -> ResubmissionOut:
         services = request.app.state.services
-        admin = request.scope.get("admin_name", "admin")
+        admin = acting_person(request)
         if already_accepted(services, postback_id):
             raise ClientException(
                 f"postback {postback_id} was already re-submitted successfully", status_code=409
