@@ -24,7 +24,12 @@ def register(commands) -> None:
         "recalculations. The lead is named by its id, its click or its exto, as on the support "
         "page.",
     )
-    history.add_argument("lead", metavar="QUERY", help="the lead's id, click or exto")
+    history.add_argument(
+        "lead",
+        metavar="QUERY",
+        help="the lead's id, click or exto; one that begins with - goes after -- "
+        "(a click id does 1 time in 64: lead history -- -HHQ6OhMA...)",
+    )
     history.add_argument(
         "--width", type=int, default=None, help="table width in characters (default: terminal)"
     )
