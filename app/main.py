@@ -38,6 +38,7 @@ from app.openapi.document import SECURITY_SCHEMES, finish_document
 from app.openapi.options import allow_every_method
 from app.ops.database_gate import database_gate
 from app.ops.draining import Drain, close_connections_when_draining
+from app.ops.cpu_priority import HTTP_WORKERS_NICE, lower_priority
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
 from app.ops.lifeline import end_with_parent
@@ -156,8 +157,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 
 def create_served_app() -> Litestar:
-    """What each granian worker of `serve` builds: tied to the server's life first."""
+    """What each granian worker of `serve` builds: tied to the server's life first, and behind
+    the notifier for the CPU (`app.ops.cpu_priority`)."""
     end_with_parent()
+    lower_priority(HTTP_WORKERS_NICE)
     return create_app()
 
 

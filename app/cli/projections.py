@@ -47,9 +47,12 @@ def rebuild_projections(args) -> int:
 
 def run_projections(args) -> int:
     """Until SIGTERM, Ctrl-C, or (with --exit-with-parent) the end of the parent process."""
+    from app.ops.cpu_priority import READ_MODELS_NICE, lower_priority
     from app.ops.gc_tuning import tune_garbage_collector
 
     stop = stop_requested(args)
+    if args.exit_with_parent:  # started by `serve`: behind the notifier for the CPU
+        lower_priority(READ_MODELS_NICE)
     services = open_services()
     services.runner.start()
     tune_garbage_collector()

@@ -68,6 +68,7 @@ def run_server(args) -> int:
     settings = ensure_admin_token(Settings.from_env())
     if settings.run_notifier:
         check_delivery_settings()
+    check_priority_settings()
     address = database_address(settings)  # starts the embedded server here, once, for all workers
     if settings.require_sync_standby:
         refuse_without_sync_standby(address)
@@ -117,6 +118,17 @@ def check_delivery_settings() -> None:
         DeliverySettings.from_env()
     except ValueError as error:
         raise CommandError(str(error), code=2) from None
+
+
+def check_priority_settings() -> None:
+    """A nice value the workers could not take would end each of them as it starts."""
+    from app.ops.cpu_priority import HTTP_WORKERS_NICE, READ_MODELS_NICE, nice_setting
+
+    for name in (HTTP_WORKERS_NICE, READ_MODELS_NICE):
+        try:
+            nice_setting(name)
+        except ValueError as error:
+            raise CommandError(str(error), code=2) from None
 
 
 def apply_demo_catalog(file: Path) -> bool:

@@ -77,13 +77,16 @@ def only_holds(args, argv: list[str]) -> int:
 
 def run_load(
     args, database: Database, seeded, name: str, max_batch: int | None, run: int, send=False,
-    code: Path | None = None,
+    code: Path | None = None, extra_env: dict | None = None,
 ) -> dict:  # fmt: skip
     """One load run on a fresh server; `code`: a folder of app, domain, projections to serve
-    instead of this checkout's (the A of an A/B)."""
+    instead of this checkout's (the A of an A/B); `extra_env`: settings of this run's server."""
     folder = Path(tempfile.mkdtemp(prefix="plb-run-", dir="/tmp"))
     receiver = deliveries.Receiver() if send else None
-    env = {**(deliveries.ENV if send else {}), **(ab.environment(code) if code else {})}
+    env = {
+        **(deliveries.ENV if send else {}), **(ab.environment(code) if code else {}),
+        **(extra_env or {}),
+    }  # fmt: skip
     server = Server.start(database, args.workers, max_batch, folder, args.projections, env)
     postgres = postgres_pid(database)
     sent = None
@@ -227,6 +230,7 @@ def plan_runs(args) -> list[str]:
     optional = {
         "naive": not args.no_naive,
         "with_deliveries": args.deliveries,
+        "deliveries_flat": args.deliveries and args.deliveries_flat,
         "at_ref": bool(args.ab_ref),
         "nodes": args.nodes > 1,
     }
@@ -260,10 +264,20 @@ def load_runs(args, database: Database, seeded, plan: list[str], results: dict) 
             plan.index("with_deliveries"), send=True,
         )  # fmt: skip
         results["deliveries"] = results["with_deliveries"].pop("deliveries")
+    if "deliveries_flat" in plan:
+        # The priority lever's A: every process of `serve` at one nice value.
+        print("the same, every process at one CPU priority ...", flush=True)
+        results["deliveries_flat"] = run_load(
+            args, database, seeded, "deliveries-flat", args.max_batch,
+            plan.index("deliveries_flat"), send=True, extra_env=FLAT_PRIORITIES,
+        )  # fmt: skip
     if "nodes" in plan:
         print(f"{args.nodes} serve nodes and a read-models node ...", flush=True)
         fresh = seeded.fresh[plan.index("nodes")]
         results["nodes"] = nodes.run(args, database, seeded.with_lead, fresh)
+
+
+FLAT_PRIORITIES = {"LEDGER_HTTP_WORKERS_NICE": "0", "LEDGER_READ_MODELS_NICE": "0"}
 
 
 def ratios(results: dict) -> dict:

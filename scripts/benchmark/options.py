@@ -105,6 +105,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         " (JSON deliveries.open_loop; default 500; 0 skips it)",
     )
     parser.add_argument(
+        "--deliveries-flat",
+        action="store_true",
+        help="with --deliveries: a second sending run with every process of serve at one CPU"
+        " priority (LEDGER_HTTP_WORKERS_NICE=0, LEDGER_READ_MODELS_NICE=0), the priority"
+        " lever's A in the same run (JSON deliveries_flat)",
+    )
+    parser.add_argument(
         "--sender-levers",
         action="store_true",
         help="the sender alone, lever by lever, in one run (async client, keep-alive, batching,"

@@ -118,7 +118,7 @@ def text(results: dict) -> str:
             )
         )
     lines += _empty_lines(results.get("empty_handler"))
-    for name in ("batched", "naive", "with_deliveries", "at_ref"):
+    for name in ("batched", "naive", "with_deliveries", "deliveries_flat", "at_ref"):
         if name in results:
             lines += _load_lines(name, results[name])
         if name == "batched":
@@ -126,6 +126,9 @@ def text(results: dict) -> str:
     if "nodes" in results:
         lines += nodes.text(results["nodes"])
     lines += deliveries.text(results.get("deliveries"))
+    if flat := results.get("deliveries_flat", {}).get("deliveries"):
+        lines.append("every process of serve at one CPU priority (the priority lever's A):")
+        lines += deliveries.text(flat)
     if "sender_levers" in results:
         lines.append("sender levers (the sender alone, one run):")
         lines.append(sender_levers.text(results["sender_levers"]))
