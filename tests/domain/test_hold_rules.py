@@ -49,7 +49,10 @@ def test_a_duration_is_a_whole_number_and_a_unit(text, expected):
     assert parse_duration(text) == timedelta(seconds=expected)
 
 
-@pytest.mark.parametrize("text", ["0d", "-5d", "3651d", "87601h", "5", "5w", "1.5d", "", "d"])
+@pytest.mark.parametrize(
+    "text",
+    ["0d", "-5d", "3651d", "87601h", "99999999999999999999d", "5", "5w", "1.5d", "", "d", "٣d"],
+)
 def test_a_duration_that_is_zero_negative_too_long_or_unparsable_is_refused(text):
     with pytest.raises(BadDuration):
         parse_duration(text)
@@ -62,6 +65,7 @@ def test_a_duration_that_is_zero_negative_too_long_or_unparsable_is_refused(text
         ('hold_for = "0s"', "", "$.offers[0].hold_for"),
         ('hold_for = "soon"', "", "$.offers[0].hold_for"),
         ('hold_for = "3651d"', "", "$.offers[0].hold_for"),
+        ("", 'hold_for = "99999999999999999999d"', "$.offers[0].goals[0].hold_for"),
         ("", 'hold_for = "12 parsecs"', "$.offers[0].goals[0].hold_for"),
         ('after_hold = "trash"', "", "$.offers[0].after_hold"),
         ("", 'after_hold = "maybe"', "$.offers[0].goals[0].after_hold"),
