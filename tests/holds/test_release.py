@@ -13,6 +13,7 @@ from tests.hold_controls import (
     Clock,
     follower,
     hold_row,
+    lead_events,
     lead_on_hold,
     releases_of,
     with_hold_rule,
@@ -152,3 +153,37 @@ def test_two_followers_and_a_racing_postback_leave_one_outcome(demo, services):
     assert releases_of(services, lead_id) == []
     services.runner.catch_up()
     assert lead(demo, lead_id)["status"] == "cancel"
+
+
+def test_a_postback_that_loses_the_race_to_the_release_is_decided_again_and_recorded(
+    demo, services, monkeypatch
+):
+    """The release is saved between the advertiser's decision and its save: the postback
+    collides on the lead's version, is decided again against the approved lead and kept; later
+    postbacks follow the rules for an approved lead (a `hold` is ignored, a new hold none)."""
+    with_hold_rule(demo)
+    lead_id = lead_on_hold(demo, "lost")
+    f = follower(services, Clock(None))
+    f.catch_up()
+    f._clock = Clock(hold_row(services, lead_id)["due_at"])
+    real_append = services.ledger.append
+    saves: list[dict] = []
+
+    def release_first(*args, **kwargs):
+        if not saves:
+            saves.append(f.release_due())
+        else:
+            saves.append({})
+        return real_append(*args, **kwargs)
+
+    monkeypatch.setattr(services.ledger, "append", release_first)
+    changed(demo, exto="lost", status="cancel")
+    assert saves[0] == {"released": 1} and len(saves) >= 2  # it raced and saved again
+    monkeypatch.undo()
+    statuses = [(e.previous_status, e.status) for e in lead_events(services, lead_id)[1:]]
+    assert statuses == [("new", "hold"), ("hold", "approve"), ("approve", "cancel")]
+    changed(demo, exto="lost", status="hold")
+    assert len(lead_events(services, lead_id)) == 4
+    services.runner.catch_up()
+    assert lead(demo, lead_id)["status"] == "cancel"
+    assert hold_row(services, lead_id) is None
