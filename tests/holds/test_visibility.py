@@ -3,11 +3,18 @@ command line and the metrics (issue 21)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.cli.main import main
-from tests.controls import ADMIN, lead
-from tests.hold_controls import Clock, follower, hold_row, lead_on_hold, with_hold_rule
+from tests.controls import ADMIN, OTHER_OFFER_TOKEN, lead
+from tests.hold_controls import (
+    Clock,
+    follower,
+    hold_row,
+    holds_toml,
+    lead_on_hold,
+    with_hold_rule,
+)
 from tests.ledger_controls import changed, created_lead
 
 
@@ -63,6 +70,31 @@ def test_running_holds_are_listed_soonest_first_with_sums_per_webmaster_and_curr
     ]
     assert holds(demo, due_before="2000-01-01")["items"] == []
     assert holds(demo, webmaster="wm-2")["sums"] == []
+
+
+def test_running_holds_are_filtered_by_due_date_advertiser_and_offer(demo, services):
+    """offer-1 (adv-1, USD) holds 1 day, offer-2 (adv-2, EUR) 10 days: each filter picks its own."""
+    loans = 'id = "offer-2"\n'
+    catalog = holds_toml(reg='hold_for = "1d"').replace(loans, loans + 'hold_for = "10d"\n', 1)
+    assert demo.post("/api/admin/catalog", content=catalog, headers=ADMIN).status_code == 200
+    card = lead_on_hold(demo, "card")
+    loan, _ = created_lead(demo, flow="201", exto="loan", token=OTHER_OFFER_TOKEN)
+    changed(demo, flow="201", exto="loan", token=OTHER_OFFER_TOKEN, status="hold")
+    follower(services, Clock(None)).catch_up()
+
+    def listed(**params) -> list[str]:
+        return [item["lead_id"] for item in holds(demo, **params)["items"]]
+
+    assert listed() == [card, loan]  # soonest first
+    in_five_days = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    assert listed(due_before=in_five_days) == [card]
+    assert listed(advertiser="adv-2") == [loan] and listed(advertiser="adv-1") == [card]
+    assert listed(offer="offer-2") == [loan] and listed(offer="offer-1") == [card]
+    assert [(s["webmaster"], s["currency"]) for s in holds(demo)["sums"]] == [
+        ("wm-1", "EUR"),
+        ("wm-1", "USD"),
+    ]
+    assert [s["currency"] for s in holds(demo, advertiser="adv-2")["sums"]] == ["EUR"]
 
 
 def test_a_bad_cursor_or_date_is_a_400_in_the_error_shape(demo):
