@@ -13,6 +13,7 @@ from tests.hold_controls import (
     hold_row,
     holds_toml,
     lead_on_hold,
+    releases_of,
     with_hold_rule,
 )
 from tests.ledger_controls import changed, created_lead
@@ -111,6 +112,9 @@ def test_holds_due_and_release_dry_run_on_the_command_line(demo, services, capsy
     assert main(["holds", "due", "--before", "2999-01-01", "--json"]) == 0
     out = capsys.readouterr().out
     assert lead_id in out and '"after_hold":"approve"' in out
+    assert main(["holds", "due", "--before", "2999-01-01"]) == 0  # README's example, a table
+    table = capsys.readouterr().out
+    assert lead_id in table and "offer-1/reg (90s, catalog v" in table and "10.00 USD" in table
     assert main(["holds", "release", "--dry-run", "--json"]) == 0
     assert lead_id not in capsys.readouterr().out  # due in 90 s, not now
     assert lead(demo, lead_id)["status"] == "hold"
@@ -129,3 +133,22 @@ def test_metrics_show_running_holds_releases_and_the_oldest_delay(demo, services
     text = demo.get("/metrics").text
     assert "ledger_holds_running 0.0" in text
     assert 'ledger_hold_releases_total{outcome="approve"} 1.0' in text
+
+
+def test_release_dry_run_shows_a_hold_due_now_and_changes_nothing_then_release_ends_it_once(
+    demo, services, capsys, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_URL", services.address.url())
+    with_hold_rule(demo, reg='hold_for = "90s"')
+    lead_id = lead_on_hold(demo, "due-now")
+    follower(services, Clock(None)).catch_up()
+    due = hold_row(services, lead_id)["due_at"]
+    monkeypatch.setattr("app.holds.follower.utc_now", lambda: due)
+    assert main(["holds", "release", "--dry-run", "--json"]) == 0
+    assert lead_id in capsys.readouterr().out  # due at exactly now
+    assert releases_of(services, lead_id) == []
+    assert main(["holds", "release", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == '{"released":1}'
+    assert main(["holds", "release"]) == 0
+    assert capsys.readouterr().out.strip() == "nothing was due"
+    assert len(releases_of(services, lead_id)) == 1
