@@ -120,7 +120,7 @@ def test_holds_due_and_release_dry_run_on_the_command_line(demo, services, capsy
     assert lead(demo, lead_id)["status"] == "hold"
 
 
-def test_metrics_show_running_holds_releases_and_the_oldest_delay(demo, services):
+def test_metrics_show_running_holds_releases_and_the_oldest_delay(demo, services, monkeypatch):
     with_hold_rule(demo)
     lead_id = lead_on_hold(demo, "m")
     f = follower(services, Clock(None))
@@ -128,6 +128,16 @@ def test_metrics_show_running_holds_releases_and_the_oldest_delay(demo, services
     text = demo.get("/metrics").text
     assert "ledger_holds_running 1.0" in text
     assert "ledger_hold_oldest_due_delay_seconds 0.0" in text
+    late = hold_row(services, lead_id)["due_at"] + timedelta(seconds=7.5)
+
+    class ScrapedLate(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return late
+
+    monkeypatch.setattr("app.holds.metrics.datetime", ScrapedLate)
+    assert "ledger_hold_oldest_due_delay_seconds 7.5" in demo.get("/metrics").text
+    monkeypatch.undo()
     f._clock = Clock(hold_row(services, lead_id)["due_at"] + timedelta(seconds=1))
     f.release_due()
     text = demo.get("/metrics").text
