@@ -116,6 +116,33 @@ def test_a_crash_in_the_middle_of_a_page_loses_no_release_and_repeats_none(demo,
     assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 5
 
 
+def test_a_crash_right_after_a_page_was_saved_repeats_none(demo, services):
+    """Killed after the commit, before the table caught up: the rows it had read are decided
+    again against the released leads (superseded), and the next pass finds nothing due."""
+    with_hold_rule(demo)
+    leads = [lead_on_hold(demo, f"saved-{n}") for n in range(3)]
+
+    class Killed(BaseException):
+        """Stands for kill -9 right after the page's transaction committed."""
+
+    class DiesAfterSaving(Releaser):
+        def _save(self, leads):
+            super()._save(leads)
+            raise Killed
+
+    f = follower(services, Clock(None), DiesAfterSaving(services.ledger))
+    f.catch_up()
+    now = hold_row(services, leads[-1])["due_at"]
+    f._clock = Clock(now)
+    read_before_the_kill = f.releaser.due(now)
+    with pytest.raises(Killed):
+        f.release_due()
+    assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 3
+    assert Releaser(services.ledger).release_page(read_before_the_kill, now) == {"superseded": 3}
+    assert follower(services, Clock(now)).release_due() == {}
+    assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 3
+
+
 def test_a_later_hold_starts_a_new_one_and_the_first_ones_time_releases_nothing(demo, services):
     with_hold_rule(demo)
     lead_id = lead_on_hold(demo, "again")
