@@ -141,6 +141,26 @@ def test_the_release_time_comes_from_the_catalog_version_in_force_when_the_hold_
     assert hold["after_hold"] == "approve"
 
 
+def test_a_changed_hold_for_applies_to_the_holds_that_start_after_it():
+    catalog = catalog_of(demo_with_holds('hold_for = "30d"'))
+    rules = Rules(catalog.view())
+    click, lead_id = a_lead(rules)
+    rules.change(click=click, status="hold")
+    rules.change(at=NOW + timedelta(hours=1), click=click, status="pending")
+    catalog.apply_document(
+        parse_catalog(demo_with_holds('hold_for = "2d"\nafter_hold = "cancel"')),
+        NOW + timedelta(hours=2),
+    )
+    rules.catalog = catalog.view()
+    rules.change(at=NOW + timedelta(hours=3), click=click, status="hold")
+    terms = HoldTerms.from_event(rules.lead(lead_id).hold)
+    assert (terms.until, terms.after_hold, terms.catalog_version) == (
+        NOW + timedelta(hours=3, days=2),
+        "cancel",
+        catalog.version,
+    )
+
+
 def test_a_release_at_the_exact_time_approves_with_a_cause():
     rules = rules_with(demo_with_holds("", 'hold_for = "72h"'))
     click, lead_id = a_lead(rules)
