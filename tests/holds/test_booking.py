@@ -3,6 +3,8 @@ rebuild or a changed rule never moves it (issue 21)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from app.holds.releasing import Releaser
 from projections.rebuild.rebuilder import Rebuild
 from tests.controls import ADMIN, lead
@@ -109,3 +111,23 @@ def test_a_back_dated_rate_change_reprices_a_released_lead_but_moves_no_release(
     approved = [e for e in money["entries"] if e["bucket"] == "approved" and e["amount"] != "0.00"]
     assert {e["account"] for e in approved} >= {"webmaster:wm-1"}
     assert lead(demo, lead_id)["status"] == "approve"
+
+
+def test_a_release_to_cancel_leaves_nothing_in_any_bucket_and_says_which_rule(demo, services):
+    with_hold_rule(demo, offer='after_hold = "cancel"')
+    lead_id = lead_on_hold(demo, "voided")
+    _release_all(services, lead_id)
+    services.runner.catch_up()
+    assert lead(demo, lead_id)["status"] == "cancel"
+    held: dict[tuple, Decimal] = {}
+    for entry in commission(demo, lead_id)["entries"]:
+        key = (entry["account"], entry["bucket"])
+        held[key] = held.get(key, Decimal(0)) + Decimal(entry["amount"])
+    assert ("webmaster:wm-1", "hold") in held and set(held.values()) == {Decimal(0)}
+    (step,) = [s for s in _history(demo, lead_id) if s["kind"] == "hold_release"]
+    assert step["hold"].startswith("cancelled by the hold rule offer-1/reg (catalog v")
+    assert 'ledger_hold_releases_total{outcome="cancel"} 1.0' in demo.get("/metrics").text
+
+
+def _history(client, lead_id: str) -> list[dict]:
+    return client.get(f"/api/leads/{lead_id}/history", headers=ADMIN).json()["steps"]
