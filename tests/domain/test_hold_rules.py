@@ -141,6 +141,15 @@ def test_the_release_time_comes_from_the_catalog_version_in_force_when_the_hold_
     assert hold["after_hold"] == "approve"
 
 
+def test_a_hold_sent_again_keeps_the_running_hold_and_its_release_time():
+    rules = rules_with(demo_with_holds("", 'hold_for = "72h"'))
+    click, lead_id = a_lead(rules)
+    rules.change(click=click, status="hold")
+    first = rules.lead(lead_id).hold
+    rules.change(at=NOW + timedelta(hours=70), click=click, status="hold")
+    assert rules.lead(lead_id).hold == first
+
+
 def test_a_changed_hold_for_applies_to_the_holds_that_start_after_it():
     catalog = catalog_of(demo_with_holds('hold_for = "30d"'))
     rules = Rules(catalog.view())
