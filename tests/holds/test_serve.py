@@ -80,11 +80,11 @@ def test_two_served_nodes_of_two_workers_release_each_hold_once_when_a_follower_
             shown = http_a.get(f"/api/leads/{lead_id}/history", headers=ADMIN)
             return shown.json()["steps"] if shown.status_code == 200 else []
 
-        def all_released() -> bool:
-            return all(history(lead_id)[-1:] and history(lead_id)[-1]["kind"] == "hold_release"
-                       for lead_id in leads)  # fmt: skip
+        def released(lead_id: str) -> bool:
+            steps = history(lead_id)
+            return bool(steps) and steps[-1]["kind"] == "hold_release"
 
-        assert wait_until(all_released, 90), a.log_tail() + b.log_tail()
+        assert wait_until(lambda: all(map(released, leads)), 90), a.log_tail() + b.log_tail()
         releases = [
             [s["kind"] for s in history(lead_id)].count("hold_release") for lead_id in leads
         ]
