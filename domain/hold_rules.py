@@ -22,7 +22,8 @@ AFTER_HOLD = ("approve", "cancel")
 MAX_HOLD = timedelta(days=3650)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _UNIT_WORDS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_DURATION = re.compile(r"\A\s*([+-]?\d+)\s*([smhd])\s*\Z")
+# ASCII digits only: `int` would also read "٣d" as 3 days, which nobody means to write.
+_DURATION = re.compile(r"\A\s*([+-]?[0-9]+)\s*([smhd])\s*\Z")
 
 
 class BadDuration(ValueError):
@@ -37,10 +38,11 @@ def parse_duration(text: str) -> timedelta:
     number = int(match.group(1))
     if number <= 0:
         raise BadDuration(f"{text!r} must be more than zero")
-    duration = timedelta(seconds=number * _UNITS[match.group(2)])
-    if duration > MAX_HOLD:
+    seconds = number * _UNITS[match.group(2)]
+    # Compared as a number first: timedelta itself overflows (OverflowError) past 10**9 days.
+    if seconds > MAX_HOLD.total_seconds():
         raise BadDuration(f"{text!r} is longer than 3650 days")
-    return duration
+    return timedelta(seconds=seconds)
 
 
 def duration_words(text: str) -> str:

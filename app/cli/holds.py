@@ -66,16 +66,16 @@ def print_due(args) -> int:
 
 
 def release_now(args) -> int:
-    from datetime import UTC, datetime
+    from app.holds import follower
 
+    now = follower.utc_now()  # read through the module: a test sets the time there
     if args.dry_run:
-        return _print_holds(args, datetime.now(UTC), None, None, None, inclusive=True)
-    from app.holds.follower import HoldFollower
-
+        return _print_holds(args, now, None, None, None, inclusive=True)
     services = open_services()
     try:
         with database_errors():
-            outcomes = HoldFollower(services.ledger, services.address).release_due()
+            releasing = follower.HoldFollower(services.ledger, services.address, clock=lambda: now)
+            outcomes = releasing.release_due()
     finally:
         services.ledger.close()
     found = {str(outcome): count for outcome, count in outcomes.items()}

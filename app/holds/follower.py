@@ -3,10 +3,11 @@
 One leads per database (its own advisory lock; others stand by), like the notifier. While it
 leads it follows the event log into `holds` (`projections.holds.tracker`, in the transaction that
 advances its tracking position) and every `LEDGER_HOLD_CHECK_SECONDS` releases the holds due by
-then (`app.holds.releasing`), catching the table up after each page so a page never meets its
-own releases again. Several nodes may run one: only the leader releases, and even two leaders
-(a lock lost in a network split) could not release a hold twice, because each release is saved
-against the lead's version. `postback-ledger holds run` runs it; `serve` supervises one.
+then (`app.holds.releasing`), paging by (due_at, lead id) so a pass reads each due row once, and
+catches the table up after the pass. Several nodes may run one: only the leader releases, and
+even two leaders (a lock lost in a network split) could not release a hold twice, because each
+release is saved against the lead's version. `postback-ledger holds run` runs it; `serve`
+supervises one.
 """
 
 from __future__ import annotations

@@ -49,7 +49,10 @@ def test_a_duration_is_a_whole_number_and_a_unit(text, expected):
     assert parse_duration(text) == timedelta(seconds=expected)
 
 
-@pytest.mark.parametrize("text", ["0d", "-5d", "3651d", "87601h", "5", "5w", "1.5d", "", "d"])
+@pytest.mark.parametrize(
+    "text",
+    ["0d", "-5d", "3651d", "87601h", "99999999999999999999d", "5", "5w", "1.5d", "", "d", "٣d"],
+)
 def test_a_duration_that_is_zero_negative_too_long_or_unparsable_is_refused(text):
     with pytest.raises(BadDuration):
         parse_duration(text)
@@ -62,6 +65,7 @@ def test_a_duration_that_is_zero_negative_too_long_or_unparsable_is_refused(text
         ('hold_for = "0s"', "", "$.offers[0].hold_for"),
         ('hold_for = "soon"', "", "$.offers[0].hold_for"),
         ('hold_for = "3651d"', "", "$.offers[0].hold_for"),
+        ("", 'hold_for = "99999999999999999999d"', "$.offers[0].goals[0].hold_for"),
         ("", 'hold_for = "12 parsecs"', "$.offers[0].goals[0].hold_for"),
         ('after_hold = "trash"', "", "$.offers[0].after_hold"),
         ("", 'after_hold = "maybe"', "$.offers[0].goals[0].after_hold"),
@@ -135,6 +139,35 @@ def test_the_release_time_comes_from_the_catalog_version_in_force_when_the_hold_
     assert hold["catalog_version"] == version_then < catalog.version
     assert HoldTerms.from_event(hold).until == NOW + timedelta(days=30)
     assert hold["after_hold"] == "approve"
+
+
+def test_a_hold_sent_again_keeps_the_running_hold_and_its_release_time():
+    rules = rules_with(demo_with_holds("", 'hold_for = "72h"'))
+    click, lead_id = a_lead(rules)
+    rules.change(click=click, status="hold")
+    first = rules.lead(lead_id).hold
+    rules.change(at=NOW + timedelta(hours=70), click=click, status="hold")
+    assert rules.lead(lead_id).hold == first
+
+
+def test_a_changed_hold_for_applies_to_the_holds_that_start_after_it():
+    catalog = catalog_of(demo_with_holds('hold_for = "30d"'))
+    rules = Rules(catalog.view())
+    click, lead_id = a_lead(rules)
+    rules.change(click=click, status="hold")
+    rules.change(at=NOW + timedelta(hours=1), click=click, status="pending")
+    catalog.apply_document(
+        parse_catalog(demo_with_holds('hold_for = "2d"\nafter_hold = "cancel"')),
+        NOW + timedelta(hours=2),
+    )
+    rules.catalog = catalog.view()
+    rules.change(at=NOW + timedelta(hours=3), click=click, status="hold")
+    terms = HoldTerms.from_event(rules.lead(lead_id).hold)
+    assert (terms.until, terms.after_hold, terms.catalog_version) == (
+        NOW + timedelta(hours=3, days=2),
+        "cancel",
+        catalog.version,
+    )
 
 
 def test_a_release_at_the_exact_time_approves_with_a_cause():

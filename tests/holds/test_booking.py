@@ -3,6 +3,8 @@ rebuild or a changed rule never moves it (issue 21)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from app.holds.releasing import Releaser
 from projections.rebuild.rebuilder import Rebuild
 from tests.controls import ADMIN, lead
@@ -85,3 +87,47 @@ def test_the_webmaster_is_sent_a_release_once(demo, services):
         received_within(receiver, 3)
     paths = sorted(r.path for r in receiver.received)
     assert paths == ["/pb?exto=sent&st=approve", "/pb?exto=sent&st=hold", "/pb?exto=sent&st=new"]
+
+
+def test_a_back_dated_rate_change_reprices_a_released_lead_but_moves_no_release(demo, services):
+    """The rebuild prices the lead with the new rate; the release stays the stored event it was
+    (same time, outcome and cause), so the lead is still approved where it was."""
+    with_hold_rule(demo, reg='hold_for = "72h"')
+    lead_id = lead_on_hold(demo, "repriced")
+    _release_all(services, lead_id)
+    (release,) = releases_of(services, lead_id)
+    back_dated = holds_toml(reg='hold_for = "72h"').replace(
+        'webmaster = { amount = "10.00", currency = "USD" }\n',
+        'webmaster = { amount = "12.00", currency = "USD" }\n'
+        "  effective_from = 2020-01-01T00:00:00Z\n",
+        1,
+    )
+    response = demo.post("/api/admin/catalog", content=back_dated, headers=ADMIN)
+    assert response.status_code == 200 and response.json()["rebuild_needed"], response.text
+    Rebuild(services.ledger, services.address, "all", "test", dry_run=False).run()
+    assert releases_of(services, lead_id) == [release]
+    money = commission(demo, lead_id)
+    assert money["webmaster_commission"]["amount"] == "12.00"
+    approved = [e for e in money["entries"] if e["bucket"] == "approved" and e["amount"] != "0.00"]
+    assert {e["account"] for e in approved} >= {"webmaster:wm-1"}
+    assert lead(demo, lead_id)["status"] == "approve"
+
+
+def test_a_release_to_cancel_leaves_nothing_in_any_bucket_and_says_which_rule(demo, services):
+    with_hold_rule(demo, offer='after_hold = "cancel"')
+    lead_id = lead_on_hold(demo, "voided")
+    _release_all(services, lead_id)
+    services.runner.catch_up()
+    assert lead(demo, lead_id)["status"] == "cancel"
+    held: dict[tuple, Decimal] = {}
+    for entry in commission(demo, lead_id)["entries"]:
+        key = (entry["account"], entry["bucket"])
+        held[key] = held.get(key, Decimal(0)) + Decimal(entry["amount"])
+    assert ("webmaster:wm-1", "hold") in held and set(held.values()) == {Decimal(0)}
+    (step,) = [s for s in _history(demo, lead_id) if s["kind"] == "hold_release"]
+    assert step["hold"].startswith("cancelled by the hold rule offer-1/reg (catalog v")
+    assert 'ledger_hold_releases_total{outcome="cancel"} 1.0' in demo.get("/metrics").text
+
+
+def _history(client, lead_id: str) -> list[dict]:
+    return client.get(f"/api/leads/{lead_id}/history", headers=ADMIN).json()["steps"]

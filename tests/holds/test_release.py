@@ -13,6 +13,7 @@ from tests.hold_controls import (
     Clock,
     follower,
     hold_row,
+    lead_events,
     lead_on_hold,
     releases_of,
     with_hold_rule,
@@ -115,6 +116,33 @@ def test_a_crash_in_the_middle_of_a_page_loses_no_release_and_repeats_none(demo,
     assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 5
 
 
+def test_a_crash_right_after_a_page_was_saved_repeats_none(demo, services):
+    """Killed after the commit, before the table caught up: the rows it had read are decided
+    again against the released leads (superseded), and the next pass finds nothing due."""
+    with_hold_rule(demo)
+    leads = [lead_on_hold(demo, f"saved-{n}") for n in range(3)]
+
+    class Killed(BaseException):
+        """Stands for kill -9 right after the page's transaction committed."""
+
+    class DiesAfterSaving(Releaser):
+        def _save(self, leads):
+            super()._save(leads)
+            raise Killed
+
+    f = follower(services, Clock(None), DiesAfterSaving(services.ledger))
+    f.catch_up()
+    now = hold_row(services, leads[-1])["due_at"]
+    f._clock = Clock(now)
+    read_before_the_kill = f.releaser.due(now)
+    with pytest.raises(Killed):
+        f.release_due()
+    assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 3
+    assert Releaser(services.ledger).release_page(read_before_the_kill, now) == {"superseded": 3}
+    assert follower(services, Clock(now)).release_due() == {}
+    assert [len(releases_of(services, lead_id)) for lead_id in leads] == [1] * 3
+
+
 def test_a_later_hold_starts_a_new_one_and_the_first_ones_time_releases_nothing(demo, services):
     with_hold_rule(demo)
     lead_id = lead_on_hold(demo, "again")
@@ -152,3 +180,37 @@ def test_two_followers_and_a_racing_postback_leave_one_outcome(demo, services):
     assert releases_of(services, lead_id) == []
     services.runner.catch_up()
     assert lead(demo, lead_id)["status"] == "cancel"
+
+
+def test_a_postback_that_loses_the_race_to_the_release_is_decided_again_and_recorded(
+    demo, services, monkeypatch
+):
+    """The release is saved between the advertiser's decision and its save: the postback
+    collides on the lead's version, is decided again against the approved lead and kept; later
+    postbacks follow the rules for an approved lead (a `hold` is ignored, a new hold none)."""
+    with_hold_rule(demo)
+    lead_id = lead_on_hold(demo, "lost")
+    f = follower(services, Clock(None))
+    f.catch_up()
+    f._clock = Clock(hold_row(services, lead_id)["due_at"])
+    real_append = services.ledger.append
+    saves: list[dict] = []
+
+    def release_first(*args, **kwargs):
+        if not saves:
+            saves.append(f.release_due())
+        else:
+            saves.append({})
+        return real_append(*args, **kwargs)
+
+    monkeypatch.setattr(services.ledger, "append", release_first)
+    changed(demo, exto="lost", status="cancel")
+    assert saves[0] == {"released": 1} and len(saves) >= 2  # it raced and saved again
+    monkeypatch.undo()
+    statuses = [(e.previous_status, e.status) for e in lead_events(services, lead_id)[1:]]
+    assert statuses == [("new", "hold"), ("hold", "approve"), ("approve", "cancel")]
+    changed(demo, exto="lost", status="hold")
+    assert len(lead_events(services, lead_id)) == 4
+    services.runner.catch_up()
+    assert lead(demo, lead_id)["status"] == "cancel"
+    assert hold_row(services, lead_id) is None

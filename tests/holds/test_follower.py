@@ -1,0 +1,47 @@
+"""The hold-release follower as it runs: how often it checks by default, and the leader lock of
+its own that lets one release per database while the notifier leads by another (issue 21)."""
+
+from __future__ import annotations
+
+import psycopg
+
+from app.deliveries.service import LOCK_KEY as NOTIFIER_LOCK
+from app.holds.follower import LOCK_KEY as HOLDS_LOCK
+from app.settings import Settings
+from tests.fault_controls import wait_until
+from tests.hold_controls import (
+    Clock,
+    follower,
+    hold_row,
+    lead_on_hold,
+    releases_of,
+    running,
+    with_hold_rule,
+)
+
+
+def _try_lock(connection: psycopg.Connection, key: int) -> bool:
+    return connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+
+
+def test_due_holds_are_checked_every_60_seconds_unless_ledger_hold_check_seconds_says():
+    assert Settings.from_env({}).hold_check_seconds == 60
+    assert Settings.from_env({"LEDGER_HOLD_CHECK_SECONDS": "0.5"}).hold_check_seconds == 0.5
+
+
+def test_the_follower_leads_by_a_lock_of_its_own_and_a_second_one_stands_by(demo, services):
+    with_hold_rule(demo)
+    lead_id = lead_on_hold(demo, "led")
+    first = follower(services, Clock(None))
+    first.catch_up()
+    due = Clock(hold_row(services, lead_id)["due_at"])
+    first._clock = due
+    with psycopg.connect(services.address.conninfo(), autocommit=True) as other:
+        assert _try_lock(other, NOTIFIER_LOCK)  # the notifier's lock, taken elsewhere
+        with running(first):
+            assert wait_until(lambda: first.is_leader and releases_of(services, lead_id), 30)
+            assert not _try_lock(other, HOLDS_LOCK)
+            second = follower(services, due)
+            second._lead_while_holding_lock()  # finds the lock taken: stands by and returns
+            assert not second.is_leader and not second.released
+    assert len(releases_of(services, lead_id)) == 1
