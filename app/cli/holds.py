@@ -70,15 +70,18 @@ def release_now(args) -> int:
 
     if args.dry_run:
         return _print_holds(args, datetime.now(UTC), None, None, None, inclusive=True)
+    from app.cli.staff import record_cli_action
     from app.holds.follower import HoldFollower
 
     services = open_services()
     try:
         with database_errors():
             outcomes = HoldFollower(services.ledger, services.address).release_due()
+        found = {str(outcome): count for outcome, count in outcomes.items()}
+        if any(found.values()):  # someone released holds by hand: the actions log says who
+            record_cli_action(services.ledger, "holds release", found)
     finally:
         services.ledger.close()
-    found = {str(outcome): count for outcome, count in outcomes.items()}
     if args.json:
         print_json(found)
     else:
