@@ -124,3 +124,26 @@ def test_a_hold_release_on_the_command_line_is_listed(demo, services, monkeypatc
     newest = actions(demo)["items"][0]
     assert (newest["via"], newest["action"]) == ("cli", "holds release")
     assert newest["actor"].startswith("cli:") and newest["touched"] == {"released": 1}
+
+
+def test_suspending_and_resuming_a_delivery_url_are_listed_with_the_operator(demo, services):
+    from tests.delivery_controls import configure, notifying, postbacks_toml, receiving, settled
+    from tests.ledger_controls import created_lead
+
+    olga = bearer(add_staff(demo, "Olga", "operator"))
+    with receiving((200, {})) as receiver, notifying(services):
+        configure(demo, postbacks_toml(receiver.url()))
+        created_lead(demo, exto="x")
+        settled(demo, 1)
+    [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+    for change in ("suspend", "resume"):
+        answer = demo.post(f"/api/deliveries/targets/{target['id']}/{change}", headers=olga)
+        assert answer.status_code == 200, answer.text
+
+    mine = actions(demo, actor="Olga")["items"]
+
+    assert [(a["role"], a["action"]) for a in mine] == [
+        ("operator", "POST /api/deliveries/targets/{target_id}/resume"),
+        ("operator", "POST /api/deliveries/targets/{target_id}/suspend"),
+    ]
+    assert {a["touched"]["target_id"] for a in mine} == {target["id"]}
