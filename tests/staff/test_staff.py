@@ -52,6 +52,15 @@ def test_a_revoked_token_is_401_at_once_and_a_rotated_one_gives_way_to_the_new(c
     assert client.get("/api/recalculations", headers=bearer(fresh)).status_code == 200
 
 
+def test_an_unknown_personal_token_is_401_like_any_unknown_token(client):
+    add_staff(client, "uma", "support")
+    never_given = "pls_" + "A" * 43  # shaped like a personal token
+
+    for token in (never_given, "not-a-token"):
+        for path in ("/api/recalculations", "/api/staff"):
+            refused(client.get(path, headers=bearer(token)), 401, "unauthorized")
+
+
 def test_a_revoked_name_can_be_added_again_and_an_erased_member_is_gone(client, database):
     first = add_staff(client, "eve", "support")
     client.post("/api/staff/eve/revoke", headers=ADMIN)
