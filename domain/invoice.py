@@ -87,6 +87,7 @@ class Invoice(Aggregate):
         total: str
         due_at: datetime
         issued_by: str
+        approved_by: str | None
 
     @event(Issued)
     def __init__(
@@ -98,6 +99,7 @@ class Invoice(Aggregate):
         total: str,
         due_at: datetime,
         issued_by: str,
+        approved_by: str | None = None,  # four eyes: who approved it (events before have none)
     ) -> None:
         self.advertiser = advertiser
         self.period = period
@@ -106,6 +108,7 @@ class Invoice(Aggregate):
         self.total = total
         self.due_at = due_at
         self.issued_by = issued_by
+        self.approved_by = approved_by
         self.payments: dict[str, str] = {}
 
     @property

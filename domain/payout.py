@@ -118,7 +118,7 @@ PENDING_APPROVAL = "pending_approval"
 
 
 class SameApprover(PermissionError):
-    """Four eyes: the person who asked for a payout cannot also approve it."""
+    """Four eyes: the person who asked for a payout (or an invoice) cannot also approve it."""
 
 
 class PayoutReference(Aggregate):

@@ -71,14 +71,18 @@ def release_now(args) -> int:
     now = follower.utc_now()  # read through the module: a test sets the time there
     if args.dry_run:
         return _print_holds(args, now, None, None, None, inclusive=True)
+    from app.cli.staff import record_cli_action
+
     services = open_services()
     try:
         with database_errors():
             releasing = follower.HoldFollower(services.ledger, services.address, clock=lambda: now)
             outcomes = releasing.release_due()
+        found = {str(outcome): count for outcome, count in outcomes.items()}
+        if any(found.values()):  # someone released holds by hand: the actions log says who
+            record_cli_action(services.ledger, "holds release", found)
     finally:
         services.ledger.close()
-    found = {str(outcome): count for outcome, count in outcomes.items()}
     if args.json:
         print_json(found)
     else:

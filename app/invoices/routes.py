@@ -8,28 +8,22 @@ twice collides in the store and is told. Payments are idempotent by their refere
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import IntegrityError
 from litestar import Controller, Request, get, post
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.auth import acting_person, require_admin
+from app.invoices import issuing
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from domain.invoice import (
-    DUE_AFTER,
-    Invoice,
-    PaymentRefused,
-    invoice_id,
-    lines_from,
-    payment_id,
-)
+from domain.invoice import DUE_AFTER, Invoice, PaymentRefused, lines_from, payment_id
 from domain.ledger import advertiser_account
 from domain.money import InvalidAmount, parse_amount
+from domain.pending_invoice import PENDING_APPROVAL, PendingInvoice
 from domain.period import period_id
 from projections.invoices import projection as invoices
 
@@ -50,6 +44,9 @@ class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class InvoiceOut(msgspec.Struct):
+    """`state`: open, paid, or pending_approval (over LEDGER_FOUR_EYES_OVER: not issued, booked
+    nor payable until another person approves it; its `id` is the invoice's to be)."""
+
     id: str
     advertiser: str
     period: int
@@ -62,6 +59,8 @@ class InvoiceOut(msgspec.Struct):
     due_at: datetime
     days_overdue: int = 0
     payment_id: str | None = None  # on a payment's answer: the payment's own id
+    issued_by: str = ""  # who asked for it
+    approved_by: str | None = None  # four eyes: who approved it, over LEDGER_FOUR_EYES_OVER
 
 
 class InvoicePage(msgspec.Struct):
@@ -83,29 +82,34 @@ class InvoiceController(Controller):
         summary="Issue an advertiser's invoice for a closed period",
         responses=error_responses(*ADMIN_ROUTE, "not_found", "conflict", "unprocessable"),
     )
-    def issue(self, request: Request, data: InvoiceIn) -> InvoiceOut:
-        ledger = request.app.state.services.ledger
+    def issue(self, request: Request, data: JSONBody[InvoiceIn]) -> InvoiceOut:
+        services = request.app.state.services
+        ledger = services.ledger
         closed = ledger.get_or_none(period_id(data.period)) if data.period > 0 else None
         if closed is None:
             raise NotFoundException(f"no closed period {data.period}")
         statement = _statement(closed.statements, data)
         currency = statement["currency"]
-        lines = lines_from(statement)
-        total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
-        actor = acting_person(request)
-        invoice = Invoice(
-            advertiser=data.advertiser, period=data.period, currency=currency, lines=lines,
-            total=str(total), due_at=datetime.now(UTC) + DUE_AFTER, issued_by=actor,
-        )  # fmt: skip
-        try:
-            ledger.save(invoice)
-        except IntegrityError as taken:
-            raise ClientException(
-                f"invoice {invoice_id(data.advertiser, data.period, currency)} was already "
-                f"issued for {data.advertiser}, period {data.period}, {currency}",
-                status_code=409,
-            ) from taken
-        return invoice_out(invoice)
+        limit = services.settings.four_eyes_over.get(currency)
+        made = _refusing(lambda: issuing.issue(
+            ledger, data.advertiser, data.period, currency, lines_from(statement),
+            acting_person(request), limit,
+        ))  # fmt: skip
+        return pending_out(made) if isinstance(made, PendingInvoice) else invoice_out(made)
+
+    @post(
+        "/{invoice:uuid}/approve",
+        sync_to_thread=True,
+        status_code=200,
+        opt={"role": "finance"},
+        summary="Approve an invoice pending approval (four eyes): it is issued and booked now",
+        responses=error_responses(*ADMIN_ROUTE, "forbidden", "not_found", "conflict"),
+    )
+    def approve(self, request: Request, invoice: FromPath[UUID]) -> InvoiceOut:
+        ledger = request.app.state.services.ledger
+        return invoice_out(
+            _refusing(lambda: issuing.approve(ledger, invoice, acting_person(request)))
+        )
 
     @post(
         "/{invoice:uuid}/payments",
@@ -120,6 +124,11 @@ class InvoiceController(Controller):
     ) -> InvoiceOut:
         ledger = request.app.state.services.ledger
         found = ledger.get_or_none(invoice)
+        if not isinstance(found, Invoice) and issuing.waiting(ledger, invoice):
+            raise ClientException(
+                f"invoice {invoice} awaits approval: it takes payments once approved",
+                status_code=409,
+            )
         if not isinstance(found, Invoice):
             raise NotFoundException(f"no invoice {invoice}")
         try:
@@ -178,11 +187,31 @@ def _statement(statements: list[dict], data: InvoiceIn) -> dict:
     return mine[0]
 
 
+def _refusing(change):
+    try:
+        return change()
+    except issuing.InvoiceRefused as refused:
+        if refused.status == 403:
+            raise PermissionDeniedException(str(refused)) from refused
+        if refused.status == 404:
+            raise NotFoundException(str(refused)) from refused
+        raise ClientException(str(refused), status_code=refused.status) from refused
+
+
 def invoice_out(invoice: Invoice) -> InvoiceOut:
     return InvoiceOut(
         str(invoice.id), invoice.advertiser, invoice.period, invoice.currency, invoice.lines,
         invoice.total, str(invoice.received), str(invoice.outstanding), invoice.state,
-        invoice.due_at,
+        invoice.due_at, issued_by=invoice.issued_by, approved_by=invoice.approved_by,
+    )  # fmt: skip
+
+
+def pending_out(pending: PendingInvoice) -> InvoiceOut:
+    """A pending invoice as it will be when approved: nothing received, due 30 days after."""
+    return InvoiceOut(
+        str(pending.invoice), pending.advertiser, pending.period, pending.currency,
+        pending.lines, pending.total, "0", pending.total, PENDING_APPROVAL,
+        datetime.now(UTC) + DUE_AFTER, issued_by=pending.requested_by,
     )  # fmt: skip
 
 
@@ -192,4 +221,5 @@ def _row_out(row: dict) -> InvoiceOut:
         str(row["id"]), row["advertiser"], row["period"], row["currency"], row["lines"],
         str(row["total"]), str(row["received"]), str(outstanding),
         "open" if outstanding > 0 else "paid", row["due_at"], row["days_overdue"],
+        issued_by=row["issued_by"], approved_by=row["approved_by"],
     )  # fmt: skip

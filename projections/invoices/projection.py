@@ -25,6 +25,8 @@ _INVOICES = """CREATE TABLE IF NOT EXISTS invoices (
     issued_at timestamptz NOT NULL,
     issued_by text NOT NULL,
     due_at timestamptz NOT NULL)"""
+# Added after the first release (four eyes): who approved an invoice over the limit.
+_APPROVED_BY = "ALTER TABLE invoices ADD COLUMN IF NOT EXISTS approved_by text"
 
 
 class InvoicesProjection:
@@ -32,12 +34,15 @@ class InvoicesProjection:
 
     def create_tables(self, cursor: psycopg.Cursor) -> None:
         cursor.execute(_INVOICES)
+        cursor.execute(_APPROVED_BY)
 
     def process(self, cursor: psycopg.Cursor, events: Sequence[tuple[int, Any]]) -> None:
         for at, e in events:
             if isinstance(e, Invoice.Issued):
                 cursor.execute(
-                    "INSERT INTO invoices VALUES (%s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s) "
+                    "INSERT INTO invoices (position, id, advertiser, period, currency, total, "
+                    "received, lines, issued_at, issued_by, due_at, approved_by) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s, %s) "
                     "ON CONFLICT DO NOTHING",
                     (
                         at,
@@ -50,6 +55,7 @@ class InvoicesProjection:
                         e.timestamp,
                         e.issued_by,
                         e.due_at,
+                        getattr(e, "approved_by", None),  # events before four eyes have none
                     ),  # fmt: skip
                 )
             elif isinstance(e, Invoice.PaymentReceived):

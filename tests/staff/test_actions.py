@@ -3,6 +3,7 @@ first, with who, their role, how, what and what it touched; reads and refusals a
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -103,3 +104,46 @@ def test_a_command_line_change_is_listed_as_the_operating_system_user(
     assert newest["via"] == applied["via"] == "cli"
     assert newest["actor"].startswith("cli:") and newest["action"] == "staff add"
     assert applied["action"] == "catalog apply" and applied["touched"] == {"file": str(catalog)}
+
+
+def test_a_hold_release_on_the_command_line_is_listed(demo, services, monkeypatch, capsys):
+    from tests.controls import lead
+    from tests.hold_controls import lead_on_hold, with_hold_rule
+
+    monkeypatch.setenv("DATABASE_URL", services.address.url())
+    with_hold_rule(demo, reg='hold_for = "1s"')
+    lead_id = lead_on_hold(demo, "due")
+    services.runner.catch_up()
+    due_at = datetime.fromisoformat(lead(demo, lead_id)["hold_until"])
+    while datetime.now(UTC) <= due_at:  # the hold's second passes: due now
+        time.sleep(0.05)
+
+    assert main(["holds", "release", "--json"]) == 0
+    capsys.readouterr()
+
+    newest = actions(demo)["items"][0]
+    assert (newest["via"], newest["action"]) == ("cli", "holds release")
+    assert newest["actor"].startswith("cli:") and newest["touched"] == {"released": 1}
+
+
+def test_suspending_and_resuming_a_delivery_url_are_listed_with_the_operator(demo, services):
+    from tests.delivery_controls import configure, notifying, postbacks_toml, receiving, settled
+    from tests.ledger_controls import created_lead
+
+    olga = bearer(add_staff(demo, "Olga", "operator"))
+    with receiving((200, {})) as receiver, notifying(services):
+        configure(demo, postbacks_toml(receiver.url()))
+        created_lead(demo, exto="x")
+        settled(demo, 1)
+    [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+    for change in ("suspend", "resume"):
+        answer = demo.post(f"/api/deliveries/targets/{target['id']}/{change}", headers=olga)
+        assert answer.status_code == 200, answer.text
+
+    mine = actions(demo, actor="Olga")["items"]
+
+    assert [(a["role"], a["action"]) for a in mine] == [
+        ("operator", "POST /api/deliveries/targets/{target_id}/resume"),
+        ("operator", "POST /api/deliveries/targets/{target_id}/suspend"),
+    ]
+    assert {a["touched"]["target_id"] for a in mine} == {target["id"]}

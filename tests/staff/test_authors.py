@@ -4,8 +4,10 @@ lead history and on the support page's timeline; the shared admin token signs as
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
-from tests.controls import ADMIN, create, new_click, postbacks
+from tests.audit.test_dispute_scenario import fixed_dep_rate
+from tests.controls import ADMIN, change, create, new_click, postbacks
 from tests.delivery_controls import (
     configure,
     notifying,
@@ -109,3 +111,28 @@ def test_a_resend_names_the_operator_in_the_lead_history(demo, services):
     assert len(sent) == 1 and sent[0]["resent_by"][0].startswith("Olga at ")
     page = demo.get(f"/support/leads/{lead_id}", headers=ADMIN).text
     assert "resent by Olga at" in page
+
+
+def test_a_repricing_recalculation_names_the_operator_in_the_lead_history_and_timeline(
+    demo, services
+):
+    olga = bearer(add_staff(demo, "Olga", "operator"))
+    fixed_from = datetime.now(UTC)  # the rate is corrected from before the lead existed
+    click = new_click(demo)
+    lead_id = create(demo, click=click).json()["id"]
+    change(demo, click=click, status="approve", goal="dep")
+    assert demo.post("/api/admin/catalog", content=fixed_dep_rate(fixed_from),
+                     headers=olga).json()["rebuild_needed"]  # fmt: skip
+    services.runner.catch_up()
+
+    rebuilt = demo.post("/api/recalculations", json={"projections": "all", "dry_run": False},
+                        headers=olga)  # fmt: skip
+
+    assert rebuilt.status_code == 200, rebuilt.text
+    services.runner.catch_up()
+    [step] = [s for s in history(demo, lead_id)["steps"] if s["recalculation"]]
+    assert step["recalculation"]["actor"] == "Olga"
+    assert step["after"]["rule_version"] == "offer-1/dep@v2"  # the version she applied
+    page = demo.get(f"/support/leads/{lead_id}", headers=ADMIN).text
+    assert "a rebuild repriced the lead</h3>" in page
+    assert '<span class="muted small">by Olga</span>' in page

@@ -38,6 +38,20 @@ EXPECTED = {
     ("post", "/api/staff"): "owner",
     ("post", "/api/staff/{name}/revoke"): "owner",
     ("get", "/api/actions"): "support",
+    ("post", "/api/staff/{name}/rotate"): "owner",
+    ("delete", "/api/staff/{name}"): "owner",
+    # Money (issue 22 with 25): finance closes periods, pays and invoices; support reads them.
+    ("post", "/api/periods"): "finance",
+    ("post", "/api/payouts"): "finance",
+    ("post", "/api/payouts/{payout}/approve"): "finance",
+    ("post", "/api/invoices"): "finance",
+    ("post", "/api/invoices/{invoice}/approve"): "finance",
+    ("post", "/api/invoices/{invoice}/payments"): "finance",
+    ("get", "/api/periods"): "support",
+    ("get", "/api/periods/{period}/statements"): "support",
+    ("get", "/api/payouts"): "support",
+    ("get", "/api/payables"): "support",
+    ("get", "/api/invoices"): "support",
 }
 
 

@@ -4,6 +4,7 @@ command line; stored only as a digest, outside the event store."""
 from __future__ import annotations
 
 import hashlib
+import shlex
 from uuid import uuid4
 
 import psycopg
@@ -11,6 +12,7 @@ import pytest
 
 from app.cli.main import main
 from tests.controls import ADMIN
+from tests.servers import REPOSITORY
 from tests.staff.controls import add_staff, bearer, refused
 
 
@@ -48,6 +50,15 @@ def test_a_revoked_token_is_401_at_once_and_a_rotated_one_gives_way_to_the_new(c
     for old in (revoked, rotated):
         refused(client.get("/api/recalculations", headers=bearer(old)), 401, "unauthorized")
     assert client.get("/api/recalculations", headers=bearer(fresh)).status_code == 200
+
+
+def test_an_unknown_personal_token_is_401_like_any_unknown_token(client):
+    add_staff(client, "uma", "support")
+    never_given = "pls_" + "A" * 43  # shaped like a personal token
+
+    for token in (never_given, "not-a-token"):
+        for path in ("/api/recalculations", "/api/staff"):
+            refused(client.get(path, headers=bearer(token)), 401, "unauthorized")
 
 
 def test_a_revoked_name_can_be_added_again_and_an_erased_member_is_gone(client, database):
@@ -148,3 +159,36 @@ def test_a_personal_token_met_by_a_database_failure_is_503_with_retry_after(clie
 
     refused(answer, 503, "database_unavailable")
     assert answer.headers["retry-after"]
+
+
+def readme_staff_commands() -> list[list[str]]:
+    """The `postback-ledger staff …` lines of README's staff section, as arguments, with the
+    commands its comments offer instead (`# or: staff revoke olga / staff erase olga`)."""
+    text = (REPOSITORY / "README.md").read_text()
+    section = text[text.index("## Staff, roles and who did what") :]
+    section = section[: section.index("\n## ", 1)]
+    commands = []
+    for line in section.splitlines():
+        if line.startswith(".venv/bin/postback-ledger staff"):
+            command, _, comment = line.partition("#")
+            commands.append(shlex.split(command)[1:])
+            if "or:" in comment:
+                commands += [shlex.split(c) for c in comment.split("or:")[1].split("/")]
+    return commands
+
+
+def test_the_readme_staff_commands_run_as_written(client, database, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", database.url())
+    commands = readme_staff_commands()
+    assert [c[:2] for c in commands] == [
+        ["staff", "add"], ["staff", "list"], ["staff", "rotate"], ["staff", "revoke"],
+        ["staff", "erase"],
+    ]  # fmt: skip
+
+    for command in commands:
+        assert main(command) == 0, command
+        out = capsys.readouterr().out.strip().splitlines()
+        if command[1] in ("add", "rotate"):  # the token, alone on the last line, works
+            token = out[-1]
+            assert client.get("/api/recalculations", headers=bearer(token)).status_code == 200
+    assert staff_rows(database) == []  # erased

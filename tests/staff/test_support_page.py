@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.staff.roles import declared_role
+from app.support.session import require_login
 from tests.controls import ADMIN
 from tests.delivery_controls import (
     configure,
@@ -80,3 +82,20 @@ def test_a_resend_of_no_delivery_says_so_and_is_no_action(demo):
     listed = demo.get("/api/actions", params={"actor": "Olga"}, headers=ADMIN).json()["items"]
     assert listed == []
     demo.cookies.clear()
+
+
+def test_every_support_page_that_changes_something_declares_its_role(client):
+    """A page's role is checked only if declared (reading needs none): a changing page without
+    one would let every signed-in person, support included, make its change."""
+    undeclared = []
+    for route in client.app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            guards = {getattr(guard, "func", guard) for guard in handler.resolve_guards()}
+            changes = set(handler.http_methods) - {"GET", "HEAD", "OPTIONS"}
+            if require_login in guards and changes and declared_role(handler.opt) is None:
+                undeclared.append(f"{'/'.join(sorted(changes))} {route.path}")
+
+    assert not undeclared, (
+        f"these support pages change something but declare no role: {undeclared}; "
+        "add opt={'role': ...} to the route (support, operator or finance)"
+    )
