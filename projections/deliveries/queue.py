@@ -115,9 +115,7 @@ def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
-def started(
-    cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, UUID, int, str, str]]
-) -> None:
+def started(cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, UUID, int, str, str]]) -> None:
     """Record claimed attempts (delivery, target, attempt, masked URL, method) before they are
     sent: a crash before the answer is recorded leaves an attempt whose outcome is unknown, not
     none."""

@@ -61,8 +61,7 @@ _TABLES = (
 # 2.4 s: each URL's last error scanned and sorted every failed attempt of every URL, and each
 # waiting count read every pending row of the queue.
 _SUPPORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (target)"
-    " WHERE state = 'pending'",
+    "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (target) WHERE state = 'pending'",
     "CREATE INDEX IF NOT EXISTS delivery_attempts_failed ON delivery_attempts (target, at)"
     " WHERE outcome IN ('retry', 'failed')",
 )

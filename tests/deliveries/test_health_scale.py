@@ -80,7 +80,8 @@ def test_a_page_of_urls_reads_each_urls_last_error_and_waiting_through_its_own_i
     plan = next(iter(explained.values()))[0]["Plan"]
     waiting = busy_queue.execute("SELECT count(*) AS n FROM deliveries WHERE state = 'pending'")
 
-    scans = [n for n in _nodes(plan) if n.get("Relation Name") in ("deliveries", "delivery_attempts")]
+    tables = ("deliveries", "delivery_attempts")
+    scans = [n for n in _nodes(plan) if n.get("Relation Name") in tables]
     assert {n["Node Type"] for n in scans} <= {"Index Scan", "Index Only Scan"}, scans
     assert _read(scans, "delivery_attempts") <= TARGETS  # each URL's newest failed attempt
     # each waiting delivery counted once, and the delivery of each URL's last error
