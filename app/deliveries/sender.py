@@ -54,7 +54,7 @@ def resend_headers(row: dict) -> tuple[tuple[str, str], ...]:
 def _started(row: dict) -> tuple:
     """What is recorded of an attempt before it is sent (`queue.started`)."""
     shown = masked_url(row["url"], row["secret"], row["url_secret"])
-    return (row["id"], row["attempts"], shown, row["method"])
+    return (row["id"], row["target"], row["attempts"], shown, row["method"])
 
 
 class Sender:

@@ -17,7 +17,7 @@ import psycopg
 
 from domain.money import quantize
 from domain.payable_rules import PayableRules
-from projections.payouts.payable import payable_money
+from projections.payouts import payable as money
 
 
 class Payable(msgspec.Struct):
@@ -38,8 +38,8 @@ def payables(
 ) -> list[Payable]:
     locks = {offer: rules.lock_of(offer) for offer in rules.lock_for}
     items = []
-    for row in payable_money(cursor, currency, now, locks):
-        payable = quantize(row["earned"] + row["paid"], currency)
+    for row in money.payables(cursor, currency, now, locks):
+        payable = quantize(row["payable"], currency)
         locked = quantize(row["locked"], currency)
         if not payable and not locked:
             continue

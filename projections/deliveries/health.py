@@ -1,7 +1,8 @@
 """Each delivery URL's health for the support page: state, deliveries waiting, the last error.
 
-Read per URL (target id), for the few URLs one page shows: the waiting count uses the pending
-rows only (`deliveries_due` is on them), the last error the URL's latest failed attempt.
+Read per URL (target id), for the few URLs one page shows, each through an index of that URL's
+own rows (`projections.deliveries.schema`): the waiting count its pending deliveries, the last
+error its latest failed attempt, found by walking its failed attempts from the newest.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ _HEALTH = """
 SELECT t.id, t.url, t.consecutive_failures, t.suspended_at,
   (SELECT count(*) FROM deliveries d WHERE d.target = t.id AND d.state = 'pending') AS waiting,
   e.delivery AS error_delivery, e.at AS error_at, e.http_status AS error_status,
-  e.error AS error, e.delivery_state AS error_delivery_state
+  e.error AS error, d.state AS error_delivery_state
 FROM delivery_targets t
 LEFT JOIN LATERAL (
-  SELECT a.delivery, a.at, a.http_status, a.error, d.state AS delivery_state
-  FROM deliveries d JOIN delivery_attempts a ON a.delivery = d.id
-  WHERE d.target = t.id AND a.outcome IN ('retry', 'failed')
+  SELECT a.delivery, a.at, a.http_status, a.error FROM delivery_attempts a
+  WHERE a.target = t.id AND a.outcome IN ('retry', 'failed')
   ORDER BY a.at DESC LIMIT 1
 ) e ON true
+LEFT JOIN deliveries d ON d.id = e.delivery
 WHERE t.id = ANY(%s)
 """
 

@@ -115,15 +115,16 @@ def claim(cursor: psycopg.Cursor, limit: int, busy_hosts: Sequence[str]) -> list
     return cursor.execute(_CLAIM, (list(busy_hosts), limit)).fetchall()
 
 
-def started(cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, int, str, str]]) -> None:
-    """Record claimed attempts (delivery, attempt, masked URL, method) before they are sent: a
-    crash before the answer is recorded leaves an attempt whose outcome is unknown, not none."""
+def started(cursor: psycopg.Cursor, attempts: Sequence[tuple[UUID, UUID, int, str, str]]) -> None:
+    """Record claimed attempts (delivery, target, attempt, masked URL, method) before they are
+    sent: a crash before the answer is recorded leaves an attempt whose outcome is unknown, not
+    none."""
     if attempts:
         cursor.execute(
-            "INSERT INTO delivery_attempts (delivery, attempt, at, url, method, duration_ms,"
-            " outcome) SELECT d, a, now(), u, m, 0, 'sending'"
-            " FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::text[]) AS s(d, a, u, m)"
-            " ON CONFLICT DO NOTHING",
+            "INSERT INTO delivery_attempts (delivery, target, attempt, at, url, method,"
+            " duration_ms, outcome) SELECT d, t, a, now(), u, m, 0, 'sending'"
+            " FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::text[])"
+            " AS s(d, t, a, u, m) ON CONFLICT DO NOTHING",
             _columns(attempts),
         )
 
@@ -167,17 +168,17 @@ def suspended_targets(cursor: psycopg.Cursor) -> frozenset[UUID]:
 
 # A batch of answers in one statement: the deliveries move on, their attempts are stored.
 _RECORD = (
-    "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::text[],"
-    " %s::text[], %s::int[], %s::text[], %s::text[], %s::float8[], %s::text[],"
-    " %s::timestamptz[], %s::text[]) AS a(delivery, attempt, at, url, method, http_status, error,"
-    " response, duration_ms, outcome, next_attempt_at, state)),"
+    "WITH a AS (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::timestamptz[],"
+    " %s::text[], %s::text[], %s::int[], %s::text[], %s::text[], %s::float8[], %s::text[],"
+    " %s::timestamptz[], %s::text[]) AS a(delivery, target, attempt, at, url, method,"
+    " http_status, error, response, duration_ms, outcome, next_attempt_at, state)),"
     " moved AS (UPDATE deliveries d SET in_flight = false, state = a.state,"
     " next_attempt_at = a.next_attempt_at, delivered_at = CASE WHEN a.outcome = 'delivered'"
     " THEN now() ELSE d.delivered_at END FROM a WHERE d.id = a.delivery)"
-    " INSERT INTO delivery_attempts (delivery, attempt, at, url, method, http_status, error,"
-    " response, duration_ms, outcome, next_attempt_at)"
-    " SELECT delivery, attempt, at, url, method, http_status, error, response, duration_ms,"
-    " outcome, next_attempt_at FROM a ON CONFLICT (delivery, attempt)"
+    " INSERT INTO delivery_attempts (delivery, target, attempt, at, url, method, http_status,"
+    " error, response, duration_ms, outcome, next_attempt_at)"
+    " SELECT delivery, target, attempt, at, url, method, http_status, error, response,"
+    " duration_ms, outcome, next_attempt_at FROM a ON CONFLICT (delivery, attempt)"
     " DO UPDATE SET at = excluded.at, url = excluded.url, http_status = excluded.http_status,"
     " error = excluded.error, response = excluded.response, duration_ms = excluded.duration_ms,"
     " outcome = excluded.outcome, next_attempt_at = excluded.next_attempt_at"
@@ -199,7 +200,7 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
     cursor.execute(
         _RECORD,
         _columns([
-            (a.delivery, a.attempt, a.at, a.url, a.method, a.http_status, a.error,
+            (a.delivery, a.target, a.attempt, a.at, a.url, a.method, a.http_status, a.error,
              a.response, a.duration_ms, a.outcome, a.next_attempt_at, _STATES[a.outcome])
             for a in latest.values()
         ]),

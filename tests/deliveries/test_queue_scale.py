@@ -66,7 +66,9 @@ def test_a_batch_of_answers_moves_each_delivery_and_keeps_each_attempt(services)
         rows = _queued(5)
         queue.queue(cursor, rows, {rows[0].target: rows[0].url})
         claimed = queue.claim(cursor, 5, [])
-        queue.started(cursor, [(r["id"], r["attempts"], r["url"], r["method"]) for r in claimed])
+        queue.started(
+            cursor, [(r["id"], r["target"], r["attempts"], r["url"], r["method"]) for r in claimed]
+        )
     now = datetime.now(UTC)
     outcomes = ["delivered", "retry", "failed", "delivered", "retry"]
     answers = [
