@@ -196,6 +196,12 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
     attempts = [a for a in attempts if a.outcome != WITHHELD]
     if not attempts:
         return []
+    # The URLs' rows first, as `resume` takes them: moving the deliveries first and counting
+    # the URL's failures after deadlocked with an operator resuming that URL.
+    cursor.execute(
+        "SELECT 1 FROM delivery_targets WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+        (sorted({a.target for a in attempts}),),
+    )
     latest = {(a.delivery, a.attempt): a for a in attempts}  # one row each per statement
     cursor.execute(
         _RECORD,
@@ -280,7 +286,8 @@ def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:
 
 
 def resume(cursor: psycopg.Cursor, target: UUID) -> bool:
-    """Lift a suspension; the deliveries that waited are due at once."""
+    """Lift a suspension; the deliveries that waited are due at once. The URL's row first,
+    then its deliveries: the order `record` takes them in."""
     found = cursor.execute(
         "UPDATE delivery_targets SET suspended_at = NULL, consecutive_failures = 0 WHERE id = %s",
         (target,),

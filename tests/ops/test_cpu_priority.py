@@ -86,8 +86,8 @@ def _followers_and_workers(serve: int) -> dict[str, list[int]]:
 def test_serve_runs_workers_and_read_models_behind_the_notifier(database, tmp_path):
     with running_server(database, tmp_path / "served", workers=2) as server:
         serve = server.process.pid
-        assert wait_until(lambda: all(_followers_and_workers(serve).values()), 30), (
-            _descendants(serve)
+        assert wait_until(lambda: all(_followers_and_workers(serve).values()), 30), _descendants(
+            serve
         )
         kinds = _followers_and_workers(serve)
         # The workers renice themselves as they build the app: they answered before this.
