@@ -5,15 +5,22 @@ The lead gets the id a postback for the same click+exto or flow+exto would give 
 a lead created meanwhile by a postback is changed instead of created again. Only lines that
 name a click, or a flow with an exto, can say which flow (and so which webmaster) the lead is
 of; the flow's offer must be the reconciled advertiser's.
+
+A line that puts a lead on `hold` starts the hold's clock at the settlement (`now`), under the
+catalog's hold rule then in force, exactly as a postback would (`domain.hold_release.hold_terms`
+on the event): without its terms such a hold would never end. Any other status leaves the
+running hold, as a postback's does.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.catalog_view import CatalogView, Flow
 from domain.click import Click
+from domain.hold_release import hold_terms
 from domain.identity import click_aggregate_id, lead_id_for_click, lead_id_for_flow
 from domain.lead import Lead
 from domain.money import Money
@@ -31,14 +38,16 @@ class Skip(Exception):
 def create_from_line(
     app: Source, catalog: CatalogView, run: dict, row: dict, cause: UUID, origin: dict
 ) -> tuple[Lead, list, list[str]]:
-    """(lead, aggregates to save, changes); an existing lead is brought to the line instead."""
+    """(lead, aggregates to save, changes); an existing lead is brought to the line instead.
+    `run["now"]` is when the settlement is decided."""
     click, flow, lead_id = _target(app, catalog, row)
     offer = catalog.offers.get(flow.offer)
     if offer is None or offer.advertiser != run["advertiser"]:
         raise Skip(f"flow {flow.id} is not an offer of advertiser {run['advertiser']}")
     existing = app.get_or_none(lead_id)
     if existing is not None:
-        return existing, [existing], bring_to_line(existing, row, cause, origin)
+        changes = bring_to_line(existing, catalog, run["now"], row, cause, origin)
+        return existing, [existing], changes
     goal = offer.resolve_goal(row["goal"]) if row["goal"] else offer.goals[offer.default_goal]
     if goal is None:
         raise Skip(f"goal {row['goal'][:40]!r} is not a goal of offer {offer.id}")
@@ -47,6 +56,7 @@ def create_from_line(
         id=lead_id, postback_id=cause, click=row["click"], exto=row["exto"], flow=flow.id,
         offer=offer.id, advertiser=offer.advertiser, webmaster=flow.webmaster, goal=goal.id,
         status=status.value, statement_line=origin, occurred_at=row["time"],
+        hold=hold_terms(catalog, offer.id, goal.id, status, run["now"]),
     )  # fmt: skip
     changes = ["created"]
     if row["amount"] is not None:
@@ -76,17 +86,26 @@ def _target(app, catalog: CatalogView, row: dict) -> tuple[Click | None, Flow, U
 
 
 def bring_to_line(
-    lead: Lead, row: dict, cause: UUID, origin: dict, with_payout: bool = True
+    lead: Lead,
+    catalog: CatalogView,
+    now: datetime,
+    row: dict,
+    cause: UUID,
+    origin: dict,
+    with_payout: bool = True,
 ) -> list[str]:
-    """The line's payout (unless `with_payout` is false) and status, where the lead differs."""
+    """The line's payout (unless `with_payout` is false) and status, where the lead differs; a
+    change to `hold` carries the terms of a hold that begins `now`."""
     changes = []
     if with_payout and row["amount"] is not None:
         money = Money(row["amount"], row["currency"])
         if lead.advertiser_payout_override != money:
             lead.set_payout(cause, money, None, statement_line=origin)
             changes.append("payout")
-    if row["status"] is not None and Status(row["status"]) != lead.status:
-        lead.change_status(cause, Status(row["status"]), row["status_word"], statement_line=origin)
+    status = Status(row["status"]) if row["status"] is not None else lead.status
+    if status != lead.status:
+        hold = hold_terms(catalog, lead.offer, lead.goal, status, now)
+        lead.change_status(cause, status, row["status_word"], statement_line=origin, hold=hold)
         changes.append("status")
     return changes
 

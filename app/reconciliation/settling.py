@@ -16,6 +16,7 @@ decides the same changes, answers what they would do to the balances, and saves 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from uuid import UUID
 
@@ -64,6 +65,9 @@ def accept(
     _check_classes(what.classes)
     outcomes: list[dict] = []
     forecast = Forecast(catalog)
+    # One time for the whole settlement, as a postback's is its arrival: a hold it starts runs
+    # from here, not from the line's own time (when the lead happened, not when it was held).
+    context = {"by": actor, "named": what.leads, "now": datetime.now(UTC)}
     with app.recorder.datastore.transaction(commit=not what.dry_run) as cursor:
         run = _run(cursor, run_id)
         turns.take(cursor, run["advertiser"], "accept", run_id)
@@ -74,8 +78,8 @@ def accept(
             _check_dry_run(chosen)
         rows = iter(chosen)
         while chunk := list(islice(rows, CHUNK)):
-            settled = _settle_chunk(app, cursor, catalog, {**run, "by": actor, "named": what.leads},
-                                    chunk, what.dry_run, forecast)  # fmt: skip
+            settled = _settle_chunk(app, cursor, catalog, {**run, **context}, chunk,
+                                    what.dry_run, forecast)  # fmt: skip
             outcomes += settled
             if not what.dry_run:
                 done = {o["line"]: o for o in settled if o["outcome"] in ("settled", "unchanged")}
@@ -174,7 +178,7 @@ def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tupl
         elif row["class"] == LineClass.AMBIGUOUS:
             lead = source.get_or_none(_named_lead(run, row))
             outcome["lead_id"] = str(lead.id)
-            changes = bring_to_line(lead, row, cause, origin)
+            changes = bring_to_line(lead, catalog, run["now"], row, cause, origin)
             aggregates = [lead] if changes else []
         elif row["class"] == LineClass.OUTSIDE_PERIOD and row["lead_id"] is None:
             lead, aggregates, changes = create_from_line(source, catalog, run, row, cause, origin)
@@ -184,7 +188,8 @@ def _decide(source: _Loaded, catalog: CatalogView, run: dict, row: dict) -> tupl
             differing = {d["field"] for d in row["differences"] or ()}
             changes = bring_goal_to_line(lead, catalog, row, cause, origin) if (
                 "goal" in differing) else []  # fmt: skip
-            changes += bring_to_line(lead, row, cause, origin, bool(differing & _MONEY_FIELDS))
+            changes += bring_to_line(lead, catalog, run["now"], row, cause, origin,
+                                     bool(differing & _MONEY_FIELDS))  # fmt: skip
             aggregates = [lead] if changes else []
         elif row["class"] == LineClass.ONLY_IN_LEDGER:
             lead = source.get_or_none(row["lead_id"])
