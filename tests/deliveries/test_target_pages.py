@@ -21,7 +21,7 @@ def _with_targets(services) -> list[str]:
         for number, target in enumerate(ids):
             cursor.execute(
                 "INSERT INTO delivery_targets (id, url) VALUES (%s, %s)",
-                (target, f"https://t{number}.example/pb"),
+                (target, f"https://t{TARGETS - number}.example/pb"),  # URL order is not id order
             )
     return [str(target) for target in ids]
 
