@@ -18,6 +18,7 @@ from app.deliveries.wire import (
     DeliveryOut,
     DeliveryPage,
     TargetOut,
+    TargetPage,
     after_cursor,
     attempt_out,
     delivery_out,
@@ -136,13 +137,22 @@ class DeliveryController(Controller):
     @get(
         "/targets",
         sync_to_thread=True,
-        summary="The URLs deliveries go to, and their health",
+        summary="The URLs deliveries go to, and their health, by id, paged",
         responses=_ADMIN,
     )
-    def list_targets(self, request: Request) -> list[TargetOut]:
-        with _cursor(request) as cursor:
-            rows = reads.targets(cursor) if reads.present(cursor) else []
-        return [target_out(row) for row in rows]
+    def list_targets(
+        self,
+        request: Request,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        cursor: Annotated[
+            UUID | None, QueryParameter(description="`next` of the previous page")
+        ] = None,
+    ) -> TargetPage:
+        with _cursor(request) as db:
+            rows = reads.targets(db, cursor, limit + 1) if reads.present(db) else []
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return TargetPage([target_out(row) for row in rows], str(rows[-1]["id"]) if more else None)
 
     @post(
         "/targets/{target_id:uuid}/suspend",
@@ -181,5 +191,4 @@ class DeliveryController(Controller):
         with _cursor(request, commit=True) as cursor:
             if not (reads.present(cursor) and change(cursor, target_id)):
                 raise NotFoundException(f"no delivery target {target_id}")
-            row = next(r for r in reads.targets(cursor) if r["id"] == target_id)
-        return target_out(row)
+            return target_out(reads.target(cursor, target_id))

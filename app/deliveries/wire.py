@@ -60,6 +60,14 @@ class TargetOut(msgspec.Struct):
     waiting: int
 
 
+class TargetPage(msgspec.Struct):
+    """A page of URLs in id order; `next`: the `cursor` of the next page (the last id of this
+    one: any id names a place in the order), null at the end."""
+
+    items: list[TargetOut]
+    next: str | None = None
+
+
 def delivery_out(row: dict) -> DeliveryOut:
     return DeliveryOut(
         id=str(row["id"]),

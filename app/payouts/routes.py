@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.auth import acting_person, require_admin
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from app.payouts.payables import Payable, payables
+from app.payouts.payables import CURSOR_PATTERN, PayablePage, after_cursor, payables
 from app.payouts.paying import PayingTerms, PayoutRefused, PayoutRequest, approve, pay
 from domain.money import InvalidAmount, UnknownCurrency, check_currency, parse_amount
 from projections.payouts import projection as payouts
@@ -58,10 +58,6 @@ class PayoutRow(msgspec.Struct):
 class PayoutPage(msgspec.Struct):
     items: list[PayoutRow]
     next_cursor: str | None
-
-
-class PayablePage(msgspec.Struct):
-    items: list[Payable]
 
 
 class PayoutController(Controller):
@@ -159,15 +155,29 @@ class PayoutController(Controller):
         "/payables",
         sync_to_thread=True,
         opt={"role": "support"},
-        summary="What each webmaster can be paid now in a currency, below its minimum, locked",
-        responses=error_responses(*ADMIN_ROUTE, "unprocessable"),
+        summary="What each webmaster can be paid now in a currency, below its minimum, locked;"
+        " by webmaster, paged",
+        responses=error_responses(*ADMIN_ROUTE, "bad_request", "unprocessable"),
     )
-    def list_payables(self, request: Request, currency: FromQuery[str]) -> PayablePage:
+    def list_payables(
+        self,
+        request: Request,
+        currency: FromQuery[str],
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="next_cursor of the previous page", pattern=CURSOR_PATTERN),
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+    ) -> PayablePage:
         code = _currency(currency)
+        try:
+            after = after_cursor(cursor) if cursor else None
+        except ValueError as error:
+            raise ClientException(str(error), status_code=400) from None
         services = request.app.state.services
         rules = services.catalog.current().payable_rules
         with services.ledger.recorder.datastore.transaction(commit=False) as db:
-            return PayablePage(payables(db, code, rules, services.clock()))
+            return payables(db, code, rules, services.clock(), after, limit)
 
 
 def terms(services) -> PayingTerms:

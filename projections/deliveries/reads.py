@@ -84,11 +84,23 @@ def of_lead(cursor: psycopg.Cursor, lead: UUID) -> list[dict]:
     return [{**row, "attempt_log": attempts[row["id"]]} for row in rows]
 
 
-def targets(cursor: psycopg.Cursor) -> list[dict]:
-    return cursor.execute(
-        "SELECT t.*, (SELECT count(*) FROM deliveries d WHERE d.target = t.id"
-        " AND d.state = 'pending') AS waiting FROM delivery_targets t ORDER BY t.url"
-    ).fetchall()
+_TARGETS = (
+    "SELECT t.*, (SELECT count(*) FROM deliveries d WHERE d.target = t.id"
+    " AND d.state = 'pending') AS waiting FROM delivery_targets t"
+)
+
+
+def targets(cursor: psycopg.Cursor, after: UUID | None, limit: int) -> list[dict]:
+    """Up to `limit` URLs in id order (unique and the key's index: a page is read alone), after
+    the id `after` (None: from the first)."""
+    if after is None:
+        return cursor.execute(_TARGETS + " ORDER BY t.id LIMIT %s", (limit,)).fetchall()
+    statement = _TARGETS + " WHERE t.id > %s ORDER BY t.id LIMIT %s"
+    return cursor.execute(statement, (after, limit)).fetchall()
+
+
+def target(cursor: psycopg.Cursor, target_id: UUID) -> dict | None:
+    return cursor.execute(_TARGETS + " WHERE t.id = %s", (target_id,)).fetchone()
 
 
 def figures(cursor: psycopg.Cursor) -> dict:

@@ -9,7 +9,7 @@ comes from the lead view; a lead it does not hold yet waits out the longest lock
 early because a read model lags).
 Amounts as the webmaster reads them (its money is credits in the ledger, hence the minus).
 
-Every webmaster at once (`payables`) reads what only the lock decides, not the ledger's history:
+A page of webmasters (`payables`) reads what only the lock decides, not the ledger's history:
 money booked longer ago than the longest lock counts under every lock, so payable is the approved
 balance (`ledger_balances`, payouts netted) less what is locked, and only leads with approved
 money booked inside the longest lock can hold any locked. Summing every webmaster's entries
@@ -53,13 +53,21 @@ SELECT split_part(account, ':', 2) AS webmaster,
 FROM per_lead GROUP BY account ORDER BY account"""
 
 
-# The leads found by their entries inside the longest lock (`ledger_entries_recorded_at`), each
-# read whole with its offer by index (the LATERAL: joined instead, PostgreSQL hashed scans of the
-# whole ledger and lead view); the balances hold every webmaster's total.
+# One page of webmasters, in account order after the cursor (`ledger_balances`' key, read in
+# order and stopped at the page). Then as before, for the page's accounts only: the leads with
+# approved money inside the longest lock (`ledger_entries_account_recorded_at`), each read whole
+# by `ledger_entries_lead` with its offer (the LATERAL: joined instead, PostgreSQL hashed scans
+# of the whole ledger and lead view). An entry outside the window is past every lock, so a lead
+# without one of the account's entries in it holds nothing locked for the account.
 _PAYABLES = f"""
 WITH {_LOCKS},
+page AS (
+    SELECT b.account, b.amount FROM ledger_balances b
+    WHERE b.account LIKE 'webmaster:%%' AND b.bucket = 'approved' AND b.currency = %(currency)s
+        AND b.account > %(after)s
+    ORDER BY b.account LIMIT %(limit)s),
 recent AS (
-    SELECT DISTINCT e.lead_id FROM ledger_entries e
+    SELECT DISTINCT e.lead_id FROM page p JOIN ledger_entries e ON e.account = p.account
     WHERE e.recorded_at > %(now)s - make_interval(secs => %(longest)s) AND {_APPROVED}
         AND e.event_type <> %(payout)s),
 per_lead AS (
@@ -72,11 +80,10 @@ per_lead AS (
         GROUP BY e.account) m),
 locked AS (
     SELECT account, sum(total - least(total, matured)) AS locked FROM per_lead GROUP BY account)
-SELECT split_part(b.account, ':', 2) AS webmaster,
-    -b.amount - coalesce(k.locked, 0) AS payable, coalesce(k.locked, 0) AS locked
-FROM ledger_balances b LEFT JOIN locked k ON k.account = b.account
-WHERE b.account LIKE 'webmaster:%%' AND b.bucket = 'approved' AND b.currency = %(currency)s
-ORDER BY b.account"""
+SELECT p.account, split_part(p.account, ':', 2) AS webmaster,
+    -p.amount - coalesce(k.locked, 0) AS payable, coalesce(k.locked, 0) AS locked
+FROM page p LEFT JOIN locked k ON k.account = p.account
+ORDER BY p.account"""
 
 
 def payable_money(
@@ -93,11 +100,18 @@ def payable_money(
 
 
 def payables(
-    cursor: psycopg.Cursor, currency: str, now: datetime, locks: Mapping[str, timedelta]
+    cursor: psycopg.Cursor,
+    currency: str,
+    now: datetime,
+    locks: Mapping[str, timedelta],
+    after: str | None,
+    limit: int,
 ) -> list[dict]:
-    """Every webmaster with approved money in `currency`: `payable` (as `payable_money`'s
-    `earned + paid`) and `locked`, from the balances and the leads booked inside the lock."""
-    return cursor.execute(_PAYABLES, _params(currency, now, locks)).fetchall()
+    """Up to `limit` webmasters with approved money in `currency`, in account order after the
+    account `after`: `account`, `payable` (as `payable_money`'s `earned + paid`) and `locked`,
+    from the balances and the leads booked inside the lock."""
+    params = _params(currency, now, locks, after=after or "", limit=limit)
+    return cursor.execute(_PAYABLES, params).fetchall()
 
 
 def _params(currency: str, now: datetime, locks: Mapping[str, timedelta], **more) -> dict:

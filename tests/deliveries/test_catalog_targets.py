@@ -47,7 +47,7 @@ def test_the_api_refuses_a_bad_target_with_422_and_changes_nothing(demo):
         "/api/admin/catalog", content=postbacks_toml("https://t.example/{nope}"), headers=ADMIN
     )
     assert response.status_code == 422 and "$.webmasters[0].postbacks[0].url" in response.text
-    assert demo.get("/api/deliveries/targets", headers=ADMIN).json() == []
+    assert demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"] == []
 
 
 def test_targets_applied_are_reported_once_and_a_listed_webmaster_without_them_has_none(demo):

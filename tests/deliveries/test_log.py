@@ -74,7 +74,7 @@ def test_suspending_a_url_stops_the_deliveries_already_claimed_for_it(demo, serv
         for n in range(5):  # five leads: nothing holds them back but the one slot
             created_lead(demo, exto=f"claimed-{n}")
         received_within(receiver, 1)
-        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]
         suspended = demo.post(f"/api/deliveries/targets/{target['id']}/suspend", headers=ADMIN)
         assert suspended.status_code == 200
         receiver.release.set()  # the one in flight ends; the others must not go out

@@ -119,7 +119,7 @@ def test_a_url_failing_in_a_row_is_suspended_and_its_deliveries_wait_until_resum
         created_lead(demo, exto="down-2")
         waiting = settled(demo, 2, state="suspended")
         assert len(receiver.received) == 2  # the second delivery was never tried
-        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]
         assert target["suspended_at"] and target["waiting"] == 2
         receiver.answers = [(200, {})]
         resumed = demo.post(f"/api/deliveries/targets/{target['id']}/resume", headers=ADMIN)

@@ -61,7 +61,7 @@ def test_credentials_in_the_url_go_as_basic_authorization_and_are_masked(demo, s
         shown = [
             delivery["url"],
             detail(demo, delivery["id"])["attempt_log"][0]["url"],
-            demo.get("/api/deliveries/targets", headers=ADMIN).json()[0]["url"],
+            demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"][0]["url"],
         ]
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"tracker:p@ss").decode()
     assert request.path == "/pb?st=new"
@@ -79,7 +79,7 @@ def test_one_url_with_two_methods_is_two_targets(demo, services):
         received_within(receiver, 2)
     assert sorted(r.method for r in receiver.received) == ["GET", "POST"]
     assert len(deliveries(demo)) == 2
-    assert len(demo.get("/api/deliveries/targets", headers=ADMIN).json()) == 2
+    assert len(demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]) == 2
 
 
 def test_a_key_in_the_path_marked_secret_is_masked_wherever_the_url_is_shown(
@@ -92,7 +92,7 @@ def test_a_key_in_the_path_marked_secret_is_masked_wherever_the_url_is_shown(
         lead_id, _ = created_lead(demo, exto="path-key")
         [delivery] = settled(demo, 1)
         [request] = received_within(receiver, 1)
-        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+        [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]
         demo.post(f"/api/deliveries/targets/{target['id']}/suspend", headers=ADMIN)
     history = demo.get(f"/api/leads/{lead_id}/history", headers=ADMIN).text
     logged_in(demo)

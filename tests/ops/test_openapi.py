@@ -192,3 +192,36 @@ def test_an_empty_account_name_counts_as_not_given(demo):
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["account"] == "webmaster:wm-1"
+
+
+# Older lists name their cursor `before` or `after` and its answer `next_after`; new ones follow
+# /api/deliveries (`cursor`, `next`) or the rest (`cursor`, `next_cursor`).
+_CURSOR_PARAMETERS = {"cursor", "before", "after"}
+_NEXT_KEYS = {"next", "next_cursor", "next_after"}
+
+
+def _listed_answer(schema: dict, operation: dict) -> dict | None:
+    """The 200 answer's schema if it is a list (an array, or an object with `items`)."""
+    content = operation["responses"].get("200", {}).get("content", {})
+    body = next(iter(content.values()), {}).get("schema")
+    while body and "$ref" in body:
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    if body and (body.get("type") == "array" or "items" in body.get("properties", {})):
+        return body
+    return None
+
+
+def test_every_list_pages_with_a_cursor_a_bounded_limit_and_a_next_key(schema):
+    lists = 0
+    for path, item in schema["paths"].items():
+        operation = item.get("get")
+        body = _listed_answer(schema, operation) if operation else None
+        if body is None or not path.startswith("/api/"):
+            continue
+        lists += 1
+        parameters = {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+        assert body.get("type") != "array", f"{path} answers a bare array: it cannot say `next`"
+        assert _NEXT_KEYS & set(body["properties"]), path
+        assert _CURSOR_PARAMETERS & set(parameters), path
+        assert parameters["limit"]["minimum"] == 1 and parameters["limit"]["maximum"] <= 1000, path
+    assert lists >= 13

@@ -25,7 +25,8 @@ Deliberate deviations, configured in tests/ops/schemathesis.toml:
    `next_cursor` this service gave out is one) and `due_before` is a date or an ISO 8601 time.
 6. Periods, payouts, payables and invoices may refuse a schema-valid request with 400, 404, 409
    or 422: whether a close, a payout or an invoice is possible depends on the ledger's state
-   (money payable, the last close, a known currency with money in it, a readable `until`).
+   (money payable, the last close, a known currency with money in it, a readable `until`);
+   `/api/payables`' `cursor` is opaque, as `/api/holds`' is (only a next_cursor it gave out).
 """
 
 from __future__ import annotations

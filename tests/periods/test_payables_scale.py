@@ -90,21 +90,35 @@ def _read(nodes: list[dict], relation: str) -> int:
     )
 
 
+def _explained(connection, after: str, limit: int) -> list[dict]:
+    params = payable._params("USD", datetime.now(UTC), LOCKS, after=after, limit=limit)
+    explained = connection.execute(
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + payable._PAYABLES, params
+    ).fetchone()
+    return list(_nodes(next(iter(explained.values()))[0]["Plan"]))
+
+
 def test_the_payables_read_the_leads_inside_the_lock_through_indexes_not_the_ledger(
     year_of_ledger,
 ):
-    params = payable._params("USD", datetime.now(UTC), LOCKS)
-    explained = year_of_ledger.execute(
-        "EXPLAIN (ANALYZE, FORMAT JSON) " + payable._PAYABLES, params
-    ).fetchone()
-    plan = next(iter(explained.values()))[0]["Plan"]
     entries = year_of_ledger.execute("SELECT count(*) AS n FROM ledger_entries").fetchone()["n"]
 
-    nodes = list(_nodes(plan))
+    nodes = _explained(year_of_ledger, "", 500)
+
     seq = {n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"}
     assert seq <= {"ledger_balances"}, seq  # one row per account, bucket and currency
     assert _read(nodes, "ledger_entries") < entries / 5  # a year's ledger, a 30-day lock
     assert _read(nodes, "lead_view") < LEADS / 5
+
+
+def test_a_page_of_payables_reads_only_its_own_webmasters_leads(year_of_ledger):
+    every = _explained(year_of_ledger, "", 500)  # the 50 webmasters in one page
+
+    page = _explained(year_of_ledger, "webmaster:wm-2", 10)  # 10 of them
+
+    assert _read(page, "ledger_entries") < _read(every, "ledger_entries") / 2
+    assert _read(page, "lead_view") < _read(every, "lead_view") / 2
+    assert _read(page, "ledger_balances") <= 11 * 9  # the page and one more, as stored: no sort
 
 
 @pytest.mark.parametrize("currency", ["USD", "EUR"])
@@ -114,7 +128,10 @@ def test_every_webmasters_payable_is_the_per_lead_sum_over_their_whole_ledger(
     now = datetime.now(UTC)
     cursor = year_of_ledger.cursor()
 
-    listed = payable.payables(cursor, currency, now, LOCKS)
+    listed, after = [], None
+    while page := payable.payables(cursor, currency, now, LOCKS, after, 7):
+        listed += page
+        after = page[-1]["account"]
 
     summed = payable.payable_money(cursor, currency, now, LOCKS)
     assert [(r["webmaster"], r["payable"], r["locked"]) for r in listed] == [

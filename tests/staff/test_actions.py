@@ -135,7 +135,7 @@ def test_suspending_and_resuming_a_delivery_url_are_listed_with_the_operator(dem
         configure(demo, postbacks_toml(receiver.url()))
         created_lead(demo, exto="x")
         settled(demo, 1)
-    [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+    [target] = demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]
     for change in ("suspend", "resume"):
         answer = demo.post(f"/api/deliveries/targets/{target['id']}/{change}", headers=olga)
         assert answer.status_code == 200, answer.text

@@ -38,7 +38,7 @@ def test_a_suspended_url_shows_what_waits_and_only_an_operator_may_resume_or_res
         [failed] = settled(demo, 1, state="failed")
         created_lead(demo, exto="second")
         settled(demo, 1, state="suspended")
-        [listed] = demo.get("/api/deliveries/targets", headers=ADMIN).json()
+        [listed] = demo.get("/api/deliveries/targets", headers=ADMIN).json()["items"]
         target = listed["id"]
 
         log_in(demo, sue)
