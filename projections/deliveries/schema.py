@@ -52,7 +52,13 @@ _TABLES = (
     # Webmaster postback secrets, encrypted (app.deliveries.secret_vault; also made at apply).
     "CREATE TABLE IF NOT EXISTS target_secrets (reference text PRIMARY KEY,"
     " sealed text NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())",
-    "CREATE INDEX IF NOT EXISTS deliveries_chain ON deliveries (lead, target, position)"
+    # The chain check of every claim (an earlier pending one of the lead and target?) and the
+    # support page's count of what waits per URL, in one index. Two (one on target alone for
+    # the count) let PostgreSQL, planning from estimates of a queue that filled faster than it
+    # was analysed, check each chain through the target's index: 1,522 rows read per candidate,
+    # 31 ms per claim at 2,000 queued, where the chain's index reads one.
+    "DROP INDEX IF EXISTS deliveries_chain",
+    "CREATE INDEX IF NOT EXISTS deliveries_pending_chain ON deliveries (target, lead, position)"
     " INCLUDE (in_flight) WHERE state = 'pending'",
 )
 
@@ -61,7 +67,7 @@ _TABLES = (
 # 2.4 s: each URL's last error scanned and sorted every failed attempt of every URL, and each
 # waiting count read every pending row of the queue.
 _SUPPORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (target) WHERE state = 'pending'",
+    "DROP INDEX IF EXISTS deliveries_waiting",  # its count is deliveries_pending_chain's
     "CREATE INDEX IF NOT EXISTS delivery_attempts_failed ON delivery_attempts (target, at)"
     " WHERE outcome IN ('retry', 'failed')",
 )
