@@ -115,6 +115,7 @@ class ProjectionRunner:
         self.position = 0
         self.events_processed = 0
         self.last_error: str | None = None
+        self.failure: Exception | None = None  # what stopped the runner for good, if anything
         self._known_positions: dict[str, int] | None = None
         self.create_tables()
 
@@ -230,6 +231,16 @@ class ProjectionRunner:
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 self._drop_dead_connections()
+            except Exception as error:
+                # A page no retry can mend (a projection's bug, rows the tracking position
+                # does not account for). The thread used to die unseen while its process lived
+                # on, the read models frozen: it now says so and ends, and `failure` tells the
+                # process to end too, so `serve` restarts it and readiness names it.
+                self.is_leader = False
+                self.last_error = str(error)
+                self.failure = error
+                log.exception("projection runner stopped by an error it cannot retry")
+                return
 
     def _drop_dead_connections(self) -> None:
         """After a database restart every pooled connection is dead; without this check each

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger("postback_ledger")
 
@@ -35,9 +36,14 @@ def stop_requested(args) -> threading.Event:
     return stop
 
 
-def wait_for(stop: threading.Event, what: str) -> None:
-    """Until `stop` is set or Ctrl-C."""
+def wait_for(stop: threading.Event, what: str, failed: Callable[[], object] = lambda: None) -> int:
+    """Until `stop` is set, Ctrl-C, or `failed()` names an error its follower cannot retry;
+    the exit code: 1 after such an error (`serve` then starts the process again and, when it
+    keeps failing, readiness names it), 0 otherwise."""
     log.info("%s running; Ctrl-C to stop", what)
     with contextlib.suppress(KeyboardInterrupt):
         while not stop.wait(1.0):
-            pass
+            if failed() is not None:
+                log.error("%s stopped: %s", what, failed())
+                return 1
+    return 0

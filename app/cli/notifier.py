@@ -36,7 +36,7 @@ def run_notifier(args) -> int:
     services = open_services()
     notifier = NotifierService.open(services.ledger, services.address, DeliverySettings.from_env())
     notifier.start()
-    wait_for(stop, "notifier")
+    code = wait_for(stop, "notifier", lambda: notifier.runner.failure)
     notifier.stop()
     services.ledger.close()
-    return 0
+    return code

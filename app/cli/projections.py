@@ -56,7 +56,7 @@ def run_projections(args) -> int:
     services = open_services()
     services.runner.start()
     tune_garbage_collector()
-    wait_for(stop, "projections")
+    code = wait_for(stop, "projections", lambda: services.runner.failure)
     services.runner.stop()
     services.ledger.close()
-    return 0
+    return code
