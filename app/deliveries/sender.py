@@ -14,8 +14,9 @@ import logging
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
@@ -127,12 +128,26 @@ class Sender:
             self._stopping.wait(self.coalesce)  # answers arriving together: one transaction
         self._wake.clear()
 
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[psycopg.Cursor]:
+        """A transaction of the sender's in pipeline mode: statements whose results it does not
+        read at once go out together with the next that it reads. The sender's thread waits for
+        the GIL and a core after every round trip, and an iteration of a dozen round trips, not
+        PostgreSQL, bounded its rate under load (docs/performance.md, "Eighth push")."""
+        datastore = self._app.recorder.datastore
+        with (
+            datastore.get_connection() as connection,
+            connection.pipeline(),
+            connection.transaction(),
+        ):
+            yield connection.cursor()
+
     def _record(self) -> None:
         while not self._done.empty():
             self._unrecorded.append(self._done.get())
         if not self._unrecorded:
             return
-        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+        with self._bookkeeping() as cursor:
             suspended = delivery_queue.record(
                 cursor, self._unrecorded, self._settings.suspend_after
             )
@@ -151,7 +166,7 @@ class Sender:
 
     def _dispatch(self) -> None:
         free = self._settings.concurrency - sum(self._busy.values()) - len(self._waiting)
-        with self._app.recorder.datastore.transaction(commit=True) as cursor:
+        with self._bookkeeping() as cursor:
             self._suspended = delivery_queue.suspended_targets(cursor)
             self._secrets.refresh(cursor)
             if free > 0 and not self._stopping.is_set():

@@ -129,7 +129,7 @@ def _one(app, address: DatabaseAddress, variant: Variant, port: int, count: int)
         sender.coalesce = variant.coalesce
     in_due_order = getattr(queue, "_IN_DUE_ORDER", None)
     if not variant.claim_in_due_order:
-        queue._IN_DUE_ORDER = "SELECT 1"
+        queue._IN_DUE_ORDER = ("SELECT 1",)
     try:
         cpu, started = time.process_time(), time.monotonic()
         sender.start()
