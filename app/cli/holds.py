@@ -49,10 +49,10 @@ def run_holds(args) -> int:
     settings = services.settings
     follower = HoldFollower(services.ledger, services.address, settings.hold_check_seconds)
     follower.start()
-    wait_for(stop, "hold follower")
+    code = wait_for(stop, "hold follower", lambda: follower.failure)
     follower.stop()
     services.ledger.close()
-    return 0
+    return code
 
 
 def print_due(args) -> int:

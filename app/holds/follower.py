@@ -69,6 +69,7 @@ class HoldFollower:
             )
         self.releaser = releaser or Releaser(app)
         self.is_leader = False
+        self.failure: Exception | None = None  # what stopped the follower for good, if anything
         self.released: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,6 +114,11 @@ class HoldFollower:
                 log.warning("hold follower lost the database (%s); retrying", error)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception as error:  # no retry mends it: say so, and end the process
+                self.is_leader = False
+                self.failure = error
+                log.exception("hold follower stopped by an error it cannot retry")
+                return
 
     def _lead_while_holding_lock(self) -> None:
         with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:

@@ -45,3 +45,22 @@ def test_the_follower_leads_by_a_lock_of_its_own_and_a_second_one_stands_by(demo
             second._lead_while_holding_lock()  # finds the lock taken: stands by and returns
             assert not second.is_leader and not second.released
     assert len(releases_of(services, lead_id)) == 1
+
+
+class _BrokenReleaser:
+    """A releaser with a bug: asking it what is due raises."""
+
+    def due(self, now, after):
+        raise KeyError("a releaser's bug")
+
+
+def test_an_error_no_retry_can_mend_stops_the_follower_and_its_process_ends_with_1(demo, services):
+    import threading
+
+    from app.cli.following import wait_for
+
+    broken = follower(services, Clock(None), releaser=_BrokenReleaser())
+    with running(broken):
+        assert wait_until(lambda: broken.failure is not None, 30), "the follower never said so"
+        assert isinstance(broken.failure, KeyError) and not broken.is_leader
+        assert wait_for(threading.Event(), "hold follower", lambda: broken.failure) == 1
