@@ -26,7 +26,7 @@ from app.deliveries.wire import (
     target_out,
 )
 from app.openapi.errors import ADMIN_ROUTE, error_responses
-from projections.deliveries import queue, reads
+from projections.deliveries import operator_actions, reads
 
 log = logging.getLogger(__name__)
 State = Literal["pending", "delivered", "failed", "suspended", "cancelled"]
@@ -109,7 +109,7 @@ class DeliveryController(Controller):
     )
     def resend(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
         with _cursor(request, commit=True) as cursor:
-            if not (reads.present(cursor) and queue.resend(cursor, delivery_id)):
+            if not (reads.present(cursor) and operator_actions.resend(cursor, delivery_id)):
                 raise NotFoundException(f"no delivery {delivery_id}")
             return delivery_out(reads.one(cursor, delivery_id))
 
@@ -123,7 +123,7 @@ class DeliveryController(Controller):
     )
     def cancel(self, request: Request, delivery_id: FromPath[UUID]) -> DeliveryOut:
         with _cursor(request, commit=True) as cursor:
-            before = queue.cancel(cursor, delivery_id) if reads.present(cursor) else None
+            before = operator_actions.cancel(cursor, delivery_id) if reads.present(cursor) else None
             if before is None:
                 raise NotFoundException(f"no delivery {delivery_id}")
             if before not in ("pending", "cancelled"):
@@ -163,7 +163,7 @@ class DeliveryController(Controller):
         responses=_ONE,
     )
     def suspend(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        target = self._change(request, target_id, queue.suspend)
+        target = self._change(request, target_id, operator_actions.suspend)
         log.warning(
             "delivery URL %s suspended by %s (target %s); its deliveries wait",
             target.url, request.scope.get("admin_name"), target.id,
@@ -179,7 +179,7 @@ class DeliveryController(Controller):
         summary="Resume a suspended URL: its waiting deliveries are sent at once",
     )
     def resume(self, request: Request, target_id: FromPath[UUID]) -> TargetOut:
-        target = self._change(request, target_id, queue.resume)
+        target = self._change(request, target_id, operator_actions.resume)
         log.warning(
             "delivery URL %s resumed by %s (target %s); %d waiting deliveries are due",
             target.url, request.scope.get("admin_name"), target.id, target.waiting,

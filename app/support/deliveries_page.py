@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from app.deliveries.masking import masked_url
 from app.support.session import LoginRequired, page_context, read_cursor, require_login, to_login
 from domain.webmaster_postbacks import Target
-from projections.deliveries import queue as delivery_queue
+from projections.deliveries import operator_actions
 from projections.deliveries.health import url_health, used_targets
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class DeliveriesPage(Controller):
         services = request.app.state.services
         with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
             health = url_health(cursor, [target_id]).get(target_id)
-            done = health is not None and delivery_queue.resume(cursor, target_id)
+            done = health is not None and operator_actions.resume(cursor, target_id)
         request.scope["action_recorded"] = not done  # nothing changed: no row in the actions log
         if not done:
             return _back(f"No delivery URL {target_id}")

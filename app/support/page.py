@@ -44,7 +44,7 @@ from app.support.session import LoginRequired, require_login, to_login
 from app.support.session import local_target as _local
 from app.support.session import page_context as _context
 from app.support.views import account_url, current_amounts, step_view
-from projections.deliveries import queue as delivery_queue
+from projections.deliveries import operator_actions
 from projections.deliveries import reads as delivery_reads
 from projections.lead_view.queries import find_leads
 from projections.postback_log.search import FILTERS, resubmissions_of, search_postbacks
@@ -193,7 +193,7 @@ class SupportController(Controller):
         with request.app.state.services.ledger.recorder.datastore.transaction(
             commit=True
         ) as cursor:
-            done = delivery_reads.present(cursor) and delivery_queue.resend(cursor, delivery_id)
+            done = delivery_reads.present(cursor) and operator_actions.resend(cursor, delivery_id)
         notice = "Resent to the webmaster" if done else f"No delivery {delivery_id}"
         request.scope["action_recorded"] = not done  # nothing changed: no row in the actions log
         return _back_with(data.get("back", "") or "/support", notice)

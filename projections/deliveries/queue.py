@@ -1,4 +1,5 @@
-"""Writes to the delivery tables: queue, claim, record an attempt, resend, suspend and resume.
+"""Writes to the delivery tables by the notifier and its sender: queue, claim, record an attempt.
+What an operator does to them (resend, cancel, suspend, resume) is in `operator_actions`.
 
 Every state change of a delivery happens here, in the caller's transaction. Claiming marks rows
 `in_flight` (committed before anything is sent); only the one leading sender claims, so rows
@@ -73,7 +74,7 @@ _QUEUE = (
 # every claim read past those 2,000 first (100,000 waiting would have cost each claim tens of
 # milliseconds). Rows queued by a transaction that began before the suspension may keep their
 # time; the claim still skips them by their URL.
-_PARK = (
+PARK = (
     "UPDATE deliveries SET next_attempt_at = NULL"
     " WHERE target = %s AND state = 'pending' AND NOT in_flight"
 )
@@ -210,8 +211,8 @@ def record(cursor: psycopg.Cursor, attempts: Sequence[Attempt], suspend_after: i
     attempts = [a for a in attempts if a.outcome != WITHHELD]
     if not attempts:
         return []
-    # The URLs' rows first, as `resume` takes them: moving the deliveries first and counting
-    # the URL's failures after deadlocked with an operator resuming that URL.
+    # The URLs' rows first, as `operator_actions.resume` takes them: moving the deliveries
+    # first and counting the URL's failures after deadlocked with an operator resuming it.
     cursor.execute(
         "SELECT 1 FROM delivery_targets WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
         (sorted({a.target for a in attempts}),),
@@ -258,57 +259,5 @@ def _count(
         {"reset": reset, "failures": failures, "limit": suspend_after, "target": target},
     ).fetchone()
     if row and row["suspended_now"]:
-        cursor.execute(_PARK, (target,))
+        cursor.execute(PARK, (target,))
     return bool(row and row["suspended_now"])
-
-
-def resend(cursor: psycopg.Cursor, delivery: UUID) -> bool:
-    """Send a delivery again now, with a fresh allowance of attempts; False if unknown.
-
-    It keeps its place in its lead's chain: it goes before later deliveries still pending, and
-    after one in flight; sent after later ones were delivered, it is marked superseded."""
-    return (
-        cursor.execute(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = now(),"
-            " retry_from = attempts, resent_at = now() WHERE id = %s",
-            (delivery,),
-        ).rowcount
-        == 1
-    )
-
-
-def cancel(cursor: psycopg.Cursor, delivery: UUID) -> str | None:
-    """Give up a pending delivery (the later ones of its lead and target go on); its state
-    before, None if unknown. One being sent cannot be cancelled (its state says `in_flight`)."""
-    row = cursor.execute(
-        "SELECT state, in_flight FROM deliveries WHERE id = %s FOR UPDATE", (delivery,)
-    ).fetchone()
-    if row is None:
-        return None
-    if row["state"] == "pending" and not row["in_flight"]:
-        cursor.execute("UPDATE deliveries SET state = 'cancelled' WHERE id = %s", (delivery,))
-    return "in_flight" if row["in_flight"] else row["state"]
-
-
-def suspend(cursor: psycopg.Cursor, target: UUID) -> bool:
-    found = cursor.execute(
-        "UPDATE delivery_targets SET suspended_at = coalesce(suspended_at, now()) WHERE id = %s",
-        (target,),
-    ).rowcount
-    cursor.execute(_PARK, (target,))
-    return found == 1
-
-
-def resume(cursor: psycopg.Cursor, target: UUID) -> bool:
-    """Lift a suspension; the deliveries that waited are due at once. The URL's row first,
-    then its deliveries: the order `record` takes them in."""
-    found = cursor.execute(
-        "UPDATE delivery_targets SET suspended_at = NULL, consecutive_failures = 0 WHERE id = %s",
-        (target,),
-    ).rowcount
-    cursor.execute(
-        "UPDATE deliveries SET next_attempt_at = now(), retry_from = attempts"
-        " WHERE target = %s AND state = 'pending'",
-        (target,),
-    )
-    return found == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from projections.deliveries import queue, schema
+from projections.deliveries import operator_actions, queue, schema
 
 BACKLOG = 3000
 LIMIT = 32
@@ -127,7 +127,7 @@ def test_a_suspended_urls_backlog_is_not_read_by_the_claims(services):
         schema.create_tables(cursor)
         stuck = _queued(BACKLOG)
         queue.queue(cursor, stuck, {stuck[0].target: stuck[0].url})
-        assert queue.suspend(cursor, stuck[0].target)
+        assert operator_actions.suspend(cursor, stuck[0].target)
         later = _queued(BACKLOG // 3)  # queued for the suspended URL after it was suspended
         later = [queue.Queued(**{**r.__dict__, "target": stuck[0].target}) for r in later]
         queue.queue(cursor, later, {})
@@ -142,6 +142,6 @@ def test_a_suspended_urls_backlog_is_not_read_by_the_claims(services):
     read = [n for n in _nodes(plan) if n.get("Index Name") == "deliveries_due"]
     assert sum(n["Actual Rows"] for n in read) <= 2 * LIMIT, plan
     with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
-        assert queue.resume(cursor, stuck[0].target)
+        assert operator_actions.resume(cursor, stuck[0].target)
         resumed = queue.claim(cursor, 2 * BACKLOG, [])  # the claims above were rolled back
         assert len(resumed) == BACKLOG + BACKLOG // 3 + 2 * LIMIT

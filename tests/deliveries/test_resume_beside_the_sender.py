@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from projections.deliveries import queue, schema
+from projections.deliveries import operator_actions, queue, schema
 from tests.fault_controls import wait_until
 
 
@@ -74,7 +74,9 @@ def test_a_resume_and_a_batch_of_answers_for_the_same_url_do_not_deadlock(servic
         sender.start()
         assert wait_until(lambda: _waiting_for_a_lock(database), 10), "the sender never waited"
         with operator.cursor() as cursor:
-            assert queue.resume(cursor, target)  # its deliveries: the sender must not hold them
+            assert operator_actions.resume(
+                cursor, target
+            )  # its deliveries: the sender must not hold them
         operator.commit()
         sender.join(30)
     except psycopg.errors.DeadlockDetected as error:
