@@ -36,9 +36,9 @@ from app.ledger.routes import LedgerController
 from app.openapi.docs import SCHEMA_PATH, OfflineSwagger
 from app.openapi.document import SECURITY_SCHEMES, finish_document
 from app.openapi.options import allow_every_method
+from app.ops.cpu_priority import HTTP_WORKERS_NICE, lower_priority
 from app.ops.database_gate import database_gate
 from app.ops.draining import Drain, close_connections_when_draining
-from app.ops.cpu_priority import HTTP_WORKERS_NICE, lower_priority
 from app.ops.gc_tuning import tune_garbage_collector
 from app.ops.health import HealthController
 from app.ops.lifeline import end_with_parent
