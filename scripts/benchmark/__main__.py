@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -75,6 +76,21 @@ def only_holds(args, argv: list[str]) -> int:
     return 0
 
 
+def end_servers_with_this_run() -> None:
+    """A bench stopped with SIGTERM left its servers answering and its embedded PostgreSQL
+    running: Python's default SIGTERM skips every `finally`, and a server in a session of its own
+    outlived the bench. SIGTERM now tears down as Ctrl-C does, and each `serve` ends with the
+    bench even after a kill -9 (`app.ops.lifeline`, as with a test run)."""
+    from app.ops.lifeline import PARENT_ENV
+
+    os.environ[PARENT_ENV] = str(os.getpid())
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+
+
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
 def run_load(
     args, database: Database, seeded, name: str, max_batch: int | None, run: int, send=False,
     code: Path | None = None, extra_env: dict | None = None,
@@ -87,7 +103,13 @@ def run_load(
         **(deliveries.ENV if send else {}), **(ab.environment(code) if code else {}),
         **(extra_env or {}),
     }  # fmt: skip
-    server = Server.start(database, args.workers, max_batch, folder, args.projections, env)
+    try:
+        server = Server.start(database, args.workers, max_batch, folder, args.projections, env)
+    except BaseException:  # Ctrl-C or SIGTERM while it starts: its folder goes too
+        shutil.rmtree(folder, ignore_errors=True)
+        if receiver is not None:
+            receiver.stop()
+        raise
     postgres = postgres_pid(database)
     sent = None
     try:
@@ -164,6 +186,7 @@ def _open_loop(args, database: Database, server: Server, seeded) -> dict | None:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    end_servers_with_this_run()
     if args.only_reconcile:
         return only_reconcile(args, argv)
     if args.only_holds:
