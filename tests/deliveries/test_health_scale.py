@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 
 from projections.deliveries import schema
 from projections.deliveries.health import _HEALTH, url_health
+from tests.plans import plan_nodes
 
 TARGETS = 50
 DELIVERIES = 20_000
@@ -54,12 +55,6 @@ def busy_queue(database):
         yield connection
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _targets(connection) -> list[uuid.UUID]:
     return [r["id"] for r in connection.execute("SELECT id FROM delivery_targets ORDER BY id")]
 
@@ -81,12 +76,12 @@ def test_a_page_of_urls_reads_each_urls_last_error_and_waiting_through_its_own_i
     waiting = busy_queue.execute("SELECT count(*) AS n FROM deliveries WHERE state = 'pending'")
 
     tables = ("deliveries", "delivery_attempts")
-    scans = [n for n in _nodes(plan) if n.get("Relation Name") in tables]
+    scans = [n for n in plan_nodes(plan) if n.get("Relation Name") in tables]
     assert {n["Node Type"] for n in scans} <= {"Index Scan", "Index Only Scan"}, scans
     assert _read(scans, "delivery_attempts") <= TARGETS  # each URL's newest failed attempt
     # each waiting delivery counted once, and the delivery of each URL's last error
     assert _read(scans, "deliveries") <= waiting.fetchone()["n"] + TARGETS
-    assert not [n for n in _nodes(plan) if n["Node Type"] == "Sort"]
+    assert not [n for n in plan_nodes(plan) if n["Node Type"] == "Sort"]
 
 
 def test_each_url_shows_its_newest_failed_attempt_and_what_waits(busy_queue):

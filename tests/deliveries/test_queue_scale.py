@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from projections.deliveries import operator_actions, queue, schema
+from tests.plans import plan_nodes
 
 BACKLOG = 3000
 LIMIT = 32
@@ -25,12 +26,6 @@ class _Explaining:
             explained = self._cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query, params)
             self.plans.append(next(iter(explained.fetchone().values()))[0]["Plan"])
         return self._cursor.execute(query, params)
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
 
 
 def _queued(count: int) -> list[queue.Queued]:
@@ -54,10 +49,10 @@ def test_a_claim_reads_about_its_limit_of_due_rows_not_the_whole_backlog(service
         claimed = queue.claim(explaining, LIMIT, [])
     assert len(claimed) == LIMIT
     [plan] = explaining.plans
-    read = [n for n in _nodes(plan) if n.get("Index Name") == "deliveries_due"]
+    read = [n for n in plan_nodes(plan) if n.get("Index Name") == "deliveries_due"]
     assert read, "the claim finds due deliveries through deliveries_due"
     assert sum(n["Actual Rows"] for n in read) <= 2 * LIMIT
-    assert not [n for n in _nodes(plan) if n["Node Type"] == "Sort"]
+    assert not [n for n in plan_nodes(plan) if n["Node Type"] == "Sort"]
 
 
 def test_a_batch_of_answers_moves_each_delivery_and_keeps_each_attempt(services):
@@ -96,10 +91,10 @@ def test_a_batch_of_answers_moves_each_delivery_and_keeps_each_attempt(services)
 def _anti_join_rows(plan: dict) -> float:
     """Rows the chain check read in all (the inner side of the claim's anti join)."""
     total = 0.0
-    for node in _nodes(plan):
+    for node in plan_nodes(plan):
         if node["Node Type"] == "Nested Loop" and node.get("Join Type") == "Anti":
             inner = node["Plans"][1]
-            for scanned in _nodes(inner):
+            for scanned in plan_nodes(inner):
                 read = scanned.get("Actual Rows", 0) + scanned.get("Rows Removed by Filter", 0)
                 total += read * scanned.get("Actual Loops", 1)
     return total
@@ -139,7 +134,7 @@ def test_a_suspended_urls_backlog_is_not_read_by_the_claims(services):
     assert {row["target"] for row in claimed} == {flowing[0].target}
     assert len(claimed) == LIMIT
     [plan] = explaining.plans
-    read = [n for n in _nodes(plan) if n.get("Index Name") == "deliveries_due"]
+    read = [n for n in plan_nodes(plan) if n.get("Index Name") == "deliveries_due"]
     assert sum(n["Actual Rows"] for n in read) <= 2 * LIMIT, plan
     with services.ledger.recorder.datastore.transaction(commit=True) as cursor:
         assert operator_actions.resume(cursor, stuck[0].target)

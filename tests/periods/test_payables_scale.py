@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from projections.commission_ledger.schema import create_ledger_tables
 from projections.lead_view.projection import LeadViewProjection
 from projections.payouts import payable
+from tests.plans import plan_nodes
 
 LEADS = 20_000
 LOCKS = {f"offer-{n}": timedelta(days=30 if n % 2 else 14) for n in range(0, 20, 3)}
@@ -75,12 +76,6 @@ def year_of_ledger(database):
         yield connection
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _read(nodes: list[dict], relation: str) -> int:
     """Rows a plan's scans of `relation` read, those its filters dropped included."""
     return sum(
@@ -95,7 +90,7 @@ def _explained(connection, after: str, limit: int) -> list[dict]:
     explained = connection.execute(
         "EXPLAIN (ANALYZE, FORMAT JSON) " + payable._PAYABLES, params
     ).fetchone()
-    return list(_nodes(next(iter(explained.values()))[0]["Plan"]))
+    return list(plan_nodes(next(iter(explained.values()))[0]["Plan"]))
 
 
 def test_the_payables_read_the_leads_inside_the_lock_through_indexes_not_the_ledger(
