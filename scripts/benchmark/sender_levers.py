@@ -31,7 +31,6 @@ from app.eventstore.database import DatabaseAddress
 from projections.deliveries import queue, schema
 
 from . import ab, deliveries
-from .async_sender import AsyncDeliveryClient, AsyncSender
 from .environment import ROOT, Database
 
 SETTINGS = DeliverySettings(allow=deliveries.ALLOW, retry_base=1.0, per_host=32)
@@ -49,7 +48,7 @@ class Variant:
     claim_in_due_order: bool = True  # False: the claim planned from estimates, as before
 
 
-KEPT = Variant("kept: sync client, keep-alive, claim in due order, 32 in flight")
+KEPT = Variant("kept: aiohttp on one loop thread, keep-alive, claim in due order, 32 in flight")
 
 
 def variants() -> list[Variant]:
@@ -58,10 +57,9 @@ def variants() -> list[Variant]:
         KEPT,
         Variant("claim planned from estimates (before)", claim_in_due_order=False),
         Variant("no keep-alive", lambda s: DeliveryClient(s, keep_alive=False)),
-        Variant("async client (httpcore, as httpx's)", AsyncDeliveryClient, AsyncSender),
-        Variant("larger batches: 64 in flight, answers gathered for 50 ms", settings=wider,
-                coalesce=0.05),
-    ]  # fmt: skip
+        Variant("64 in flight", settings=wider),
+        Variant("64 in flight, answers gathered for 50 ms", settings=wider, coalesce=0.05),
+    ]
 
 
 def measure(database: Database, count: int, rounds: int = 2, ref: str | None = None) -> dict:

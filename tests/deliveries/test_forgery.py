@@ -3,7 +3,7 @@ default, also behind a host name, before any connection is attempted."""
 
 from __future__ import annotations
 
-import httpcore
+import aiohappyeyeballs
 import pytest
 
 from app.deliveries.client import DeliveryClient
@@ -26,21 +26,21 @@ EMBEDDING = ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", "::10.0.0.1
 
 @pytest.fixture
 def connections(monkeypatch) -> list:
-    """Every TCP connection httpcore attempts (none is made: each is refused before)."""
+    """Every TCP connection the client attempts (none is made: each is refused before)."""
     attempted: list = []
 
-    def record(self, host, port, *args, **kwargs):
-        attempted.append((host, port))
-        raise httpcore.ConnectError("tests never connect here")
+    async def record(addr_infos, *args, **kwargs):
+        attempted.extend(info[4][:2] for info in addr_infos)
+        raise OSError("tests never connect here")
 
-    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", record)
+    monkeypatch.setattr(aiohappyeyeballs, "start_connection", record)
     return attempted
 
 
 @pytest.mark.parametrize("address", FORBIDDEN + EMBEDDING)
 def test_a_host_name_resolving_to_a_forbidden_address_is_refused_unconnected(address, connections):
     client = DeliveryClient(DeliverySettings(), resolver=lambda host, port: [address])
-    answer = client.send("GET", "http://tracker.example/pb", b"", None, "key")
+    answer = client.send_now("GET", "http://tracker.example/pb", b"", None, "key")
     assert answer.refused and "refused tracker.example" in answer.error
     assert connections == []
 
@@ -54,13 +54,15 @@ def test_an_ipv6_form_of_a_public_ipv4_host_is_judged_public():
 
 @pytest.mark.parametrize("address", ["10.0.0.1", "169.254.169.254", "127.0.0.1", "[::a9fe:a9fe]"])
 def test_a_forbidden_address_in_the_url_itself_is_refused_unconnected(address, connections):
-    answer = DeliveryClient(DeliverySettings()).send("GET", f"http://{address}/", b"", None, "k")
+    answer = DeliveryClient(DeliverySettings()).send_now(
+        "GET", f"http://{address}/", b"", None, "k"
+    )
     assert answer.refused and connections == []
 
 
 def test_one_forbidden_address_among_a_names_addresses_refuses_the_name(connections):
     resolver = lambda host, port: ["93.184.216.34", "10.0.0.1"]  # noqa: E731
-    answer = DeliveryClient(DeliverySettings(), resolver=resolver).send(
+    answer = DeliveryClient(DeliverySettings(), resolver=resolver).send_now(
         "GET", "http://tracker.example/", b"", None, "k"
     )
     assert answer.refused and connections == []
@@ -68,7 +70,7 @@ def test_one_forbidden_address_among_a_names_addresses_refuses_the_name(connecti
 
 def test_an_allowed_range_opens_a_private_address(connections):
     settings = DeliverySettings(allow=parse_allow("10.0.0.0/8"))
-    answer = DeliveryClient(settings, resolver=lambda h, p: ["10.0.0.1"]).send(
+    answer = DeliveryClient(settings, resolver=lambda h, p: ["10.0.0.1"]).send_now(
         "GET", "http://tracker.example/", b"", None, "k"
     )
     assert not answer.refused and connections == [("10.0.0.1", 80)]  # checked address reached
