@@ -9,6 +9,7 @@ is its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -201,13 +202,17 @@ def main(argv: list[str]) -> int:
         "database": database.describe(),
         "connections": args.connections,
     }
-    try:
+    with contextlib.ExitStack() as cleanup:  # the A's database dropped first, then the server
+        cleanup.callback(database.close)
         results["postgres"] = database.server_version()
         print("seeding catalog and clicks ...", flush=True)
         fresh = int(6000 * 0.4 * args.seconds)  # creations; when they run out, flow + exto
         seeded = seed(
             database.address, database.folder or Path("/tmp"), args.leads, fresh, len(plan)
         )
+        at_ref = ab.database(database) if args.ab_ref else None
+        if at_ref is not None:
+            cleanup.callback(at_ref.close)
         if not args.only_rebuild:
             print("measuring PostgreSQL's baseline ...", flush=True)
             results["baseline"] = baseline.measure(
@@ -219,28 +224,22 @@ def main(argv: list[str]) -> int:
                 args.workers, args.seconds, args.connections, seeded.with_lead,
                 seeded.fresh[0], database.folder or Path("/tmp"), args.open_loop_rate,
             )  # fmt: skip
-        load_runs(args, database, seeded, plan, results)
+        load_runs(args, database, seeded, plan, results, at_ref)
         if args.sender_levers:
             print("the sender alone, lever by lever ...", flush=True)
-            levers = sender_levers.measure(database, args.sender_deliveries, ref=args.ab_ref)
+            levers = sender_levers.measure(database, args.sender_deliveries, args.ab_ref, at_ref)
             results["sender_levers"] = levers
         if "baseline" in results:
             results["ratios"] = ratios(results)
         if not args.no_rebuild:
-            print(f"growing the store to {args.events:,} events ...", flush=True)
-            events = rebuild.grow_to(database.address, args.events)
-            print("live read models taking in the copied events ...", flush=True)
-            results["live_catch_up"] = rebuild.catch_up_live(database.address)
-            print("rebuilding ...", flush=True)
-            results["rebuild"] = rebuild.measure(database.address, events)
-            if args.ab_ref:
-                print(f"rebuilding with the code at {args.ab_ref} (A/B) ...", flush=True)
+            found = rebuild.grow_and_measure(database.address, args.events)
+            results["live_catch_up"], results["rebuild"] = found
+            if at_ref is not None:  # in the A's own database, grown from its own load's log
                 with ab.checkout(args.ab_ref) as code:
-                    results["rebuild_at_ref"] = rebuild.measure(database.address, events, code)
+                    found = rebuild.grow_and_measure(at_ref.address, args.events, code, args.ab_ref)
+                results["live_catch_up_at_ref"], results["rebuild_at_ref"] = found
                 results["rebuild_at_ref"]["ref"] = args.ab_ref
             results["ratios"] = {**results.get("ratios", {}), **ab.rebuild_ratio(results)}
-    finally:
-        database.close()
     path = report.write(results, args.out)
     print()
     print(report.text(results))
@@ -260,19 +259,21 @@ def plan_runs(args) -> list[str]:
     return ["batched", *(name for name, wanted in optional.items() if wanted)]
 
 
-def load_runs(args, database: Database, seeded, plan: list[str], results: dict) -> None:
+def load_runs(
+    args, database: Database, seeded, plan: list[str], results: dict, at_ref: Database | None
+) -> None:
+    """`at_ref`: the A's own database (`ab.database`), when an A/B is asked."""
     if "at_ref" in plan:
-        # The A first: a server creates the read models' indexes it lacks and drops those its
-        # code retired, so B, started next, serves with exactly its own (A, run after B, would
-        # also carry the indexes B added).
+        # The A first, as in earlier runs; in a database of its own, on the same server.
         print(f"batched run of the code at {args.ab_ref} (A/B) ...", flush=True)
         with ab.checkout(args.ab_ref) as code:
             # With --deliveries the A sends too: it is compared with the run that sends.
             results["at_ref"] = run_load(
-                args, database, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
+                args, at_ref, seeded, "at-ref", args.max_batch, plan.index("at_ref"),
                 send=args.deliveries, code=code,
             )  # fmt: skip
         results["at_ref"]["ref"] = args.ab_ref
+        results["at_ref"]["database"] = at_ref.address.dbname
     print("batched run ...", flush=True)
     results["batched"] = run_load(args, database, seeded, "batched", args.max_batch, 0)
     if opened := results["batched"].pop("open_loop", None):

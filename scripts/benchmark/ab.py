@@ -2,8 +2,12 @@
 
 `git archive` writes that ref's `app`, `domain` and `projections` into a temporary folder, and the
 server starts with that folder first on PYTHONPATH, so the same virtualenv imports that code in
-place of this checkout's (the editable install's finder comes after PYTHONPATH). The schema must
-be the same at both refs: both runs share one database.
+place of this checkout's (the editable install's finder comes after PYTHONPATH).
+
+Each version has a database of its own on the same PostgreSQL server (`database`): sharing one,
+B's read models met the rows and tracking that A's code had left (a duplicate key in lead_view's
+COPY, a runner starting a read model again from position 0) whenever their schemas differed. The
+same server keeps the comparison fair: the same PostgreSQL, settings and machine for both.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .cpu import COMPONENTS
-from .environment import ROOT
+from .environment import ROOT, Database
 
 PACKAGES = ("app", "domain", "projections")
 
@@ -33,6 +37,13 @@ def checkout(ref: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def database(seeded: Database) -> Database:
+    """The A's database: a copy of the seeded one, taken before any server of B's code made its
+    read models there, so both versions start from the same events and neither sees the other's
+    rows. Its `close` drops it."""
+    return seeded.copy("at_ref")
 
 
 def environment(code: Path) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """What the benchmark runs against: a PostgreSQL server and the service started as deployed.
 
 The database is the embedded PostgreSQL in a fresh short folder under /tmp, or a fresh database
-on the server named by `DATABASE_URL`. The service is `postback-ledger serve` in its own process
-group, exactly as an operator starts it; the benchmark only talks to it over loopback.
+on the server named by `DATABASE_URL`; the A of an A/B gets a copy of it on the same server
+(`Database.copy`). The service is `postback-ledger serve` in its own process group, exactly as an
+operator starts it; the benchmark only talks to it over loopback.
 """
 
 from __future__ import annotations
@@ -62,14 +63,29 @@ class Database:
         with psycopg.connect(self.address.conninfo()) as connection:
             return connection.execute("SHOW server_version").fetchone()[0]
 
+    def copy(self, suffix: str) -> Database:
+        """A database of its own on the same server, holding what this one holds now: the A of
+        an A/B gets the seeded events and none of the read models that B's code makes here.
+        Nothing may be connected to this one meanwhile. Its `close` drops the copy alone."""
+        name = f"{self.address.dbname}_{suffix}"
+        admin = self._admin or _maintenance(self.address)
+        with psycopg.connect(admin.conninfo(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.address.dbname}"')
+        return Database(self.address.with_dbname(name), self.folder, _admin=admin)
+
     def close(self) -> None:
         if self._admin is not None:
             with psycopg.connect(self._admin.conninfo(), autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{self.address.dbname}" WITH (FORCE)')
         if self._server is not None:
             self._server.cleanup()
-        if self.folder is not None:  # the embedded data folder: hundreds of MB after a rebuild
+            # The embedded data folder: hundreds of MB after a rebuild. A copy shares it.
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _maintenance(address: DatabaseAddress) -> DatabaseAddress:
+    """A database to connect to while `address`'s is copied: never the one being copied."""
+    return address.with_dbname("template1" if address.dbname == "postgres" else "postgres")
 
 
 def free_port() -> int:

@@ -64,12 +64,14 @@ def grow_to(address: DatabaseAddress, events: int) -> int:
     return count
 
 
-def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
+def catch_up_live(
+    address: DatabaseAddress, code: Path | None = None, timeout: float = 1800.0
+) -> dict:
     """Let the live read models take in the copied events first, as a running service would
     have: otherwise the rebuild would also bring them up to date before it switches, and its
-    time would include a catch-up that a rebuild in service never does."""
+    time would include a catch-up that a rebuild in service never does. `code`: as `measure`'s."""
     cli = str(ROOT / ".venv/bin/postback-ledger")
-    env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
+    env = _environment(address, code)
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
         backlog = events_behind(connection, NOT_READ_MODELS)
         started = time.monotonic()
@@ -90,6 +92,20 @@ def catch_up_live(address: DatabaseAddress, timeout: float = 1800.0) -> dict:
     }
 
 
+def grow_and_measure(
+    address: DatabaseAddress, events: int, code: Path | None = None, ref: str | None = None
+) -> tuple[dict, dict]:
+    """The store grown to `events`, the live read models caught up with it, then the rebuild
+    measured: the catch-up's figures and the rebuild's. `code`, `ref`: the A of an A/B."""
+    of = f" (the code at {ref}, A/B)" if ref else ""
+    print(f"growing the store to {events:,} events{of} ...", flush=True)
+    count = grow_to(address, events)
+    print(f"live read models taking in the copied events{of} ...", flush=True)
+    live = catch_up_live(address, code)
+    print(f"rebuilding{of} ...", flush=True)
+    return live, measure(address, count, code)
+
+
 def rebuild_command() -> list[str]:
     cli = str(ROOT / ".venv/bin/postback-ledger")
     probe = subprocess.run([cli, "projections", "rebuild", "--help"], capture_output=True)
@@ -102,12 +118,10 @@ def measure(address: DatabaseAddress, events: int, code: Path | None = None) -> 
     """`code`: a folder of app, domain, projections to rebuild with instead of this checkout's
     (the A of an A/B, `benchmark.ab`)."""
     command = rebuild_command()
-    env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(code) if code else None, str(ROOT / "scripts"), env.get("PYTHONPATH")])
-    )
     started = time.monotonic()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=_environment(address, code), cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - started
     output = process.stdout.read() if process.stdout else ""
@@ -120,3 +134,11 @@ def measure(address: DatabaseAddress, events: int, code: Path | None = None) -> 
         "events_per_second": round(events / seconds, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
     }
+
+
+def _environment(address: DatabaseAddress, code: Path | None) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": address.url(), "LEDGER_LOG_LEVEL": "WARNING"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(code) if code else None, str(ROOT / "scripts"), env.get("PYTHONPATH")])
+    )
+    return env

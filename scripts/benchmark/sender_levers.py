@@ -62,15 +62,14 @@ def variants() -> list[Variant]:
     ]
 
 
-def measure(database: Database, count: int, rounds: int = 2, ref: str | None = None) -> dict:
-    """Per variant (and the sender at git `ref`, in a process of its own): deliveries/s and CPU
-    ms per delivery of each round, and the best of the rounds."""
-    app = LedgerApplication(env=database.address.eventsourcing_env(4))
-    with app.recorder.datastore.transaction(commit=True) as cursor:
-        schema.create_tables(cursor)
-        # What earlier runs of this bench left waiting (retries to receivers now gone) would be
-        # claimed here too: only each variant's own deliveries are sent.
-        cursor.execute("UPDATE deliveries SET state = 'cancelled' WHERE state = 'pending'")
+def measure(
+    database: Database, count: int, ref: str | None = None, ref_database: Database | None = None,
+    rounds: int = 2,
+) -> dict:  # fmt: skip
+    """Per variant (and the sender at git `ref`, in a process of its own, on `ref_database`: the
+    A's own, `ab.database`): deliveries/s and CPU ms per delivery of each round, and the best of
+    the rounds."""
+    app = _prepared(database.address)
     receiver = deliveries.Receiver()
     found: dict[str, dict] = {}
     try:
@@ -81,7 +80,8 @@ def measure(database: Database, count: int, rounds: int = 2, ref: str | None = N
                 _add(found, variant.name, result)
             if ref:
                 print(f"  sender lever: the sender at {ref} ...", flush=True)
-                _add(found, f"the sender at {ref}", _at_ref(ref, database, receiver.port, count))
+                at_ref = _at_ref(ref, ref_database or database, receiver.port, count)
+                _add(found, f"the sender at {ref}", at_ref)
     finally:
         receiver.stop()
         app.close()
@@ -89,6 +89,18 @@ def measure(database: Database, count: int, rounds: int = 2, ref: str | None = N
         figures["per_second"] = max(r["per_second"] for r in figures["runs"])
         figures["cpu_ms_per_delivery"] = min(r["cpu_ms_per_delivery"] for r in figures["runs"])
     return found
+
+
+def _prepared(address: DatabaseAddress) -> LedgerApplication:
+    """An application on `address` whose deliveries table (of this process's code) has nothing
+    left pending."""
+    app = LedgerApplication(env=address.eventsourcing_env(4))
+    with app.recorder.datastore.transaction(commit=True) as cursor:
+        schema.create_tables(cursor)
+        # What earlier runs of this bench left waiting (retries to receivers now gone) would be
+        # claimed here too: only each variant's own deliveries are sent.
+        cursor.execute("UPDATE deliveries SET state = 'cancelled' WHERE state = 'pending'")
+    return app
 
 
 def _add(found: dict, name: str, result: dict) -> None:
@@ -165,7 +177,7 @@ def text(found: dict) -> str:
 def main(argv: list[str]) -> None:
     """The sender of this process's code (the A at a ref): database URL, receiver port, count."""
     address = DatabaseAddress.from_url(argv[0])
-    app = LedgerApplication(env=address.eventsourcing_env(4))
+    app = _prepared(address)
     try:
         print(json.dumps(_one(app, address, KEPT, int(argv[1]), int(argv[2]))))
     finally:
