@@ -67,9 +67,7 @@ def test_a_forbidden_address_in_the_url_itself_is_refused_unconnected(address, c
 
 
 @pytest.mark.parametrize("address", ["127.1", "2130706433", "0x7f.1", "017700000001", "0177.0.0.1"])
-def test_a_legacy_numeric_form_of_a_forbidden_address_is_refused_unconnected(
-    address, connections
-):
+def test_a_legacy_numeric_form_of_a_forbidden_address_is_refused_unconnected(address, connections):
     answer = sent(f"http://{address}/")
     assert answer.refused and connections == []
 
