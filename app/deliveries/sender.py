@@ -15,7 +15,6 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -79,7 +78,6 @@ class Sender:
         self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
         self._suspended: frozenset = frozenset()  # URLs suspended, as of the last dispatch
         self._secrets = CurrentSecrets(app)
-        self._sending: set[futures.Future] = set()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
         self._leading = False
@@ -93,7 +91,7 @@ class Sender:
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout)
-        futures.wait(self._sending, self._settings.total_timeout + 1)  # each ends by its deadline
+        self._client.wait_started(self._settings.total_timeout)  # each ends by its deadline
         try:
             self._record()
         except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:  # the next leader resends them
@@ -175,17 +173,19 @@ class Sender:
                 delivery_queue.started(cursor, [_started(row) for row in claimed])
                 self._mine.update(row["id"] for row in claimed)
                 self._waiting += claimed
-        still = []
+        still, sending = [], []
         for row in self._waiting:
             if row["target"] in self._suspended:  # suspended since it was claimed: not sent
                 self._busy[row["host"]] += 1
                 self._done.put(self._withheld(row))
             elif self._busy[row["host"]] < self._settings.per_host:
                 self._busy[row["host"]] += 1
-                self._submit(row)
+                sending.append(self._send(row))
             else:
                 still.append(row)
         self._waiting = still
+        if sending:
+            self._client.start(sending)
 
     def _withheld(self, row: dict) -> delivery_queue.Attempt:
         now = datetime.now(UTC)
@@ -194,12 +194,8 @@ class Sender:
             0.0, delivery_queue.WITHHELD, None, row["host"],
         )  # fmt: skip
 
-    def _submit(self, row: dict) -> None:
-        """Send `row` on the client's loop; its attempt comes back through `_done`."""
-        self._sending = {f for f in self._sending if not f.done()}
-        self._sending.add(self._client.submit(self._send(row)))
-
     async def _send(self, row: dict) -> None:
+        """Send `row` on the client's loop; its attempt comes back through `_done`."""
         if row["target"] in self._suspended:  # suspended while it waited for the loop
             self._done.put(self._withheld(row))
             self._wake.set()
