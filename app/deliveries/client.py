@@ -2,7 +2,7 @@
 
 aiohttp (its parser in C) sends every request as a task on one loop thread: the synchronous
 client needed a thread per request in flight, and 32 threads handing the GIL to each other cost
-2.5× the CPU per delivery (docs/performance.md, "Ninth push"). The resolver is where the address
+2.5× the CPU per delivery (docs/performance.md, "Tenth push"). The resolver is where the address
 check belongs (`app.deliveries.guard`). Connecting may take 3 s and the whole request 10 s; a
 redirect is an answer, never followed; at most 4 KiB of a response is read; no proxy from the
 environment, no cookies. Each request carries the delivery id as `Idempotency-Key`, the same on

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from app.deliveries.lead_memory import LeadMemory
 from app.deliveries.masking import masked_url
+from app.deliveries.sender_lead import notify_queued
 from app.deliveries.targets import TargetsInForce, first_position
 from app.eventstore.application import LedgerApplication
 from domain.catalog import CATALOG_ID
@@ -94,6 +95,7 @@ class Notifier:
         }
         queue.queue(cursor, [delivery for delivery, _ in queued], urls)
         if queued:
+            notify_queued(cursor)  # the sender may run in another process
             self._queued.set()
 
     def _deliveries(self, position, event, name, words, targets, states, subs):
