@@ -198,25 +198,26 @@ def _window(rows, first: dict[str, float], window) -> dict:
     """Deliveries of the postbacks committed within `window`: queued per second (the demand),
     sent per second, what was still unsent when it ended, and commit to receipt.
 
-    `per_second` is the rate at which the window's own deliveries were sent: how many, over
-    the time from the first of them received to the last. Counting the receipts that fell
-    within the window instead (`received_in_window_per_second`, the figure of earlier runs)
-    under-counts a sender that keeps up by its latency: the window opens on an empty pipeline,
-    so its first half second or so has commits but no receipts yet. A sender that falls behind
-    stretches the span past the window and shows a rate below the demand either way, and
-    `backlog_at_end` counts the window's deliveries not received when it ended, queued or not
-    yet queued by the follower."""
+    `per_second` is the receipts of a window as long as the load, shifted by the median commit
+    to receipt: what the sender sends per second once the pipeline is full. Counting the receipts
+    that fell within the load itself (`received_in_window_per_second`, the figure of earlier
+    runs) under-counts a sender that keeps up by its latency: the load opens on an empty
+    pipeline, so its first half second has commits but no receipts yet. A sender that falls
+    behind shows a rate below the demand either way, and `backlog_at_end` counts the load's
+    deliveries not received when it ended, queued or not yet queued by the follower.
+    """
     start, end = window
     seconds = max(end - start, 1e-9)
     queued = {delivery: at for delivery, at, _ in rows if start <= at <= end}
     within = sum(1 for at in first.values() if start <= at <= end)
-    arrivals = sorted(first[d] for d in queued if d in first)
-    span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
     latencies = sorted(first[d] - at for d, at in queued.items() if d in first)
+    shift = latencies[len(latencies) // 2] if latencies else 0.0
+    shifted = sum(1 for at in first.values() if start + shift <= at <= end + shift)
     return {
         "seconds": round(seconds, 1),
         "queued_per_second": round(len(queued) / seconds, 1),
-        "per_second": round(len(arrivals) / max(span, seconds * 0.5, 1e-9), 1),
+        "per_second": round(shifted / seconds, 1),
+        "shifted_by_ms": round(shift * 1000, 1),
         "received_in_window_per_second": round(within / seconds, 1),
         "backlog_at_end": sum(1 for d in queued if first.get(d, float("inf")) > end),
         "commit_to_receipt_ms": {
