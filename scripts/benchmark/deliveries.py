@@ -133,11 +133,30 @@ def queue_depth(address: DatabaseAddress, port: int) -> int:
 
 
 def drain(address: DatabaseAddress, port: int) -> float:
-    """Seconds until nothing is pending after the load (the queue's backlog, in time)."""
+    """Seconds until the notifier has queued every event of the load and nothing is pending
+    (the backlog, in time). Waiting for an empty queue alone ended while the follower was
+    still queuing the load's last events, whose deliveries then went uncounted."""
     started = time.monotonic()
-    while queue_depth(address, port) and time.monotonic() - started < DRAIN_SECONDS:
+    head = _log_head(address)
+    while (
+        _notifier_position(address) < head or queue_depth(address, port)
+    ) and time.monotonic() - started < DRAIN_SECONDS:
         time.sleep(0.2)
     return round(time.monotonic() - started, 1)
+
+
+def _log_head(address: DatabaseAddress) -> int:
+    with psycopg.connect(address.conninfo(), autocommit=True) as connection:
+        row = connection.execute("SELECT max(notification_id) FROM ledger_events").fetchone()
+    return row[0] or 0
+
+
+def _notifier_position(address: DatabaseAddress) -> int:
+    with psycopg.connect(address.conninfo(), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT position FROM projection_tracking WHERE name = 'deliveries'"
+        ).fetchone()
+    return row[0] if row else 0
 
 
 def load_ended(began: float, address: DatabaseAddress, receiver: Receiver | None) -> tuple:
@@ -159,7 +178,8 @@ def measure(address: DatabaseAddress, receiver: Receiver, window, open_loop=None
         answered = open_loop()
         opened = (began, time.time(), answered)
         drain(address, receiver.port)
-    rows, receipts = _rows(address, receiver.port), receiver.stop()
+    receipts = receiver.stop()  # then the rows: every delivery received has its row
+    rows = _rows(address, receiver.port)
     first: dict[str, float] = {}
     for delivery, at in receipts:
         first.setdefault(delivery, at)
