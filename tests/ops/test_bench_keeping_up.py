@@ -25,5 +25,5 @@ def test_a_sender_keeping_up_half_a_second_behind_sends_what_is_queued():
 
 def test_a_sender_falling_behind_is_seen_to():
     found = _run(lambda n: n / RATE * 0.5)  # sends at two thirds of the demand
-    assert found["per_second"] < 0.7 * found["queued_per_second"]
+    assert 0.6 * RATE < found["per_second"] < 0.7 * found["queued_per_second"]  # its own rate
     assert found["backlog_at_end"] > RATE * SECONDS / 4
