@@ -218,28 +218,27 @@ def _window(rows, first: dict[str, float], window) -> dict:
     """Deliveries of the postbacks committed within `window`: queued per second (the demand),
     sent per second, what was still unsent when it ended, and commit to receipt.
 
-    `per_second` is the receipts within the load once the pipeline is full: from the median
-    commit to receipt of the load's first second on (`pipeline_fill_ms`; before any backlog can
-    build, so it is the pipeline's own latency), to the load's end. Counting every receipt of
-    the load (`received_in_window_per_second`, the figure of earlier runs) under-counts a sender
-    that keeps up by that latency: the load opens on an empty pipeline, with commits but no
-    receipts yet. A sender that falls behind shows its own rate either way (nothing after the
-    load is counted), and `backlog_at_end` counts the load's deliveries not received when it
-    ended, queued or not yet queued by the follower.
+    `per_second` and `queued_per_second` are both counted over the load's second half, when
+    the pipeline is full: what was received and what was committed in the same seconds.
+    Counting over the whole load (`received_in_window_per_second`, the figure of earlier runs,
+    against `queued_in_window_per_second`) under-counts a sender that keeps up by its latency:
+    the load opens on an empty pipeline, with commits but no receipts yet. `backlog_at_end`
+    counts the load's deliveries not received when it ended, queued or not yet queued by the
+    follower.
     """
     start, end = window
     seconds = max(end - start, 1e-9)
     queued = {delivery: at for delivery, at, _ in rows if start <= at <= end}
     within = sum(1 for at in first.values() if start <= at <= end)
     latencies = sorted(first[d] - at for d, at in queued.items() if d in first)
-    early = sorted(first[d] - at for d, at in queued.items() if d in first and at < start + 1)
-    fill = min(early[len(early) // 2] if early else 0.0, seconds / 2)
-    flowing = sum(1 for at in first.values() if start + fill <= at <= end)
+    half = (start + end) / 2
+    queued_late = sum(1 for at in queued.values() if at >= half)
+    sent_late = sum(1 for at in first.values() if half <= at <= end)
     return {
         "seconds": round(seconds, 1),
-        "queued_per_second": round(len(queued) / seconds, 1),
-        "per_second": round(flowing / max(seconds - fill, 1e-9), 1),
-        "pipeline_fill_ms": round(fill * 1000, 1),
+        "queued_per_second": round(queued_late / (end - half), 1),
+        "per_second": round(sent_late / (end - half), 1),
+        "queued_in_window_per_second": round(len(queued) / seconds, 1),
         "received_in_window_per_second": round(within / seconds, 1),
         "backlog_at_end": sum(1 for d in queued if first.get(d, float("inf")) > end),
         "commit_to_receipt_ms": {
