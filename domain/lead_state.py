@@ -98,6 +98,7 @@ _STEPS = {
     Lead.GoalChanged: _goal_changed,
     Lead.PayoutSet: _payout_set,
 }
+LEAD_EVENTS = frozenset(_STEPS)  # the events `fold` takes
 
 
 def _existing(state: LeadState | None, event: object) -> LeadState:

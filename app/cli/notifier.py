@@ -23,6 +23,14 @@ def register(commands) -> None:
         "and send it with retries (LEDGER_DELIVERY_ALLOW, LEDGER_DELIVERY_RETRY_BASE, "
         "LEDGER_DELIVERY_MAX_ATTEMPTS, LEDGER_DELIVERY_SUSPEND_AFTER). One leads per database.",
     )
+    run.add_argument(
+        "--part",
+        choices=["all", "queue", "send"],
+        default="all",
+        help="what this process does: 'queue' follows the log and queues deliveries, 'send' "
+        "sends them, 'all' (default) both. `serve` runs a 'queue' and a 'send' process. One of "
+        "each leads per database",
+    )
     add_exit_with_parent(run)
     run.set_defaults(handler=run_notifier)
 
@@ -34,9 +42,12 @@ def run_notifier(args) -> int:
 
     stop = stop_requested(args)
     services = open_services()
-    notifier = NotifierService.open(services.ledger, services.address, DeliverySettings.from_env())
+    parts = ("queue", "send") if args.part == "all" else (args.part,)
+    notifier = NotifierService.open(
+        services.ledger, services.address, DeliverySettings.from_env(), parts=parts
+    )
     notifier.start()
-    code = wait_for(stop, "notifier", lambda: notifier.runner.failure)
+    code = wait_for(stop, "notifier", lambda: notifier.failure)
     notifier.stop()
     services.ledger.close()
     return code

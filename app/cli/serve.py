@@ -86,14 +86,18 @@ def run_server(args) -> int:
     serve_names_itself()
     _print_welcome(args, settings, projections)
     runner = ProjectionProcess(data_dir=settings.data_dir) if projections == "process" else None
-    notifier = ProjectionProcess("notifier", settings.data_dir) if settings.run_notifier else None
+    # The notifier's follower and sender in processes of their own (app.deliveries.sender_lead).
+    notifier = sender = None
+    if settings.run_notifier:
+        notifier = ProjectionProcess("notifier", settings.data_dir, ("--part", "queue"))
+        sender = ProjectionProcess("notifier", settings.data_dir, ("--part", "send"), "sender")
     holds = ProjectionProcess("holds", settings.data_dir) if settings.run_holds else None
-    for child in filter(None, (runner, notifier, holds)):
+    for child in filter(None, (runner, notifier, sender, holds)):
         child.start()
     try:
         _granian(args).serve()
     finally:
-        for child in filter(None, (runner, notifier, holds)):
+        for child in filter(None, (runner, notifier, sender, holds)):
             child.stop()
     return 0
 

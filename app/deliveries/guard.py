@@ -2,28 +2,26 @@
 
 Checking the host name of a URL is not enough: a name may resolve to 127.0.0.1, to a private
 network or to the cloud metadata service (169.254.169.254), and may resolve differently at the
-next lookup. This network backend for httpcore resolves the name itself, refuses the connection
-if any resolved address is not public (unless `LEDGER_DELIVERY_ALLOW` covers it), and connects
-to the checked address, so what was checked is what is reached. TLS still verifies the name.
-It also enforces each request's total deadline on every read and write of the connection.
+next lookup. The delivery client's resolver (aiohttp's pluggable one) resolves the name itself,
+refuses the connection if any resolved address is not public (unless `LEDGER_DELIVERY_ALLOW`
+covers it), and hands aiohttp the checked addresses to connect to, so what was checked is what
+is reached. TLS still verifies the name.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ipaddress
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 
-import httpcore
+import aiohttp.abc
 
 from app.deliveries.settings import Network
 
-_deadline = threading.local()
 
-
-class AddressRefused(httpcore.ConnectError):
+class AddressRefused(Exception):
     """The URL's host is (or resolves to) an address deliveries may not reach."""
 
 
@@ -65,39 +63,6 @@ def refusal(address: str, allow: Sequence[Network]) -> str | None:
     return f"{ip} is a {kind} address (LEDGER_DELIVERY_ALLOW does not cover it)"
 
 
-def set_deadline(seconds: float) -> None:
-    """Every read and write on this thread's connections ends within `seconds` from now."""
-    _deadline.at = time.monotonic() + seconds
-
-
-def _clamped(timeout: float | None) -> float:
-    left = getattr(_deadline, "at", float("inf")) - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("the delivery's total time ran out")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clamped(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamped(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        inner = self._inner.start_tls(ssl_context, server_hostname, _clamped(timeout))
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str):
-        return self._inner.get_extra_info(info)
-
-
 Resolver = Callable[[str, int], Iterable[str]]
 
 
@@ -111,41 +76,47 @@ def checked(host: str, port: int, resolver: Resolver, allow: Sequence[Network]) 
     try:
         addresses = list(resolver(host, port))
     except OSError as error:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from error
+        raise OSError(f"cannot resolve {host}: {error}") from error
     refused = [reason for a in addresses if (reason := refusal(a, allow))]
     if refused or not addresses:
         raise AddressRefused(f"refused {host}: {refused[0] if refused else 'no address'}")
     return addresses
 
 
-class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend, connecting only to checked addresses."""
+class GuardedResolver(aiohttp.abc.AbstractResolver):
+    """aiohttp's resolver for deliveries: the name is resolved in a thread and refused if any
+    of its addresses may not be reached; aiohttp then connects to those checked addresses.
+    The connector keeps no DNS cache, so every new connection is checked again."""
 
-    def __init__(
-        self,
-        allow: Sequence[Network],
-        resolver: Resolver = resolve,
-        inner: httpcore.NetworkBackend | None = None,
-    ) -> None:
-        self._allow = tuple(allow)
-        self._resolve = resolver
-        self._inner = inner or httpcore.SyncBackend()
+    def __init__(self, allow: Sequence[Network], resolver: Resolver = resolve) -> None:
+        self._allow, self._resolve = tuple(allow), resolver
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = checked(host, port, self._resolve, self._allow)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                stream = self._inner.connect_tcp(
-                    address, port, _clamped(timeout), local_address, socket_options
-                )
-                return _DeadlineStream(stream)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
-                last = error
-        raise last  # type: ignore[misc]
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
+        loop = asyncio.get_running_loop()
+        addresses = await loop.run_in_executor(
+            None, checked, host, port, self._resolve, self._allow
+        )
+        return [
+            {"hostname": host, "host": address, "port": port, "proto": 0, "flags": 0,
+             "family": socket.AF_INET6 if ":" in address else socket.AF_INET}
+            for address in addresses
+        ]  # fmt: skip
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise AddressRefused("deliveries never use Unix sockets")
+    async def close(self) -> None:
+        return None
 
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+
+def check_literal(host: str, allow: Sequence[Network]) -> None:
+    """aiohttp connects to an address literal without asking the resolver: it is checked here
+    (a legacy numeric form such as `127.1` or `2130706433` aiohttp refuses itself)."""
+    if reason := _literal_refusal(host, tuple(allow)):
+        raise AddressRefused(f"refused {host}: {reason}")
+
+
+@functools.lru_cache(maxsize=4096)  # every request asks: parsing the host each time cost 2-4%
+def _literal_refusal(host: str, allow: tuple[Network, ...]) -> str | None:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a name: the resolver checks what it resolves to
+    return refusal(host, allow)

@@ -22,18 +22,18 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
+from app.deliveries.lead_memory import LeadMemory
 from app.deliveries.masking import masked_url
+from app.deliveries.sender_lead import notify_queued
 from app.deliveries.targets import TargetsInForce, first_position
 from app.eventstore.application import LedgerApplication
 from domain.catalog import CATALOG_ID
 from domain.click import Click
-from domain.identity import click_aggregate_id
-from domain.lead_state import LeadState, Pricing, fold
+from domain.lead_state import Pricing
 from domain.postback import Postback
 from domain.postback_macros import build_request, event_words, macro_values
 from domain.webmaster_postbacks import Target
 from projections.deliveries import queue, schema
-from projections.eventlog.events import events_of
 from projections.runner import TRACKING_TABLE
 
 NAME = "deliveries"
@@ -59,6 +59,7 @@ class Notifier:
         self._queued = queued or threading.Event()
         self._targets = TargetsInForce(app)
         self._pricing = Pricing(app.catalog_view())
+        self._memory = LeadMemory(app)
 
     def create_tables(self, cursor: psycopg.Cursor) -> None:
         schema.create_tables(cursor)
@@ -81,8 +82,8 @@ class Notifier:
                 heard.append((position, event, words, self._targets.targets))
         if not heard:
             return
-        states = self._states(cursor, {e.originator_id for _, e, _, _ in heard})
-        subs = self._subs(cursor, {s.click for s in states.values() if s.click})
+        states = self._memory.states(cursor, events)
+        subs = self._memory.subs(cursor, {s.click for s in states.values() if s.click})
         queued = [
             item
             for position, event, (name, words), targets in heard
@@ -94,25 +95,8 @@ class Notifier:
         }
         queue.queue(cursor, [delivery for delivery, _ in queued], urls)
         if queued:
+            notify_queued(cursor)  # the sender may run in another process
             self._queued.set()
-
-    def _states(self, cursor, leads: set[UUID]) -> dict[tuple[UUID, int], LeadState]:
-        """Each lead's state after each of its versions."""
-        states = {}
-        for lead, history in events_of(self._app, cursor, leads).items():
-            state = None
-            for positioned in history:
-                state = fold(state, positioned.event)
-                states[(lead, state.version)] = state
-        return states
-
-    def _subs(self, cursor, clicks: set[str]) -> dict[str, dict[str, str]]:
-        found = events_of(self._app, cursor, [click_aggregate_id(c) for c in clicks])
-        return {
-            first.event.click: first.event.subs
-            for history in found.values()
-            if history and isinstance((first := history[0]).event, Click.Recorded)
-        }
 
     def _deliveries(self, position, event, name, words, targets, states, subs):
         state = states[(event.originator_id, event.originator_version)]

@@ -1,11 +1,11 @@
 """The sender: takes due deliveries from the queue, sends them, records every attempt.
 
-One thread claims and records (the database work, a transaction per batch); a pool of threads
-does the HTTP requests, at most `per_host` at once to one host so one slow tracker cannot take
-every connection. It works only while its notifier leads (one sender per database): when it
-takes the lead it first releases what a dead leader had claimed, which is then sent again under
-the same delivery id. Attempts not yet recorded when the database goes away are kept and
-recorded when it is back.
+One thread claims and records (the database work, a transaction per batch); the client's event
+loop thread does the HTTP requests, at most `per_host` at once to one host so one slow tracker
+cannot take every connection. It works only while its notifier leads (one sender per database):
+when it takes the lead it first releases what a dead leader had claimed, which is then sent
+again under the same delivery id. Attempts not yet recorded when the database goes away are
+kept and recorded when it is back.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -79,7 +78,6 @@ class Sender:
         self._mine: set = set()  # claimed by this sender, their attempt not yet recorded
         self._suspended: frozenset = frozenset()  # URLs suspended, as of the last dispatch
         self._secrets = CurrentSecrets(app)
-        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="delivery")
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender", daemon=True)
         self._leading = False
@@ -93,7 +91,7 @@ class Sender:
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._client.wait_started(self._settings.total_timeout)  # each ends by its deadline
         try:
             self._record()
         except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:  # the next leader resends them
@@ -175,17 +173,19 @@ class Sender:
                 delivery_queue.started(cursor, [_started(row) for row in claimed])
                 self._mine.update(row["id"] for row in claimed)
                 self._waiting += claimed
-        still = []
+        still, sending = [], []
         for row in self._waiting:
             if row["target"] in self._suspended:  # suspended since it was claimed: not sent
                 self._busy[row["host"]] += 1
                 self._done.put(self._withheld(row))
             elif self._busy[row["host"]] < self._settings.per_host:
                 self._busy[row["host"]] += 1
-                self._submit(row)
+                sending.append(self._send(row))
             else:
                 still.append(row)
         self._waiting = still
+        if sending:
+            self._client.start(sending)
 
     def _withheld(self, row: dict) -> delivery_queue.Attempt:
         now = datetime.now(UTC)
@@ -194,18 +194,15 @@ class Sender:
             0.0, delivery_queue.WITHHELD, None, row["host"],
         )  # fmt: skip
 
-    def _submit(self, row: dict) -> None:
-        """Send `row` on a thread of the pool (the bench tries other ways: `--sender-levers`)."""
-        self._pool.submit(self._send, row)
-
-    def _send(self, row: dict) -> None:
-        if row["target"] in self._suspended:  # suspended while it waited for a thread
+    async def _send(self, row: dict) -> None:
+        """Send `row` on the client's loop; its attempt comes back through `_done`."""
+        if row["target"] in self._suspended:  # suspended while it waited for the loop
             self._done.put(self._withheld(row))
             self._wake.set()
             return
         at = datetime.now(UTC)
         try:
-            answer = self._client.send(*self._request(row))
+            answer = await self._client.send(*self._request(row))
         except Exception:  # a bug must not lose the delivery: it is recorded for a retry
             log.exception("delivery %s failed unexpectedly", row["id"])
             answer = BROKEN

@@ -1,25 +1,29 @@
 """The notifier as a whole: the follower that queues deliveries and the sender that sends them.
 
-`NotifierService.open` wires them on an event store; `start` runs both in threads. They share a
-leader lock (the follower's): the process holding it queues and sends, others stand by. This is
-what `postback-ledger notifier run` runs, and what `serve` starts in a process of its own.
+`NotifierService.open` wires them on an event store; `start` runs them in threads. Each has a
+leader lock of its own: one follower queues and one sender sends per database, the others stand
+by. `parts` chooses what runs here: `postback-ledger notifier run` runs both by default, and
+`serve` starts the two in processes of their own (`--part queue`, `--part send`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from app.deliveries.client import DeliveryClient
 from app.deliveries.guard import Resolver, resolve
 from app.deliveries.notifier import NOT_HEARD, Notifier
 from app.deliveries.sender import Sender
+from app.deliveries.sender_lead import SenderLead
 from app.deliveries.settings import DeliverySettings
 from app.eventstore.application import LedgerApplication
 from app.eventstore.database import DatabaseAddress, schema_lock
 from projections.runner import ProjectionRunner
 
 LOCK_KEY = 0x6E6F7469667921  # "notify!": one notifier leads per database
+PARTS = ("queue", "send")
 PAGE_SIZE = 500
 PAGE_INTERVAL_SECONDS = 0.2  # of a notifier lag target of 2 s (projections.runner says why)
 
@@ -28,10 +32,10 @@ PAGE_INTERVAL_SECONDS = 0.2  # of a notifier lag target of 2 s (projections.runn
 class NotifierService:
     """The follower, the sender and the client, started and stopped together."""
 
-    runner: ProjectionRunner
-    notifier: Notifier
-    sender: Sender
-    client: DeliveryClient
+    runner: ProjectionRunner | None
+    sender: Sender | None
+    client: DeliveryClient | None
+    lead: SenderLead | None
 
     @classmethod
     def open(
@@ -40,8 +44,9 @@ class NotifierService:
         address: DatabaseAddress,
         settings: DeliverySettings,
         resolver: Resolver = resolve,
+        parts: Collection[str] = PARTS,
     ) -> NotifierService:
-        wake = threading.Event()
+        wake = threading.Event()  # set by a follower in this process too: no NOTIFY round trip
         with schema_lock(address):
             notifier = Notifier(app, wake)
             runner = ProjectionRunner(
@@ -53,15 +58,26 @@ class NotifierService:
                 skip_topics=NOT_HEARD,
                 page_interval=PAGE_INTERVAL_SECONDS,
             )
+        if "send" not in parts:
+            return cls(runner, None, None, None)
         client = DeliveryClient(settings, resolver)
-        sender = Sender(app, settings, client, lambda: runner.is_leader, wake)
-        return cls(runner, notifier, sender, client)
+        lead = SenderLead(address, wake)
+        sender = Sender(app, settings, client, lambda: lead.is_leader, wake)
+        return cls(runner if "queue" in parts else None, sender, client, lead)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """What stopped the follower for good (the process then ends, and `serve` restarts it)."""
+        return self.runner.failure if self.runner else None
 
     def start(self) -> None:
-        self.runner.start()
-        self.sender.start()
+        for part in (self.runner, self.lead, self.sender):
+            if part is not None:
+                part.start()
 
     def stop(self) -> None:
-        self.runner.stop()
-        self.sender.stop()
-        self.client.close()
+        for part in (self.runner, self.sender, self.lead):
+            if part is not None:
+                part.stop()
+        if self.client is not None:
+            self.client.close()

@@ -5,6 +5,8 @@
 doubling with jitter up to 24 h. `LEDGER_DELIVERY_MAX_ATTEMPTS` (default 12).
 `LEDGER_DELIVERY_SUSPEND_AFTER`: failed attempts in a row to one URL before it is suspended
 (default 10). `LEDGER_DELIVERY_PER_HOST`: requests in flight at once to one host (default 8).
+`LEDGER_DELIVERY_CONCURRENCY`: requests in flight at once, all hosts together (default 128; each
+is a task on the client's event loop, not a thread).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class DeliverySettings:
     retry_base: float = 60.0
     max_attempts: int = 12
     suspend_after: int = 10
-    concurrency: int = 32  # requests in flight at once, all hosts together
+    concurrency: int = 128  # requests in flight at once, all hosts together
     per_host: int = 8  # requests in flight at once to one host
     connect_timeout: float = 3.0
     total_timeout: float = 10.0
@@ -39,6 +41,7 @@ class DeliverySettings:
             max_attempts=_number(env, "LEDGER_DELIVERY_MAX_ATTEMPTS", "12", int, 1),
             suspend_after=_number(env, "LEDGER_DELIVERY_SUSPEND_AFTER", "10", int, 1),
             per_host=_number(env, "LEDGER_DELIVERY_PER_HOST", "8", int, 1),
+            concurrency=_number(env, "LEDGER_DELIVERY_CONCURRENCY", "128", int, 1),
         )
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.ops import follower_health
@@ -28,24 +29,33 @@ RESTART_DELAY_SECONDS = 1.0
 STOP_SECONDS = 15.0
 
 
-def projections_command(group: str = "projections") -> list[str]:
+def projections_command(group: str = "projections", options: Sequence[str] = ()) -> list[str]:
     script = Path(sys.executable).parent / "postback-ledger"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-    return [*command, group, "run", "--exit-with-parent"]
+    return [*command, group, "run", "--exit-with-parent", *options]
 
 
 class ProjectionProcess:
-    """Keeps one `<group> run` child alive until `stop()`: the read models' `projections` or
-    the webmasters' postbacks' `notifier`."""
+    """Keeps one `<group> run` child alive until `stop()`: the read models' `projections`, the
+    webmasters' postbacks' `notifier` (its two parts as `notifier` and `sender`, by `name`)."""
 
-    def __init__(self, group: str = "projections", data_dir: Path | None = None) -> None:
-        self._group = group
+    def __init__(
+        self,
+        group: str = "projections",
+        data_dir: Path | None = None,
+        options: Sequence[str] = (),
+        name: str | None = None,
+    ) -> None:
+        self._command = projections_command(group, options)
+        self._group = name or group  # what readiness and the logs call it
         self._data_dir = data_dir  # where a follower that keeps failing is noted (readiness)
         self._ends_in_a_row = 0
         self._stopping = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
-        self._watcher = threading.Thread(target=self._watch, name=f"{group}-process", daemon=True)
+        self._watcher = threading.Thread(
+            target=self._watch, name=f"{self._group}-process", daemon=True
+        )
 
     def start(self) -> None:
         """Start the child now, before the server forks its workers.
@@ -61,7 +71,7 @@ class ProjectionProcess:
     def _spawn(self) -> None:
         with self._lock:
             if not self._stopping.is_set():
-                self._child = subprocess.Popen(projections_command(self._group))
+                self._child = subprocess.Popen(self._command)
 
     def _watch(self) -> None:
         while not self._stopping.is_set() and self._child is not None:

@@ -10,7 +10,7 @@ they are sent again under the same delivery id, which receivers use to drop repe
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from uuid import UUID
 
@@ -93,7 +93,9 @@ def queue(cursor: psycopg.Cursor, deliveries: Sequence[Queued], targets: dict[UU
             list(targets.items()),
         )
     if deliveries:
-        cursor.execute(_QUEUE, _columns([astuple(d) for d in deliveries]))
+        # Field by field: `dataclasses.astuple` deep-copies every value (8% of the notifier).
+        names = [field.name for field in fields(Queued)]
+        cursor.execute(_QUEUE, _columns([[getattr(d, n) for n in names] for d in deliveries]))
 
 
 # Only the head of each (lead, target) chain is claimed: a delivery waits while an earlier one of

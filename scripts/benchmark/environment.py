@@ -154,7 +154,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited; see {self.log_path}")
+                # The log's folder goes with the run: its last lines are the reason, so say them.
+                last = self.log_path.read_text(errors="replace").splitlines()[-12:]
+                raise RuntimeError("server exited:\n" + "\n".join(last))
             try:
                 urllib.request.urlopen(f"{self.base}/schema/openapi.json", timeout=2).read()
                 return

@@ -31,10 +31,9 @@ from app.eventstore.database import DatabaseAddress
 from projections.deliveries import queue, schema
 
 from . import ab, deliveries
-from .async_sender import AsyncDeliveryClient, AsyncSender
 from .environment import ROOT, Database
 
-SETTINGS = DeliverySettings(allow=deliveries.ALLOW, retry_base=1.0, per_host=32)
+SETTINGS = DeliverySettings(allow=deliveries.ALLOW, retry_base=1.0, per_host=128)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,19 +48,22 @@ class Variant:
     claim_in_due_order: bool = True  # False: the claim planned from estimates, as before
 
 
-KEPT = Variant("kept: sync client, keep-alive, claim in due order, 32 in flight")
+KEPT = Variant("kept: aiohttp on one loop thread, keep-alive, claim in due order, 128 in flight")
 
 
 def variants() -> list[Variant]:
-    wider = dataclasses.replace(SETTINGS, concurrency=64, per_host=64)
     return [
         KEPT,
         Variant("claim planned from estimates (before)", claim_in_due_order=False),
         Variant("no keep-alive", lambda s: DeliveryClient(s, keep_alive=False)),
-        Variant("async client (httpcore, as httpx's)", AsyncDeliveryClient, AsyncSender),
-        Variant("larger batches: 64 in flight, answers gathered for 50 ms", settings=wider,
-                coalesce=0.05),
-    ]  # fmt: skip
+        Variant("32 in flight", settings=_in_flight(32)),
+        Variant("64 in flight", settings=_in_flight(64)),
+        Variant("256 in flight", settings=_in_flight(256)),
+    ]
+
+
+def _in_flight(requests: int) -> DeliverySettings:
+    return dataclasses.replace(SETTINGS, concurrency=requests, per_host=requests)
 
 
 def measure(

@@ -46,9 +46,10 @@ def _children(pid: int) -> list[int]:
 
 
 def _notifier_process(server_pid: int) -> int | None:
+    """The process that sends (`serve` runs the notifier's follower apart, `--part queue`)."""
     for child in _children(server_pid):
         command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-        if b"notifier" in command and b"run" in command:
+        if b"notifier" in command and b"run" in command and b"queue" not in command:
             return child
     return None
 

@@ -3,11 +3,11 @@ default, also behind a host name, before any connection is attempted."""
 
 from __future__ import annotations
 
-import httpcore
+import aiohappyeyeballs
 import pytest
 
 from app.deliveries.client import DeliveryClient
-from app.deliveries.guard import refusal
+from app.deliveries.guard import refusal, resolve
 from app.deliveries.settings import DeliverySettings, parse_allow
 from tests.delivery_controls import (
     configure,
@@ -26,21 +26,29 @@ EMBEDDING = ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", "::10.0.0.1
 
 @pytest.fixture
 def connections(monkeypatch) -> list:
-    """Every TCP connection httpcore attempts (none is made: each is refused before)."""
+    """Every TCP connection the client attempts (none is made: each is refused before)."""
     attempted: list = []
 
-    def record(self, host, port, *args, **kwargs):
-        attempted.append((host, port))
-        raise httpcore.ConnectError("tests never connect here")
+    async def record(addr_infos, *args, **kwargs):
+        attempted.extend(info[4][:2] for info in addr_infos)
+        raise OSError("tests never connect here")
 
-    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", record)
+    monkeypatch.setattr(aiohappyeyeballs, "start_connection", record)
     return attempted
+
+
+def sent(url: str, settings: DeliverySettings | None = None, resolver=resolve):
+    """One GET of `url` on a client of its own, closed after it."""
+    client = DeliveryClient(settings or DeliverySettings(), resolver=resolver)
+    try:
+        return client.send_now("GET", url, b"", None, "key")
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize("address", FORBIDDEN + EMBEDDING)
 def test_a_host_name_resolving_to_a_forbidden_address_is_refused_unconnected(address, connections):
-    client = DeliveryClient(DeliverySettings(), resolver=lambda host, port: [address])
-    answer = client.send("GET", "http://tracker.example/pb", b"", None, "key")
+    answer = sent("http://tracker.example/pb", resolver=lambda host, port: [address])
     assert answer.refused and "refused tracker.example" in answer.error
     assert connections == []
 
@@ -54,23 +62,25 @@ def test_an_ipv6_form_of_a_public_ipv4_host_is_judged_public():
 
 @pytest.mark.parametrize("address", ["10.0.0.1", "169.254.169.254", "127.0.0.1", "[::a9fe:a9fe]"])
 def test_a_forbidden_address_in_the_url_itself_is_refused_unconnected(address, connections):
-    answer = DeliveryClient(DeliverySettings()).send("GET", f"http://{address}/", b"", None, "k")
+    answer = sent(f"http://{address}/")
+    assert answer.refused and connections == []
+
+
+@pytest.mark.parametrize("address", ["127.1", "2130706433", "0x7f.1", "017700000001", "0177.0.0.1"])
+def test_a_legacy_numeric_form_of_a_forbidden_address_is_refused_unconnected(address, connections):
+    answer = sent(f"http://{address}/")
     assert answer.refused and connections == []
 
 
 def test_one_forbidden_address_among_a_names_addresses_refuses_the_name(connections):
     resolver = lambda host, port: ["93.184.216.34", "10.0.0.1"]  # noqa: E731
-    answer = DeliveryClient(DeliverySettings(), resolver=resolver).send(
-        "GET", "http://tracker.example/", b"", None, "k"
-    )
+    answer = sent("http://tracker.example/", resolver=resolver)
     assert answer.refused and connections == []
 
 
 def test_an_allowed_range_opens_a_private_address(connections):
     settings = DeliverySettings(allow=parse_allow("10.0.0.0/8"))
-    answer = DeliveryClient(settings, resolver=lambda h, p: ["10.0.0.1"]).send(
-        "GET", "http://tracker.example/", b"", None, "k"
-    )
+    answer = sent("http://tracker.example/", settings, lambda h, p: ["10.0.0.1"])
     assert not answer.refused and connections == [("10.0.0.1", 80)]  # checked address reached
 
 
