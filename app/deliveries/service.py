@@ -47,6 +47,8 @@ class NotifierService:
         parts: Collection[str] = PARTS,
     ) -> NotifierService:
         wake = threading.Event()  # set by a follower in this process too: no NOTIFY round trip
+        # Made for every part, started only for "queue": making it creates the tables the
+        # sender reads, so a sender that starts first finds them.
         with schema_lock(address):
             notifier = Notifier(app, wake)
             runner = ProjectionRunner(
