@@ -206,6 +206,16 @@ def measure(address: DatabaseAddress, receiver: Receiver, window, open_loop=None
     return found
 
 
+def _by_quarter(queued: dict, first: dict, start: float, seconds: float) -> list:
+    """Median commit to receipt of each quarter of the load, by commit time: flat when the
+    sender keeps up, rising when a queue builds (the rates alone differ by noise)."""
+    quarters: list[list[float]] = [[], [], [], []]
+    for delivery, at in queued.items():
+        if delivery in first:
+            quarters[min(int((at - start) / seconds * 4), 3)].append(first[delivery] - at)
+    return [_ms(sorted(q), 0.5) if q else None for q in quarters]
+
+
 def _rows(address: DatabaseAddress, port: int) -> list[tuple[str, float, str]]:
     with psycopg.connect(address.conninfo(), autocommit=True) as connection:
         return connection.execute(
@@ -247,6 +257,7 @@ def _window(rows, first: dict[str, float], window) -> dict:
             "max": _ms(latencies, 1.0),
         },
         "not_received": len(queued) - len(latencies),
+        "p50_ms_by_quarter": _by_quarter(queued, first, start, seconds),
     }
 
 
@@ -255,12 +266,13 @@ def text(sent: dict | None) -> list[str]:
         return []
     latency = sent["commit_to_receipt_ms"]
     lines = [
-        f"  deliveries: {sent['per_second']}/s sent ({sent['received_in_window_per_second']}/s"
-        f" received within the load), {sent['queued_per_second']}/s queued during the load,"
+        f"  deliveries, over the load's second half: {sent['per_second']}/s sent,"
+        f" {sent['queued_per_second']}/s queued (whole load:"
+        f" {sent['received_in_window_per_second']}/{sent['queued_in_window_per_second']});"
         f" {sent['backlog_at_end']} unsent at its end ({sent['backlog_at_end_seconds']} s)"
         f" (keeps up: {sent['keeps_up']}); commit to receipt ms p50 {latency['p50']}"
-        f"  p99 {latency['p99']}  max {latency['max']}; queue at the end of the load"
-        f" {sent['queue_at_end']} ({sent['queue_at_end_seconds']} s of sending), drained in"
+        f"  p99 {latency['p99']}  max {latency['max']}, p50 by quarter of the load"
+        f" {sent['p50_ms_by_quarter']}; queue at the end of the load {sent['queue_at_end']} ({sent['queue_at_end_seconds']} s of sending), drained in"
         f" {sent['drain_seconds']} s; {sent['received']:,} of {sent['queued']:,} queued received,"
         f" repeats {sent['repeats']}"
     ]
