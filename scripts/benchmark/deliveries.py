@@ -272,7 +272,8 @@ def text(sent: dict | None) -> list[str]:
         f" {sent['backlog_at_end']} unsent at its end ({sent['backlog_at_end_seconds']} s)"
         f" (keeps up: {sent['keeps_up']}); commit to receipt ms p50 {latency['p50']}"
         f"  p99 {latency['p99']}  max {latency['max']}, p50 by quarter of the load"
-        f" {sent['p50_ms_by_quarter']}; queue at the end of the load {sent['queue_at_end']} ({sent['queue_at_end_seconds']} s of sending), drained in"
+        f" {sent['p50_ms_by_quarter']}; queue at the end of the load {sent['queue_at_end']}"
+        f" ({sent['queue_at_end_seconds']} s of sending), drained in"
         f" {sent['drain_seconds']} s; {sent['received']:,} of {sent['queued']:,} queued received,"
         f" repeats {sent['repeats']}"
     ]
