@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from app.cli.output import CommandError, UsageError
 from app.settings import Settings
@@ -28,11 +29,22 @@ def database_errors() -> Iterator[None]:
         raise
 
 
+# A command or a follower (`projections run`, `notifier run`, `holds run`) uses a few pooled
+# connections at once: a page read ahead while the last is written, and the sender's bookkeeping.
+# LEDGER_POOL_SIZE sizes the HTTP workers' pools; opened eagerly by serve's four followers too,
+# it took a node of two workers to 70 connections, and two such nodes past PostgreSQL's default
+# max_connections of 100. The pool still grows to twice this on demand.
+COMMAND_POOL_SIZE = 2
+
+
 def open_services(settings: Settings | None = None):
     from app.services import Services
 
+    settings = settings or Settings.from_env()
     with database_errors():
-        return Services.open(settings or Settings.from_env())
+        return Services.open(
+            replace(settings, pool_size=min(settings.pool_size, COMMAND_POOL_SIZE))
+        )
 
 
 def database_address(settings: Settings | None = None):

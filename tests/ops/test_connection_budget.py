@@ -1,0 +1,44 @@
+"""A served node's database connections: two nodes of two HTTP workers each, with their four
+followers, fit in PostgreSQL's default `max_connections` of 100.
+
+Each follower once opened LEDGER_POOL_SIZE (10) pooled connections eagerly, as an HTTP worker
+does: one node took 70, and the second node of a pair failed to start with "couldn't get a
+connection" (tests/holds/test_serve.py met it in CI)."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from tests.servers import running_server
+
+pytestmark = pytest.mark.slow
+
+# Two nodes, a test's own connections and PostgreSQL's reserved three stay under 100.
+NODE_BUDGET = 45
+SETTLE_SECONDS = 4.0  # the followers open their pools and locks just after the node serves
+
+
+def connections_to(database) -> int:
+    with psycopg.connect(database.with_dbname("postgres").conninfo(), autocommit=True) as db:
+        row = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database.dbname,)
+        ).fetchone()
+    return row[0]
+
+
+def test_a_node_of_two_workers_and_its_followers_keeps_within_its_connection_budget(
+    database, tmp_path
+):
+    with running_server(database, tmp_path / "node", workers=2) as node, node.client() as http:
+        assert http.get("/health/ready").status_code == 200
+        deadline = time.monotonic() + SETTLE_SECONDS
+        most = 0
+        while time.monotonic() < deadline:
+            most = max(most, connections_to(database))
+            time.sleep(0.2)
+    # The node is really there: its workers and followers hold connections of their own.
+    assert most > 10
+    assert most <= NODE_BUDGET, f"one node holds {most} connections"
