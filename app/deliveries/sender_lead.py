@@ -32,6 +32,7 @@ class SenderLead:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender-lead", daemon=True)
         self.is_leader = False
+        self.failure: Exception | None = None  # what stopped the lead for good, if anything
 
     def start(self) -> None:
         self._thread.start()
@@ -41,7 +42,12 @@ class SenderLead:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        retry_until_stopped(self._stopping, self._lead_while_holding_lock, "sender's lead")
+        # An error no retry mends used to end this thread unseen, and the sender then idled
+        # behind a lead that never came back: `failure` now ends the process (NotifierService),
+        # so `serve` starts it again.
+        self.failure = retry_until_stopped(
+            self._stopping, self._lead_while_holding_lock, "sender's lead"
+        )
 
     def _lead_while_holding_lock(self) -> None:
         lead_once(self._address, SENDER_LOCK_KEY, self._stopping, self._lead)
