@@ -84,6 +84,7 @@ class Sender:
         self._leading = False
         self.coalesce = COALESCE_SECONDS
         self.sent = 0
+        self.failure: Exception | None = None  # what stopped the sender for good, if anything
 
     def start(self) -> None:
         self._thread.start()
@@ -99,7 +100,8 @@ class Sender:
             log.warning("attempts of %d deliveries not recorded: %s", len(self._mine), error)
 
     def _run(self) -> None:
-        retry_until_stopped(self._stopping, self._step, "sender", self._lost)
+        # As with its lead: a sender stopped by a bug must end its process, not idle in it.
+        self.failure = retry_until_stopped(self._stopping, self._step, "sender", self._lost)
 
     def _lost(self, error: Exception) -> None:
         # A claim may have committed unseen: take the lead again, releasing such rows.

@@ -69,9 +69,10 @@ class NotifierService:
 
     @property
     def failure(self) -> BaseException | None:
-        """What stopped the follower or the sender's lead for good (the process then ends, and
-        `serve` restarts it)."""
-        failures = (part.failure for part in (self.runner, self.lead) if part is not None)
+        """What stopped the follower, the sender or its lead for good (the process then ends,
+        and `serve` restarts it)."""
+        parts = (self.runner, self.sender, self.lead)
+        failures = (part.failure for part in parts if part is not None)
         return next((failure for failure in failures if failure is not None), None)
 
     def start(self) -> None:

@@ -83,3 +83,20 @@ def test_an_error_no_retry_can_mend_stops_the_senders_lead_and_its_process_ends_
         finally:
             notifier.stop()
     assert any(r.exc_info and "sender's lead" in r.getMessage() for r in caplog.records)
+
+
+def _broken_step() -> None:
+    """A sender with a bug: every step raises."""
+    raise KeyError("a sender's bug")
+
+
+def test_an_error_no_retry_can_mend_stops_the_sender_and_its_process_ends_with_1(services):
+    notifier = NotifierService.open(services.ledger, services.address, FAST, parts=("send",))
+    notifier.sender._step = _broken_step
+    notifier.start()
+    try:
+        assert wait_until(lambda: notifier.failure is not None, 30), "the sender never said so"
+        assert isinstance(notifier.failure, KeyError)
+        assert wait_for(threading.Event(), "notifier", lambda: notifier.failure) == 1
+    finally:
+        notifier.stop()
