@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
+from projections.eventlog.leadership import lead_once, retry_until_stopped
 from projections.eventlog.reading import LogReader
 from projections.eventlog.store import DATABASE_DOWN_ERRORS, EventStore, ServerAddress
 
@@ -217,30 +218,19 @@ class ProjectionRunner:
             pass  # the database is gone: the wait ends by its timeout
 
     def _run(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                self._lead_while_holding_lock()
-                backoff = 0.2
-            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
-                self.is_leader = False
-                self.last_error = str(error)
-                log.warning(
-                    "projection runner lost the database (%s); retrying in %.1fs", error, backoff
-                )
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._drop_dead_connections()
-            except Exception as error:
-                # A page no retry can mend (a projection's bug, rows the tracking position
-                # does not account for). The thread used to die unseen while its process lived
-                # on, the read models frozen: it now says so and ends, and `failure` tells the
-                # process to end too, so `serve` restarts it and readiness names it.
-                self.is_leader = False
-                self.last_error = str(error)
-                self.failure = error
-                log.exception("projection runner stopped by an error it cannot retry")
-                return
+        failure = retry_until_stopped(
+            self._stopping, self._lead_while_holding_lock, "projection runner", self._lost
+        )
+        if failure is not None:
+            # A page no retry can mend (a projection's bug, rows the tracking position
+            # does not account for). The thread used to die unseen while its process lived
+            # on, the read models frozen: it now says so and ends, and `failure` tells the
+            # process to end too, so `serve` restarts it and readiness names it.
+            self.last_error = str(failure)
+            self.failure = failure
+
+    def _lost(self, error: Exception) -> None:
+        self.last_error = str(error)
 
     def _drop_dead_connections(self) -> None:
         """After a database restart every pooled connection is dead; without this check each
@@ -251,13 +241,16 @@ class ProjectionRunner:
             log.debug("pooled connections not checked: %s", error)
 
     def _lead_while_holding_lock(self) -> None:
-        with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
-            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()[0]:
-                self._stopping.wait(1.0)  # another runner leads; stand by
-                return
-            lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
-            self.is_leader = True
-            log.info("projection runner leads from position %d", self.position)
+        lead_once(self._address, self._lock_key, self._stopping, self._lead)
+
+    def _lead(self, lock: psycopg.Connection) -> None:
+        lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
+        # Checked when the lead is taken, so after a database restart too, with the database
+        # back (the lock's new connection shows it is).
+        self._drop_dead_connections()
+        self.is_leader = True
+        log.info("projection runner leads from position %d", self.position)
+        try:
             while not self._stopping.is_set():
                 started = time.monotonic()
                 read = self.run_once()
@@ -270,6 +263,7 @@ class ProjectionRunner:
                     rest = self._page_interval - (time.monotonic() - started)
                     if rest > 0:
                         self._stopping.wait(rest)
+        finally:
             self.is_leader = False
 
 

@@ -6,7 +6,22 @@ runs alone. Several may run: one leads per database (an advisory lock), the othe
 
 from __future__ import annotations
 
+import argparse
+
 from app.cli.following import add_exit_with_parent, stop_requested, wait_for
+
+# What shapes the notifier, as README's Configuration table says (app.deliveries.settings reads it).
+SETTINGS_HELP = """\
+environment:
+  LEDGER_DELIVERY_PER_HOST       requests in flight at once to one host (default 8)
+  LEDGER_DELIVERY_CONCURRENCY    requests in flight at once, all hosts together (default 128)
+  LEDGER_DELIVERY_RETRY_BASE     seconds before the first retry, doubling with jitter up to
+                                 24 h (default 60)
+  LEDGER_DELIVERY_MAX_ATTEMPTS   attempts before a delivery fails for good (default 12)
+  LEDGER_DELIVERY_SUSPEND_AFTER  failed attempts in a row before a URL is suspended (default 10)
+  LEDGER_DELIVERY_ALLOW          comma list of CIDRs that deliveries may reach although private
+                                 or loopback (default none)
+"""
 
 
 def register(commands) -> None:
@@ -19,9 +34,12 @@ def register(commands) -> None:
     run = notifier.add_parser(
         "run",
         help="follow the event log and deliver postbacks until interrupted",
-        description="Queue a delivery for each lead event a webmaster's postback targets want "
-        "and send it with retries (LEDGER_DELIVERY_ALLOW, LEDGER_DELIVERY_RETRY_BASE, "
-        "LEDGER_DELIVERY_MAX_ATTEMPTS, LEDGER_DELIVERY_SUSPEND_AFTER). One leads per database.",
+        description="Queue a delivery for each lead event a webmaster's postback targets want\n"
+        "and send it with retries. One leads per database.",
+        epilog=SETTINGS_HELP,
+        # The settings below are a table: argparse's default formatter would run it into one
+        # paragraph.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
         "--part",

@@ -27,6 +27,7 @@ from app.deliveries.settings import DeliverySettings
 from app.deliveries.targets import CurrentSecrets
 from app.eventstore.application import LedgerApplication
 from projections.deliveries import queue as delivery_queue
+from projections.eventlog.leadership import retry_until_stopped
 from projections.eventlog.store import DATABASE_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Sender:
         self._leading = False
         self.coalesce = COALESCE_SECONDS
         self.sent = 0
+        self.failure: Exception | None = None  # what stopped the sender for good, if anything
 
     def start(self) -> None:
         self._thread.start()
@@ -98,17 +100,12 @@ class Sender:
             log.warning("attempts of %d deliveries not recorded: %s", len(self._mine), error)
 
     def _run(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                self._step()
-                backoff = 0.2
-            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
-                # A claim may have committed unseen: take the lead again, releasing such rows.
-                self._leading = False
-                log.warning("sender lost the database (%s); retrying in %.1fs", error, backoff)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+        # As with its lead: a sender stopped by a bug must end its process, not idle in it.
+        self.failure = retry_until_stopped(self._stopping, self._step, "sender", self._lost)
+
+    def _lost(self, error: Exception) -> None:
+        # A claim may have committed unseen: take the lead again, releasing such rows.
+        self._leading = False
 
     def _step(self) -> None:
         self._record()  # answers already received are recorded, leading or not

@@ -11,15 +11,13 @@ queues (so the wake comes when the rows are visible); the sender also looks ever
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import psycopg
 
 from app.eventstore.database import DatabaseAddress
-from projections.eventlog.store import DATABASE_DOWN_ERRORS
+from projections.eventlog.leadership import lead_once, retry_until_stopped
 
-log = logging.getLogger(__name__)
 SENDER_LOCK_KEY = 0x73656E64657221  # "sender!": one sender leads per database
 CHANNEL = "deliveries_queued"
 WAIT_SECONDS = 0.5
@@ -34,6 +32,7 @@ class SenderLead:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender-lead", daemon=True)
         self.is_leader = False
+        self.failure: Exception | None = None  # what stopped the lead for good, if anything
 
     def start(self) -> None:
         self._thread.start()
@@ -43,36 +42,27 @@ class SenderLead:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                self._lead_while_holding_lock()
-                backoff = 0.2
-            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
-                self.is_leader = False
-                log.warning(
-                    "sender's lead lost the database (%s); retrying in %.1fs", error, backoff
-                )
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+        # An error no retry mends used to end this thread unseen, and the sender then idled
+        # behind a lead that never came back: `failure` now ends the process (NotifierService),
+        # so `serve` starts it again.
+        self.failure = retry_until_stopped(
+            self._stopping, self._lead_while_holding_lock, "sender's lead"
+        )
 
     def _lead_while_holding_lock(self) -> None:
-        with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
-            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (SENDER_LOCK_KEY,)).fetchone()[
-                0
-            ]:
-                self._stopping.wait(1.0)  # another sender leads; stand by
-                return
-            lock.execute(f"LISTEN {CHANNEL}")
-            self.is_leader = True
-            self._wake.set()  # what waits already is sent at once
-            try:
-                while not self._stopping.is_set():
-                    for _ in lock.notifies(timeout=WAIT_SECONDS, stop_after=1):
-                        self._wake.set()
-                    lock.execute("SELECT 1")  # a dead connection raises here: the lead is lost
-            finally:
-                self.is_leader = False
+        lead_once(self._address, SENDER_LOCK_KEY, self._stopping, self._lead)
+
+    def _lead(self, lock: psycopg.Connection) -> None:
+        lock.execute(f"LISTEN {CHANNEL}")
+        self.is_leader = True
+        self._wake.set()  # what waits already is sent at once
+        try:
+            while not self._stopping.is_set():
+                for _ in lock.notifies(timeout=WAIT_SECONDS, stop_after=1):
+                    self._wake.set()
+                lock.execute("SELECT 1")  # a dead connection raises here: the lead is lost
+        finally:
+            self.is_leader = False
 
 
 def notify_queued(cursor: psycopg.Cursor) -> None:

@@ -69,8 +69,11 @@ class NotifierService:
 
     @property
     def failure(self) -> BaseException | None:
-        """What stopped the follower for good (the process then ends, and `serve` restarts it)."""
-        return self.runner.failure if self.runner else None
+        """What stopped the follower, the sender or its lead for good (the process then ends,
+        and `serve` restarts it)."""
+        parts = (self.runner, self.sender, self.lead)
+        failures = (part.failure for part in parts if part is not None)
+        return next((failure for failure in failures if failure is not None), None)
 
     def start(self) -> None:
         for part in (self.runner, self.lead, self.sender):

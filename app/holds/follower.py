@@ -28,7 +28,7 @@ from app.eventstore.database import DatabaseAddress, schema_lock
 from app.holds.releasing import Releaser
 from domain.click import Click
 from domain.postback import Postback
-from projections.eventlog.store import DATABASE_DOWN_ERRORS
+from projections.eventlog.leadership import lead_once, retry_until_stopped
 from projections.holds.tracker import HoldTracker
 from projections.runner import ProjectionRunner
 
@@ -104,30 +104,19 @@ class HoldFollower:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        backoff = 0.2
-        while not self._stopping.is_set():
-            try:
-                self._lead_while_holding_lock()
-                backoff = 0.2
-            except (*DATABASE_DOWN_ERRORS, psycopg.Error) as error:
-                self.is_leader = False
-                log.warning("hold follower lost the database (%s); retrying", error)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception as error:  # no retry mends it: say so, and end the process
-                self.is_leader = False
-                self.failure = error
-                log.exception("hold follower stopped by an error it cannot retry")
-                return
+        # No retry mends what `retry_until_stopped` hands back: the process ends and says so.
+        self.failure = retry_until_stopped(
+            self._stopping, self._lead_while_holding_lock, "hold follower"
+        )
 
     def _lead_while_holding_lock(self) -> None:
-        with psycopg.connect(self._address.conninfo(), autocommit=True, connect_timeout=3) as lock:
-            if not lock.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-                self._stopping.wait(1.0)  # another follower leads; stand by
-                return
-            lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
-            self.is_leader = True
-            next_check = 0.0
+        lead_once(self._address, LOCK_KEY, self._stopping, self._lead)
+
+    def _lead(self, lock: psycopg.Connection) -> None:
+        lock.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._app.events_table)))
+        self.is_leader = True
+        next_check = 0.0
+        try:
             while not self._stopping.is_set():
                 if time.monotonic() >= next_check:
                     outcomes = self.release_due()
@@ -139,4 +128,5 @@ class HoldFollower:
                 for _ in lock.notifies(timeout=0.5, stop_after=1):
                     pass
                 lock.execute("SELECT 1")
+        finally:
             self.is_leader = False

@@ -3,10 +3,13 @@ it is woken by the follower's NOTIFY, and a lead's deliveries still arrive in or
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from app.cli.following import wait_for
 from app.deliveries.sender_lead import SenderLead, notify_queued
-from tests.delivery_controls import configure, notifying, postbacks_toml, receiving, settled
+from app.deliveries.service import NotifierService
+from tests.delivery_controls import FAST, configure, notifying, postbacks_toml, receiving, settled
 from tests.fault_controls import wait_until
 from tests.ledger_controls import changed, created_lead
 
@@ -59,3 +62,41 @@ def test_a_commit_that_queues_wakes_the_leading_sender(services):
         assert wake.wait(30)
     finally:
         lead.stop()
+
+
+def _broken_lead(lock) -> None:
+    """A lead with a bug: it raises as soon as it holds the lock."""
+    raise KeyError("a lead's bug")
+
+
+def test_an_error_no_retry_can_mend_stops_the_senders_lead_and_its_process_ends_with_1(
+    services, caplog
+):
+    notifier = NotifierService.open(services.ledger, services.address, FAST, parts=("send",))
+    notifier.lead._lead = _broken_lead
+    with caplog.at_level(logging.ERROR):
+        notifier.start()
+        try:
+            assert wait_until(lambda: notifier.failure is not None, 30), "the lead never said so"
+            assert isinstance(notifier.failure, KeyError) and not notifier.lead.is_leader
+            assert wait_for(threading.Event(), "notifier", lambda: notifier.failure) == 1
+        finally:
+            notifier.stop()
+    assert any(r.exc_info and "sender's lead" in r.getMessage() for r in caplog.records)
+
+
+def _broken_step() -> None:
+    """A sender with a bug: every step raises."""
+    raise KeyError("a sender's bug")
+
+
+def test_an_error_no_retry_can_mend_stops_the_sender_and_its_process_ends_with_1(services):
+    notifier = NotifierService.open(services.ledger, services.address, FAST, parts=("send",))
+    notifier.sender._step = _broken_step
+    notifier.start()
+    try:
+        assert wait_until(lambda: notifier.failure is not None, 30), "the sender never said so"
+        assert isinstance(notifier.failure, KeyError)
+        assert wait_for(threading.Event(), "notifier", lambda: notifier.failure) == 1
+    finally:
+        notifier.stop()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import app.deliveries.settings as settings
 
 SCRIPT = Path(sys.executable).parent / "postback-ledger"
 
@@ -38,3 +41,11 @@ def test_each_command_documents_its_options(command, options):
 
     for option in options:
         assert option in text
+
+
+def test_notifier_run_help_lists_every_delivery_setting_the_notifier_reads():
+    read = set(re.findall(r'"(LEDGER_DELIVERY_\w+)"', Path(settings.__file__).read_text()))
+    assert len(read) == 6  # PER_HOST, CONCURRENCY, RETRY_BASE, MAX_ATTEMPTS, SUSPEND_AFTER, ALLOW
+    text = help_of("notifier", "run")
+
+    assert {name for name in read if name not in text} == set()
