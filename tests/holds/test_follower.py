@@ -64,3 +64,31 @@ def test_an_error_no_retry_can_mend_stops_the_follower_and_its_process_ends_with
         assert wait_until(lambda: broken.failure is not None, 30), "the follower never said so"
         assert isinstance(broken.failure, KeyError) and not broken.is_leader
         assert wait_for(threading.Event(), "hold follower", lambda: broken.failure) == 1
+
+
+def test_under_a_steady_stream_of_commits_the_follower_catches_up_at_most_once_a_second(
+    demo, services
+):
+    """A NOTIFY comes with every commit of the writer; a page per NOTIFY made the follower commit
+    more often than the writer under load. It reads a page at most once a second, and still
+    ends up with every hold."""
+    import time
+    from datetime import UTC, datetime
+
+    from app.holds.follower import TRACKING_INTERVAL_SECONDS
+
+    with_hold_rule(demo)
+    watcher = follower(services, Clock(datetime.now(UTC)))
+    pages = []
+    read_page = watcher.runner.run_once
+    watcher.runner.run_once = lambda: pages.append(read_page()) or pages[-1]
+    with running(watcher):
+        assert wait_until(lambda: watcher.is_leader, 30)
+        began = time.monotonic()
+        last = None
+        while time.monotonic() - began < 3 * TRACKING_INTERVAL_SECONDS:
+            last = lead_on_hold(demo, f"steady-{len(pages)}-{time.monotonic_ns()}")
+        elapsed = time.monotonic() - began
+        assert wait_until(lambda: hold_row(services, last) is not None, 30)
+    pages_read = sum(1 for read in pages if read)
+    assert 1 <= pages_read <= elapsed / TRACKING_INTERVAL_SECONDS + 3, (pages_read, elapsed)
