@@ -1,7 +1,7 @@
 """CPU time per acknowledged postback, by component: where the two cores go.
 
 Components: the HTTP workers (the `serve` tree less its children below), the read models'
-process, the notifier process, PostgreSQL (embedded server only: an external server's CPU is not
+process, the notifier's processes (its queue and its sender), the hold follower, PostgreSQL (embedded server only: an external server's CPU is not
 ours to read) and the load generator (wrk, a finished child of this process).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import load
 from .environment import cpu_seconds, projections_cpu_seconds
 
-COMPONENTS = ("server_workers", "read_models", "notifier", "postgres", "load_generator")
+COMPONENTS = ("server_workers", "read_models", "notifier", "holds", "postgres", "load_generator")
 
 
 def sample(server: int, postgres: int | None) -> dict[str, float]:
@@ -18,11 +18,13 @@ def sample(server: int, postgres: int | None) -> dict[str, float]:
     whole = cpu_seconds(server)
     read_models = projections_cpu_seconds(server)
     notifier = projections_cpu_seconds(server, b"notifier")
+    holds = projections_cpu_seconds(server, b"holds")
     found = {
         "server": whole,
-        "server_workers": whole - read_models - notifier,
+        "server_workers": whole - read_models - notifier - holds,
         "read_models": read_models,
         "notifier": notifier,
+        "holds": holds,
         "load_generator": load.children_cpu_seconds(),
     }
     if postgres is not None:
