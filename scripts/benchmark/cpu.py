@@ -1,8 +1,9 @@
 """CPU time per acknowledged postback, by component: where the two cores go.
 
 Components: the HTTP workers (the `serve` tree less its children below), the read models'
-process, the notifier's processes (its queue and its sender), the hold follower, PostgreSQL (embedded server only: an external server's CPU is not
-ours to read) and the load generator (wrk, a finished child of this process).
+process, the notifier's processes (its queue and its sender), the hold follower, PostgreSQL
+(embedded server only: an external server's CPU is not ours to read) and the load generator
+(wrk, a finished child of this process).
 """
 
 from __future__ import annotations
