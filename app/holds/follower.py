@@ -137,9 +137,12 @@ class HoldFollower:
                     next_check = time.monotonic() + self._check_seconds
                 else:
                     self._follow()
-                rest = TRACKING_INTERVAL_SECONDS - (time.monotonic() - started)
-                self._stopping.wait(max(0.0, rest))
-                for _ in lock.notifies(timeout=0.5, stop_after=1):
+                # Until the next page may start, or sooner when a release pass is due first
+                # (LEDGER_HOLD_CHECK_SECONDS under a second, as in tests).
+                wake = min(started + TRACKING_INTERVAL_SECONDS, next_check)
+                self._stopping.wait(max(0.0, wake - time.monotonic()))
+                listen = max(0.0, min(0.5, next_check - time.monotonic()))
+                for _ in lock.notifies(timeout=listen, stop_after=1):
                     pass  # every NOTIFY already received comes in this one call
                 lock.execute("SELECT 1")
         finally:
