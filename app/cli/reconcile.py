@@ -61,13 +61,12 @@ def reconcile_command(args: argparse.Namespace) -> int:
 def _run(upload, file, size: int, console) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from app.cli.opening import open_services
     from app.cli.staff import record_cli_action
     from app.reconciliation.matching import Refused, reconcile
     from app.reconciliation.turns import Busy
-    from app.services import Services
-    from app.settings import Settings
 
-    services = Services.open(Settings.from_env())
+    services = open_services()  # a database that does not answer: one line, exit 1
     try:
         services.runner.catch_up()  # match against every lead recorded so far
         columns = ("{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn())

@@ -43,6 +43,26 @@ def test_reconcile_with_a_missing_file_says_so_in_one_line(tmp_path):
     assert finished.stderr.strip() == f"cannot read {missing}: No such file or directory"
 
 
+def test_reconcile_with_the_database_down_says_so_in_one_line(tmp_path):
+    """A reconciliation opened the database without the commands' error handling: a database
+    that did not answer ended it with a traceback."""
+    import os
+
+    statement = tmp_path / "statement.csv"
+    statement.write_text("exto,amount\nx-1,10\n")
+    env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x"}
+
+    arguments = ("reconcile", str(statement), "--advertiser", "adv-1", "--from", "2026-11-01",
+                 "--to", "2026-12-01", "--mapping", "exto:exto,amount:amount")  # fmt: skip
+
+    finished = run(*arguments, env=env)
+
+    assert finished.returncode == 1
+    assert "Traceback" not in finished.stderr
+    assert finished.stderr.startswith("postback-ledger: the database does not answer:")
+    assert len(finished.stderr.strip().splitlines()) == 1, finished.stderr
+
+
 def test_lead_history_of_a_query_naming_two_leads_exits_2(demo, database, monkeypatch, capsys):
     for flow in ("101", "102"):
         create(demo, flow=flow, exto="twice")
