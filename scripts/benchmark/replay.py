@@ -7,6 +7,8 @@ tables named `rebuild_*`, tracked under their own names so the live projections 
 
 from __future__ import annotations
 
+import argparse
+
 from app.postbacks.catalog_cache import CatalogCache
 from app.services import Services, _refresh_on_catalog
 from app.settings import Settings
@@ -30,6 +32,10 @@ class Renamed:
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description="Replay the log at DATABASE_URL (or the embedded database) into `rebuild_*`"
+        " tables, for a ref without `projections rebuild`; `benchmark.rebuild` runs it."
+    ).parse_args()
     services = Services.open(Settings.from_env())
     try:
         catalog = CatalogCache(services.ledger)

@@ -10,6 +10,7 @@ queuing, the load, PostgreSQL) is left out, so a lever of the sender shows throu
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -179,11 +180,19 @@ def text(found: dict) -> str:
 
 
 def main(argv: list[str]) -> None:
-    """The sender of this process's code (the A at a ref): database URL, receiver port, count."""
-    address = DatabaseAddress.from_url(argv[0])
+    """The sender of this process's code, as `measure` runs it for the A at a ref."""
+    parser = argparse.ArgumentParser(
+        description="One sending run of this code's sender (`--sender-levers` runs it for the A"
+        " at --ab-ref); prints its figures as JSON."
+    )
+    parser.add_argument("database_url", help="the database holding the queued deliveries")
+    parser.add_argument("port", type=int, help="the loopback receiver's port")
+    parser.add_argument("count", type=int, help="deliveries to send")
+    args = parser.parse_args(argv)
+    address = DatabaseAddress.from_url(args.database_url)
     app = _prepared(address)
     try:
-        print(json.dumps(_one(app, address, KEPT, int(argv[1]), int(argv[2]))))
+        print(json.dumps(_one(app, address, KEPT, args.port, args.count)))
     finally:
         app.close()
 
