@@ -81,9 +81,7 @@ class Rebuild:
     def run(self) -> Recalculation:
         started = datetime.now(UTC)
         catalog = self._app.catalog_view()
-        with psycopg.connect(
-            self._address.conninfo(), row_factory=dict_row, autocommit=True, prepare_threshold=None
-        ) as connection:
+        with self._connect() as connection:
             schema = RebuildSchema.open(connection, f"rebuild_{self.id.hex[:12]}")
             try:
                 position = self._replay_all(connection, schema, catalog)
@@ -118,8 +116,13 @@ class Rebuild:
                 self.adjustments = carry_forward(
                     cursor, schema.live, schema.rebuilt, self.id, datetime.now(UTC), position
                 )
-            schema.build_indexes(cursor)
+        schema.build_indexes(connection, self._connect)
         return position
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(
+            self._address.conninfo(), row_factory=dict_row, autocommit=True, prepare_threshold=None
+        )
 
     def _without_lead_view_if_copied(self, projections: list[Any]) -> list[Any]:
         """Rebuilding both, the lead view is copied from the ledger's lead table at the end.

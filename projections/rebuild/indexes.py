@@ -1,0 +1,62 @@
+"""Building a rebuild's deferred indexes on two connections at once.
+
+Profiles of `projections rebuild all` showed the index builds after loading as a phase of their
+own (about a fifth of the rebuild's time at 200,000 events), spent by a single PostgreSQL
+backend while the rebuild's Python process waits. The builds do not depend on each other, so a
+second connection takes every other one: two backends, two cores. Largest tables go first, so
+the two finish close together.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import psycopg
+
+Connect = Callable[[], psycopg.Connection]
+
+
+def build_indexes(
+    connection: psycopg.Connection, connect: Connect, definitions: Sequence[str]
+) -> None:
+    """Run the `CREATE INDEX` definitions on `connection` and on one more from `connect()`.
+
+    The tables are committed and only the rebuild writes them, so each build commits alone.
+    An error or Ctrl-C on either side cancels the other side's build before returning."""
+    queue = list(definitions)
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def take() -> str | None:
+        with lock:
+            return queue.pop(0) if queue and not failures else None
+
+    def work(on: psycopg.Connection) -> None:
+        while (definition := take()) is not None:
+            on.execute(definition)  # from pg_indexes: schema-qualified, safe as it is
+
+    with connect() as other:
+        other.autocommit = True
+        helper = threading.Thread(target=_catching(work, other, failures), name="index-build")
+        helper.start()
+        try:
+            work(connection)
+        except BaseException as error:
+            failures.append(error)
+            other.cancel_safe()
+            raise
+        finally:
+            helper.join()
+    if failures:
+        raise failures[0]
+
+
+def _catching(work, connection: psycopg.Connection, failures: list[BaseException]):
+    def run() -> None:
+        try:
+            work(connection)
+        except BaseException as error:  # handed to the caller's thread, which raises it
+            failures.append(error)
+
+    return run

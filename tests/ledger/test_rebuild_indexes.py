@@ -1,0 +1,49 @@
+"""The deferred indexes of a rebuild, built on two connections at once."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from projections.rebuild.indexes import build_indexes
+
+
+def _definitions(count: int, broken_at: int | None = None) -> list[str]:
+    return [
+        f"CREATE INDEX i{n} ON built.t ({'missing' if n == broken_at else 'a'})"
+        for n in range(count)
+    ]
+
+
+def _indexes(connection: psycopg.Connection) -> set[str]:
+    rows = connection.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'built'")
+    return {name for (name,) in rows.fetchall()}
+
+
+@pytest.fixture
+def connection(database):
+    with psycopg.connect(database.conninfo(), autocommit=True) as opened:
+        opened.execute("CREATE SCHEMA built")
+        opened.execute("CREATE TABLE built.t AS SELECT generate_series(1, 10000) AS a")
+        yield opened
+
+
+def test_every_deferred_index_is_built_across_the_two_connections(database, connection):
+    build_indexes(connection, lambda: psycopg.connect(database.conninfo()), _definitions(5))
+
+    assert _indexes(connection) == {f"i{n}" for n in range(5)}
+
+
+@pytest.mark.parametrize("broken_at", [0, 1, 4])
+def test_a_build_that_fails_on_either_connection_fails_the_rebuild(database, connection, broken_at):
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        build_indexes(
+            connection, lambda: psycopg.connect(database.conninfo()), _definitions(5, broken_at)
+        )
+
+    active = connection.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    assert active.fetchone()[0] == 0  # the second connection is closed, nothing builds on
+    assert f"i{broken_at}" not in _indexes(connection)
