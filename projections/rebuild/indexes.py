@@ -48,12 +48,13 @@ def build_indexes(
         helper.start()
         try:
             work(connection)
+            while helper.is_alive():  # in slices: a Ctrl-C meanwhile cancels the helper's build
+                helper.join(0.2)
         except BaseException as error:
             failures.append(error)
             other.cancel_safe()
-            raise
-        finally:
             helper.join()
+            raise
     if failures:
         raise failures[0]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import _thread
+import threading
+
 import psycopg
 import pytest
 
@@ -47,3 +50,21 @@ def test_a_build_that_fails_on_either_connection_fails_the_rebuild(database, con
     )
     assert active.fetchone()[0] == 0  # the second connection is closed, nothing builds on
     assert f"i{broken_at}" not in _indexes(connection)
+
+
+@pytest.mark.parametrize("builds", [1, 2])  # with one, a side may wait for the other to end
+def test_ctrl_c_during_the_builds_cancels_both_connections(database, connection, builds):
+    connection.execute("CREATE TABLE built.u AS SELECT 1 AS a")
+    definitions = ["CREATE INDEX i0 ON built.t (a)", "CREATE INDEX i1 ON built.u (a)"][:builds]
+    with psycopg.connect(database.conninfo()) as holder:  # both builds wait on its locks
+        holder.execute("LOCK TABLE built.t, built.u IN ACCESS EXCLUSIVE MODE")
+        threading.Timer(0.5, _thread.interrupt_main).start()
+
+        with pytest.raises(KeyboardInterrupt):
+            build_indexes(connection, lambda: psycopg.connect(database.conninfo()), definitions)
+
+        waiting = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND query LIKE 'CREATE INDEX%%' AND state = 'active'"
+        )
+        assert waiting.fetchone()[0] == 0
