@@ -28,7 +28,8 @@ def build_indexes(
     """Run the `CREATE INDEX` definitions on `connection` and on one more from `connect()`.
 
     The tables are committed and only the rebuild writes them, so each build commits alone.
-    An error or Ctrl-C on either side cancels the other side's build before returning."""
+    An error or a Ctrl-C in the calling thread cancels the helper's build before returning; an
+    error in the helper lets the caller finish the build it is in, then raises it."""
     queue = list(definitions)
     lock = threading.Lock()
     failures: list[BaseException] = []
