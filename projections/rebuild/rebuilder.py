@@ -81,9 +81,7 @@ class Rebuild:
     def run(self) -> Recalculation:
         started = datetime.now(UTC)
         catalog = self._app.catalog_view()
-        with psycopg.connect(
-            self._address.conninfo(), row_factory=dict_row, autocommit=True, prepare_threshold=None
-        ) as connection:
+        with self._connect() as connection:
             schema = RebuildSchema.open(connection, f"rebuild_{self.id.hex[:12]}")
             try:
                 position = self._replay_all(connection, schema, catalog)
@@ -118,8 +116,22 @@ class Rebuild:
                 self.adjustments = carry_forward(
                     cursor, schema.live, schema.rebuilt, self.id, datetime.now(UTC), position
                 )
-            schema.build_indexes(cursor)
+        schema.build_indexes(connection, self._connect)
         return position
+
+    def _connect(self) -> psycopg.Connection:
+        """A connection whose commits do not wait for the disk, but in `_finish`.
+
+        Everything committed before `_finish` lives in the rebuild's own schema, which nobody
+        reads: a crash that loses such a commit loses a rebuild that was never switched in, and
+        the next rebuild drops its schema and starts over. `_finish`, which switches the tables
+        and records the recalculation, commits synchronously, and its flush of the log carries
+        every earlier commit with it."""
+        connection = psycopg.connect(
+            self._address.conninfo(), row_factory=dict_row, autocommit=True, prepare_threshold=None
+        )
+        connection.execute("SET synchronous_commit = off")
+        return connection
 
     def _without_lead_view_if_copied(self, projections: list[Any]) -> list[Any]:
         """Rebuilding both, the lead view is copied from the ledger's lead table at the end.
@@ -135,6 +147,7 @@ class Rebuild:
         """Catch up, compare, record and (unless dry) switch: all in one transaction."""
         with connection.transaction():
             cursor = connection.cursor()
+            cursor.execute("SET LOCAL synchronous_commit = on")  # see _connect
             live_positions = schema.hold_runner_off(cursor, self._names)
             target = max(position, *live_positions.values())
             schema.use_rebuilt(cursor)
