@@ -116,7 +116,7 @@ class Rebuild:
                 self.adjustments = carry_forward(
                     cursor, schema.live, schema.rebuilt, self.id, datetime.now(UTC), position
                 )
-        schema.build_indexes(connection, self._connect)
+            schema.build_indexes(cursor)
         return position
 
     def _connect(self) -> psycopg.Connection:

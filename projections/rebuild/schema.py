@@ -3,9 +3,8 @@
 A rebuild writes tables of the same names as the live ones into a schema of its own, so the
 projections' SQL needs no change: only the search path differs. Secondary indexes are dropped
 while the tables fill and built once at the end, several times faster than keeping them up to
-date row by row, two at a time (`projections.rebuild.indexes`). The switch moves the new tables
-into the live schema (indexes, constraints and sequences go with them) in the transaction that
-also holds the live runner off.
+date row by row. The switch moves the new tables into the live schema (indexes, constraints
+and sequences go with them) in the transaction that also holds the live runner off.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from projections.rebuild.indexes import Connect, build_indexes
 from projections.runner import TRACKING_TABLE
 
 _REBUILD_LOCK_KEY = 0x72656275696C64  # "rebuild": one rebuild per database at a time
@@ -31,7 +29,7 @@ class RebuildSchema:
 
     live: str
     rebuilt: str
-    deferred_indexes: list[tuple[str, str]] = field(default_factory=list)  # (table, definition)
+    deferred_indexes: list[str] = field(default_factory=list)
 
     @classmethod
     def open(cls, connection: psycopg.Connection, name: str) -> RebuildSchema:
@@ -60,7 +58,7 @@ class RebuildSchema:
     def defer_indexes(self, cursor: psycopg.Cursor) -> None:
         """Drop the new tables' secondary indexes, remembering how to build them again."""
         rows = cursor.execute(
-            "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
             "JOIN pg_class c ON c.relname = i.indexname "
             "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = i.schemaname "
             "JOIN pg_index x ON x.indexrelid = c.oid "
@@ -71,20 +69,16 @@ class RebuildSchema:
             cursor.execute(
                 sql.SQL("DROP INDEX {}").format(sql.Identifier(self.rebuilt, row["indexname"]))
             )
-            self.deferred_indexes.append((row["tablename"], row["indexdef"]))
+            self.deferred_indexes.append(row["indexdef"])
 
-    def build_indexes(self, connection: psycopg.Connection, connect: Connect) -> None:
-        """Build the deferred indexes, outside a transaction, on `connection` and one more."""
-        sizes = {
-            row["relname"]: row["size"]
-            for row in connection.execute(
-                "SELECT c.relname, pg_relation_size(c.oid) AS size FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s",
-                (self.rebuilt,),
-            ).fetchall()
-        }
-        largest_first = sorted(self.deferred_indexes, key=lambda index: -sizes.get(index[0], 0))
-        build_indexes(connection, connect, [definition for _, definition in largest_first])
+    def build_indexes(self, cursor: psycopg.Cursor) -> None:
+        # Each build sorts its table's keys: with PostgreSQL's default of 64 MB the ledger's
+        # entries of a million events (~1.3 million rows, 250 MB) sorted on disk; 256 MB took
+        # the five entry indexes from 5.2-5.7 s to 4.4-4.6 s (docs/performance.md, twelfth
+        # push). Only for this transaction.
+        cursor.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
+        for definition in self.deferred_indexes:
+            cursor.execute(definition)  # from pg_indexes: schema-qualified, safe as it is
         self.deferred_indexes.clear()
 
     def hold_runner_off(self, cursor: psycopg.Cursor, names: tuple[str, ...]) -> dict[str, int]:
