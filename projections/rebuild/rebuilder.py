@@ -147,7 +147,9 @@ class Rebuild:
         """Catch up, compare, record and (unless dry) switch: all in one transaction."""
         with connection.transaction():
             cursor = connection.cursor()
-            cursor.execute("SET LOCAL synchronous_commit = on")  # see _connect
+            # See _connect: the server's own level again (`on`, or `remote_apply` where the
+            # operator set it), not a fixed `on` that would lower it.
+            cursor.execute("SET LOCAL synchronous_commit TO DEFAULT")
             live_positions = schema.hold_runner_off(cursor, self._names)
             target = max(position, *live_positions.values())
             schema.use_rebuilt(cursor)

@@ -38,7 +38,7 @@ from app.eventstore.encoding import EventEncoder
 from domain.lead import Lead
 from domain.statuses import Status
 
-_CREATED, _CHANGED = get_topic(Lead.Created), get_topic(Lead.StatusChanged)
+_LEAD, _CREATED, _CHANGED = map(get_topic, (Lead, Lead.Created, Lead.StatusChanged))
 _FIELDS = dict(click="c-1", exto=None, flow=101, offer="offer-1", advertiser="adv-1",
                webmaster="wm-1", goal="lead", status="new")  # fmt: skip
 
@@ -52,7 +52,7 @@ def ledger_mapper() -> Mapper:
 
 
 def _created_state(lead_id: uuid.UUID, postback_id: uuid.UUID, timestamp) -> dict:
-    return {"timestamp": timestamp, "originator_topic": get_topic(Lead), "postback_id": postback_id,
+    return {"timestamp": timestamp, "originator_topic": _LEAD, "postback_id": postback_id,
             **_FIELDS, "statement_line": None, "hold": None, "occurred_at": None}  # fmt: skip
 
 

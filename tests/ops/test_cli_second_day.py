@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 
 import pytest
@@ -46,8 +47,6 @@ def test_reconcile_with_a_missing_file_says_so_in_one_line(tmp_path):
 def test_reconcile_with_the_database_down_says_so_in_one_line(tmp_path):
     """A reconciliation opened the database without the commands' error handling: a database
     that did not answer ended it with a traceback."""
-    import os
-
     statement = tmp_path / "statement.csv"
     statement.write_text("exto,amount\nx-1,10\n")
     env = {**os.environ, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/x"}
